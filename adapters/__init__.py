@@ -1,0 +1,1 @@
+"""Implementations of the gateway's ports (installed as `gateway_adapters`)."""

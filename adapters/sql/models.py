@@ -1,0 +1,117 @@
+"""The gateway's tables, as SQLAlchemy 2 models. Alembic migrations in ./migrations create exactly these
+(tests/test_migrations.py checks that the two never drift apart)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+_account_id_type = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ParticipantRow(Base):
+    __tablename__ = "participants"
+
+    bic: Mapped[str] = mapped_column(String(11), primary_key=True)
+    name: Mapped[str] = mapped_column(String(140))
+    role: Mapped[str] = mapped_column(String(16))
+    clearing_code: Mapped[str | None] = mapped_column(String(35))
+    rtgs_account: Mapped[str] = mapped_column(String(34))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('central_bank', 'bank')", name="participant_role_known"),
+        CheckConstraint("status IN ('active', 'suspended')", name="participant_status_known"),
+    )
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(_account_id_type, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    owner_bic: Mapped[str] = mapped_column(String(11), ForeignKey("participants.bic"))
+    status: Mapped[str] = mapped_column(String(16))
+    transfer_max_kopecks: Mapped[int | None] = mapped_column(BigInteger)
+    balance_max_kopecks: Mapped[int | None] = mapped_column(BigInteger)
+    posted_kopecks: Mapped[int] = mapped_column(BigInteger)
+    debits_pending_kopecks: Mapped[int] = mapped_column(BigInteger)
+    credits_pending_kopecks: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('issuance', 'wallet', 'reserve')", name="account_kind_known"),
+        CheckConstraint("status IN ('active', 'suspended')", name="account_status_known"),
+        # The database refuses a negative wallet too, behind the ledger's own assertion.
+        CheckConstraint("kind = 'issuance' OR posted_kopecks >= 0", name="account_not_negative"),
+        Index("one_issuance_account", "kind", unique=True, sqlite_where="kind = 'issuance'",
+              postgresql_where="kind = 'issuance'"),
+        Index("one_reserve_account", "kind", unique=True, sqlite_where="kind = 'reserve'",
+              postgresql_where="kind = 'reserve'"),
+    )
+
+
+class TransferRow(Base):
+    """Append-only. No foreign keys to accounts: the ledger checks accounts under the batch lock, and `ledger verify`
+    checks every reference; foreign-key triggers would cost a third of bulk-insert speed."""
+
+    __tablename__ = "transfers"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[object] = mapped_column(Uuid, unique=True)
+    debit_account_id: Mapped[int] = mapped_column(BigInteger)
+    credit_account_id: Mapped[int] = mapped_column(BigInteger)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    phase: Mapped[str] = mapped_column(String(16))
+    pending_id: Mapped[object | None] = mapped_column(Uuid)
+    reference: Mapped[str] = mapped_column(String(140))
+    uetr: Mapped[object | None] = mapped_column(Uuid)
+    timeout_seconds: Mapped[int] = mapped_column(BigInteger)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class PendingTransferRow(Base):
+    __tablename__ = "pending_transfers"
+
+    id: Mapped[object] = mapped_column(Uuid, primary_key=True)
+    debit_account_id: Mapped[int] = mapped_column(BigInteger)
+    credit_account_id: Mapped[int] = mapped_column(BigInteger)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    expires_at_us: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (Index("pending_transfers_by_expiry", "status", "expires_at_us"),)
+
+
+class LedgerHeadRow(Base):
+    """One row. Every batch locks it first: that is what serialises batches across gateway processes."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    accounts_version: Mapped[int] = mapped_column(BigInteger)
+    emission_cap_kopecks: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("id = 1", name="ledger_head_single_row"),)
+
+
+class ChainSignatureRow(Base):
+    __tablename__ = "chain_signatures"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    key_id: Mapped[str] = mapped_column(String(32))
+    signed_at_us: Mapped[int] = mapped_column(BigInteger)

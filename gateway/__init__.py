@@ -1,0 +1,1 @@
+"""Interbank settlement gateway for the central bank's cryptoruble ledger."""

@@ -1,0 +1,284 @@
+"""The `gateway` command.
+
+  gateway serve                          run the gateway (the packaged demo config when no --config is given)
+  gateway db upgrade | status            migrate the database / show its schema revision
+  gateway keys init                      create the central bank's Ed25519 chain-signing key
+  gateway participants list | add | suspend | resume
+  gateway ledger verify | status         recompute the whole ledger from the raw tables / show supply and reserve
+
+Exit status: 0 done, 1 the command ran and found a problem (e.g. a broken chain), 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from gateway.config import Config, ConfigError, ParticipantConfig, canonical_bic, is_bic, load_config
+from gateway.domain.ledger import AccountKind, AccountStatus
+from gateway.domain.money import AmountError, kopecks_from_text, text_from_kopecks
+from gateway.ledger.ports import Participant
+from gateway.ledger.signing import KeyFileError, generate_key_file, key_id_of, load_public_key, public_path
+from gateway.ledger.verify import verify_ledger
+from gateway.registry import wallet_accounts
+from gateway.runtime import SchemaOutOfDate, open_store
+from gateway_adapters.sql.migrate import current_revision, head_revision
+
+log = logging.getLogger("gateway")
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # it narrates every migration context at INFO
+    try:
+        config = load_config(args.config)
+        return args.handler(config, args)
+    except (ConfigError, KeyFileError, UsageError, SchemaOutOfDate, AmountError) as error:
+        print(f"gateway: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--config", type=Path, help="TOML config file (default: $GATEWAY_CONFIG, else the demo)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host", help="listen address (default: http.host from the config)")
+    serve.add_argument("--port", type=int, help="listen port (default: http.port from the config)")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="migrate to the newest schema and load the config's participants").set_defaults(
+        handler=_db_upgrade
+    )
+    db.add_parser("status", help="show the schema revision").set_defaults(handler=_db_status)
+
+    keys = commands.add_parser("keys", help="central bank signing key").add_subparsers(required=True, metavar="ACTION")
+    keys_init = keys.add_parser("init", help="create the Ed25519 key named by central_bank.signing_key_file")
+    keys_init.add_argument("--key-file", type=Path, help="write here instead of the configured path")
+    keys_init.set_defaults(handler=_keys_init)
+
+    participants = commands.add_parser("participants", help="the participants registry").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    participants.add_parser("list", help="participants, their accounts and balances").set_defaults(
+        handler=_participants_list
+    )
+    add = participants.add_parser("add", help="register a bank and its wallets")
+    add.add_argument("bic")
+    add.add_argument("--name", required=True)
+    add.add_argument("--rtgs-account", required=True, help="its fiat account at the central bank's RTGS")
+    add.add_argument("--clearing-code", help="national clearing code (BIK, 9 digits)")
+    add.add_argument("--wallet", action="append", default=[], help="wallet name (repeatable; default: main)")
+    add.add_argument("--transfer-max-rub", help="largest single payment, e.g. 1000000.00")
+    add.add_argument("--balance-max-rub", help="largest wallet balance, e.g. 50000000.00")
+    add.set_defaults(handler=_participants_add)
+    for action, status in (("suspend", AccountStatus.SUSPENDED), ("resume", AccountStatus.ACTIVE)):
+        command = participants.add_parser(action, help=f"{action} a bank: its wallets can{'not' if action == 'suspend' else ''} move money")
+        command.add_argument("bic")
+        command.set_defaults(handler=_participants_set_status, status=status)
+
+    ledger = commands.add_parser("ledger", help="the cryptoruble ledger").add_subparsers(required=True, metavar="ACTION")
+    verify = ledger.add_parser("verify", help="recompute every hash, signature and balance from the raw tables")
+    verify.add_argument("--public-key", type=Path, help="the central bank's public key (default: from the key file)")
+    verify.set_defaults(handler=_ledger_verify)
+    ledger.add_parser("status", help="chain head, supply, reserve and emission cap").set_defaults(handler=_ledger_status)
+    return parser
+
+
+def _is_demo(config: Config) -> bool:
+    return config.source.endswith("demo.toml") and Path(config.source).parent == Path(__file__).parents[1]
+
+
+def _serve(config: Config, args: argparse.Namespace) -> int:
+    from gateway.app import make_app
+
+    host = args.host or config.http.host
+    port = args.port or config.http.port
+    if not ipaddress.ip_address(host if host != "localhost" else "127.0.0.1").is_loopback:
+        raise UsageError(f"refusing to listen on {host}: without TLS the gateway serves on a loopback address only")
+    key_file = config.central_bank.signing_key_file
+    if _is_demo(config) and not key_file.exists():
+        generate_key_file(key_file)
+        log.warning("DEMO: generated a throw-away central bank signing key at %s", key_file)
+    # The embedded SQLite default migrates itself; a shared PostgreSQL is migrated deliberately with `db upgrade`.
+    upgrade = config.database.url.startswith("sqlite")
+    log.warning("PLAIN HTTP on %s:%d, loopback only: for development, never for banks' traffic", host, port)
+    log.info("config %s, database %s", config.source, _redacted(config.database.url))
+    web.run_app(
+        make_app(config, upgrade_database=upgrade),
+        host=host,
+        port=port,
+        shutdown_timeout=config.limits.shutdown_timeout_ms / 1000,
+        print=lambda line: log.info("%s", line),
+    )
+    return 0
+
+
+def _redacted(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    return f"{scheme}://***@{location}" if at else url
+
+
+def _db_upgrade(config: Config, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        store = await open_store(config, upgrade=True)
+        try:
+            print(f"database at schema {await current_revision(store.engine)}")
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _db_status(config: Config, args: argparse.Namespace) -> int:
+    async def run() -> int:
+        from gateway_adapters.sql.engine import make_engine
+
+        engine = make_engine(config.database.url, config.limits)
+        try:
+            current, newest = await current_revision(engine), head_revision()
+        finally:
+            await engine.dispose()
+        print(f"schema {current or 'none'}, newest {newest}: {'up to date' if current == newest else 'run gateway db upgrade'}")
+        return 0 if current == newest else 1
+
+    return asyncio.run(run())
+
+
+def _keys_init(config: Config, args: argparse.Namespace) -> int:
+    path = args.key_file or config.central_bank.signing_key_file
+    public_key = generate_key_file(path)
+    print(f"wrote {path} (private, mode 0600) and {public_path(path)}; key id {key_id_of(public_key)}")
+    return 0
+
+
+def _participants_list(config: Config, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        store = await open_store(config, upgrade=False)
+        try:
+            accounts = await store.accounts()
+            for participant in await store.participants():
+                clearing = f" clearing {participant.clearing_code}" if participant.clearing_code else ""
+                print(f"{participant.bic}  {participant.name}  [{participant.role}, {participant.status}]"
+                      f"  rtgs {participant.rtgs_account}{clearing}")
+                for account in accounts:
+                    if account.owner_bic == participant.bic:
+                        print(f"    {account.code:<28} {account.kind:<9} {text_from_kopecks(account.posted_kopecks):>22} RUB"
+                              f"  pending -{text_from_kopecks(account.debits_pending_kopecks)}"
+                              f" +{text_from_kopecks(account.credits_pending_kopecks)}")
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _participants_add(config: Config, args: argparse.Namespace) -> int:
+    if not is_bic(args.bic):
+        raise UsageError(f"{args.bic!r} is not a BIC (ISO 9362)")
+    participant = ParticipantConfig(
+        bic=canonical_bic(args.bic),
+        name=args.name,
+        clearing_code=args.clearing_code,
+        rtgs_account=args.rtgs_account,
+        wallets=tuple(args.wallet or ["main"]),
+        transfer_max_kopecks=kopecks_from_text(args.transfer_max_rub) if args.transfer_max_rub else None,
+        balance_max_kopecks=kopecks_from_text(args.balance_max_rub) if args.balance_max_rub else None,
+    )
+
+    async def run() -> int:
+        store = await open_store(config, upgrade=False)
+        try:
+            if participant.bic in {p.bic for p in await store.participants()}:
+                raise UsageError(f"{participant.bic} is already registered")
+            await store.add_participant(
+                Participant(participant.bic, participant.name, "bank", participant.clearing_code,
+                            participant.rtgs_account, AccountStatus.ACTIVE),
+                wallet_accounts(participant, participant.wallets),
+            )
+        finally:
+            await store.close()
+        print(f"added {participant.bic} with wallets {', '.join(participant.wallets)}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _participants_set_status(config: Config, args: argparse.Namespace) -> int:
+    bic = canonical_bic(args.bic)
+    if bic == config.central_bank.bic:
+        raise UsageError("the central bank cannot be suspended")
+
+    async def run() -> int:
+        store = await open_store(config, upgrade=False)
+        try:
+            changed = await store.set_participant_status(bic, args.status)
+        finally:
+            await store.close()
+        if not changed:
+            raise UsageError(f"{bic} is not a registered participant")
+        print(f"{bic} is now {args.status}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _ledger_verify(config: Config, args: argparse.Namespace) -> int:
+    public_key = load_public_key(args.public_key or config.central_bank.signing_key_file)
+
+    async def run() -> int:
+        store = await open_store(config, upgrade=False)
+        try:
+            report = await verify_ledger(store, public_key)
+        finally:
+            await store.close()
+        print(f"checked {report.transfers_checked} transfers, {report.signatures_checked} signed chain heads, "
+              f"{report.accounts_checked} accounts")
+        if report.ok:
+            print("ledger verified: chain, signatures, balances and invariants hold")
+            return 0
+        print(f"LEDGER BROKEN: {report.first_break}")
+        for extra in report.breaks[1:]:
+            print(f"  also: {extra}")
+        return 1
+
+    return asyncio.run(run())
+
+
+def _ledger_status(config: Config, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        store = await open_store(config, upgrade=False)
+        try:
+            head, accounts = await store.head(), await store.accounts()
+        finally:
+            await store.close()
+        issuance = next(a for a in accounts if a.kind is AccountKind.ISSUANCE)
+        reserve = next(a for a in accounts if a.kind is AccountKind.RESERVE)
+        print(f"chain head seq {head.seq} hash {head.hash.hex()}")
+        print(f"supply {text_from_kopecks(-issuance.posted_kopecks)} RUB, reserve {text_from_kopecks(reserve.posted_kopecks)} RUB, "
+              f"emission cap {text_from_kopecks(head.emission_cap_kopecks)} RUB, pending mints {text_from_kopecks(issuance.debits_pending_kopecks)} RUB")
+
+    asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""The gateway's configuration: one frozen, validated value, read from a TOML file plus environment overrides.
+
+Environment overrides use GATEWAY_<SECTION>__<KEY>, e.g. GATEWAY_DATABASE__URL or GATEWAY_LIMITS__BATCH_TRANSFERS_MAX.
+Every problem is reported as a ConfigError naming the key, at start-up, before anything is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from gateway import bounds
+from gateway.domain.money import AmountError, kopecks_from_text
+
+demo_config_path = Path(__file__).with_name("demo.toml")
+env_prefix = "GATEWAY_"
+
+# ISO 9362 BIC: institution (4 letters), country (2 letters), location (2), optional branch (3).
+_bic_pattern = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")
+_wallet_name_pattern = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_rtgs_account_pattern = re.compile(r"[0-9A-Z]{1,34}")
+_clearing_code_pattern = re.compile(r"[0-9]{9}")  # Russian BIK, carried as ClrSysMmbId (RUCBC)
+
+
+class ConfigError(ValueError):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"config {key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def canonical_bic(bic: str) -> str:
+    """The 11-character form of a BIC: an 8-character BIC names the head office, branch code XXX."""
+    return bic if len(bic) == 11 else bic + "XXX"
+
+
+def is_bic(text: str) -> bool:
+    return _bic_pattern.fullmatch(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class CentralBankConfig:
+    bic: str
+    name: str
+    signing_key_file: Path
+    emission_cap_kopecks: int
+    reserve_rtgs_account: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantConfig:
+    bic: str
+    name: str
+    clearing_code: str | None
+    rtgs_account: str
+    wallets: tuple[str, ...]
+    transfer_max_kopecks: int | None
+    balance_max_kopecks: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    request_bytes_max: int
+    request_timeout_ms: int
+    shutdown_timeout_ms: int
+    batch_transfers_max: int
+    batch_wait_us: int
+    queue_transfers_max: int
+    batch_retries_max: int
+    db_pool_connections_max: int
+    db_statement_timeout_ms: int
+    pending_timeout_seconds_default: int
+    pending_timeout_seconds_max: int
+
+
+assert {f.name for f in fields(Limits)} == set(bounds.tunable_limits), "Limits and bounds.tunable_limits diverge"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: str  # where it was read from, for the start-up banner
+    database: DatabaseConfig
+    http: HttpConfig
+    central_bank: CentralBankConfig
+    participants: tuple[ParticipantConfig, ...]
+    limits: Limits
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read the config file (the packaged demo when none is named) and apply environment overrides."""
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get(env_prefix + "CONFIG"):
+        path = Path(environ[env_prefix + "CONFIG"])
+    source_path = path or demo_config_path
+    try:
+        raw = tomllib.loads(source_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("file", f"{source_path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError("file", f"{source_path} is not valid TOML: {error}") from None
+    _apply_environment(raw, environ)
+    # Relative paths in a named config file are relative to that file; the demo's are relative to the working
+    # directory, so that the demo keeps its database and key under ./var of wherever it is started.
+    base_dir = source_path.parent if path is not None else Path.cwd()
+    return _parse(raw, str(source_path), base_dir)
+
+
+def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, value in environ.items():
+        if not name.startswith(env_prefix) or "__" not in name:
+            continue
+        section, _, key = name[len(env_prefix) :].lower().partition("__")
+        if section == "participants":
+            raise ConfigError(name, "participants cannot be overridden from the environment")
+        table = raw.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(section, "must be a table")
+        table[key] = value
+
+
+class _Reader:
+    """Pulls typed values out of one TOML table, naming the full key in every error."""
+
+    def __init__(self, table: Any, key: str) -> None:
+        if not isinstance(table, dict):
+            raise ConfigError(key, "must be a table")
+        self.table = dict(table)
+        self.key = key
+
+    def _name(self, name: str) -> str:
+        return f"{self.key}.{name}"
+
+    def text(self, name: str, default: str | None = None, pattern: re.Pattern[str] | None = None) -> str:
+        value = self.table.pop(name, default)
+        if value is None:
+            raise ConfigError(self._name(name), "is required")
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(self._name(name), "must be a non-empty string")
+        if pattern is not None and pattern.fullmatch(value) is None:
+            raise ConfigError(self._name(name), f"{value!r} does not match {pattern.pattern}")
+        return value
+
+    def optional_text(self, name: str, pattern: re.Pattern[str] | None = None) -> str | None:
+        if name not in self.table:
+            return None
+        return self.text(name, pattern=pattern)
+
+    def integer(self, name: str, default: int | None, minimum: int, maximum: int) -> int:
+        value = self.table.pop(name, default)
+        if value is None:
+            raise ConfigError(self._name(name), "is required")
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+            value = int(value)  # environment overrides arrive as text
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(self._name(name), f"must be an integer, got {value!r}")
+        if not minimum <= value <= maximum:
+            raise ConfigError(self._name(name), f"{value} is outside [{minimum}, {maximum}]")
+        return value
+
+    def roubles(self, name: str, required: bool) -> int | None:
+        """Money is written as a string of roubles ("1000000.00"): a TOML float would already have lost kopecks."""
+        if name not in self.table:
+            if required:
+                raise ConfigError(self._name(name), "is required")
+            return None
+        value = self.table.pop(name)
+        if not isinstance(value, str):
+            raise ConfigError(self._name(name), f'money must be a quoted rouble amount like "1000.00", got {value!r}')
+        try:
+            kopecks = kopecks_from_text(value)
+        except AmountError as error:
+            raise ConfigError(self._name(name), str(error)) from None
+        if kopecks <= 0:
+            raise ConfigError(self._name(name), "must be positive")
+        return kopecks
+
+    def list_of_text(self, name: str, pattern: re.Pattern[str], count_max: int) -> tuple[str, ...]:
+        value = self.table.pop(name, None)
+        if not isinstance(value, list) or not value:
+            raise ConfigError(self._name(name), "must be a non-empty list of strings")
+        if len(value) > count_max:
+            raise ConfigError(self._name(name), f"has {len(value)} entries, at most {count_max} allowed")
+        for item in value:
+            if not isinstance(item, str) or pattern.fullmatch(item) is None:
+                raise ConfigError(self._name(name), f"{item!r} does not match {pattern.pattern}")
+        if len(set(value)) != len(value):
+            raise ConfigError(self._name(name), "has duplicate entries")
+        return tuple(value)
+
+    def finish(self) -> None:
+        if self.table:
+            unknown = ", ".join(sorted(self.table))
+            raise ConfigError(self.key, f"unknown key(s): {unknown}")
+
+
+def _parse(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
+    known_sections = {"database", "http", "central_bank", "participants", "limits"}
+    unknown = set(raw) - known_sections
+    if unknown:
+        raise ConfigError(", ".join(sorted(unknown)), "unknown section")
+
+    database = _Reader(raw.get("database", {}), "database")
+    database_config = DatabaseConfig(url=_database_url(database, base_dir))
+    database.finish()
+
+    http = _Reader(raw.get("http", {}), "http")
+    http_config = HttpConfig(
+        host=http.text("host", default="127.0.0.1"),
+        port=http.integer("port", default=8443, minimum=1, maximum=65535),
+    )
+    http.finish()
+
+    cb = _Reader(raw.get("central_bank"), "central_bank")
+    cb_config = CentralBankConfig(
+        bic=canonical_bic(cb.text("bic", pattern=_bic_pattern)),
+        name=cb.text("name"),
+        signing_key_file=base_dir / cb.text("signing_key_file", default="var/cb-signing-key.pem"),
+        emission_cap_kopecks=_required(cb.roubles("emission_cap_rub", required=True)),
+        reserve_rtgs_account=cb.text("reserve_rtgs_account", pattern=_rtgs_account_pattern),
+    )
+    cb.finish()
+
+    participants = _parse_participants(raw.get("participants", []), cb_config.bic)
+
+    limits = _Reader(raw.get("limits", {}), "limits")
+    limits_config = Limits(
+        **{
+            name: limits.integer(name, default=tunable.default, minimum=tunable.minimum, maximum=tunable.maximum)
+            for name, tunable in bounds.tunable_limits.items()
+        }
+    )
+    limits.finish()
+    if limits_config.pending_timeout_seconds_default > limits_config.pending_timeout_seconds_max:
+        raise ConfigError("limits.pending_timeout_seconds_default", "exceeds limits.pending_timeout_seconds_max")
+
+    return Config(
+        source=source,
+        database=database_config,
+        http=http_config,
+        central_bank=cb_config,
+        participants=participants,
+        limits=limits_config,
+    )
+
+
+def _database_url(database: _Reader, base_dir: Path) -> str:
+    url = database.text("url", default="sqlite+aiosqlite:///var/gateway.sqlite3")
+    if url.startswith("sqlite+aiosqlite:///"):
+        file_part = url.removeprefix("sqlite+aiosqlite:///")
+        if not file_part or file_part == ":memory:":
+            raise ConfigError("database.url", "an in-memory SQLite database would lose every settlement on exit")
+        if not Path(file_part).is_absolute():
+            url = "sqlite+aiosqlite:///" + str(base_dir / file_part)
+    elif not url.startswith("postgresql+asyncpg://"):
+        raise ConfigError("database.url", "must start with sqlite+aiosqlite:/// or postgresql+asyncpg://")
+    return url
+
+
+def _parse_participants(value: Any, cb_bic: str) -> tuple[ParticipantConfig, ...]:
+    if not isinstance(value, list):
+        raise ConfigError("participants", "must be an array of tables ([[participants]])")
+    if len(value) > bounds.participants_max:
+        raise ConfigError("participants", f"at most {bounds.participants_max} participants")
+    parsed: list[ParticipantConfig] = []
+    seen_bics: set[str] = {cb_bic}
+    for index, table in enumerate(value):
+        reader = _Reader(table, f"participants[{index}]")
+        bic = canonical_bic(reader.text("bic", pattern=_bic_pattern))
+        if bic in seen_bics:
+            raise ConfigError(f"participants[{index}].bic", f"{bic} is listed twice or is the central bank's BIC")
+        seen_bics.add(bic)
+        name = reader.text("name")
+        if len(name) > bounds.participant_name_chars_max:
+            raise ConfigError(f"participants[{index}].name", f"longer than {bounds.participant_name_chars_max}")
+        parsed.append(
+            ParticipantConfig(
+                bic=bic,
+                name=name,
+                clearing_code=reader.optional_text("clearing_code", pattern=_clearing_code_pattern),
+                rtgs_account=reader.text("rtgs_account", pattern=_rtgs_account_pattern),
+                wallets=reader.list_of_text(
+                    "wallets", pattern=_wallet_name_pattern, count_max=bounds.wallets_per_participant_max
+                ),
+                transfer_max_kopecks=reader.roubles("transfer_max_rub", required=False),
+                balance_max_kopecks=reader.roubles("balance_max_rub", required=False),
+            )
+        )
+        reader.finish()
+    return tuple(parsed)
+
+
+def _required(value: int | None) -> int:
+    assert value is not None
+    return value

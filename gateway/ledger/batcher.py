@@ -1,0 +1,155 @@
+"""The auto-batcher in front of the ledger.
+
+Callers submit transfer requests concurrently and await their own results. One worker task drains the queue into
+batches of at most batch_transfers_max transfers and settles each batch in one database transaction, so concurrent
+messages share commits: the throughput of a batch, the latency of a short wait. A caller's requests stay together
+and in order inside one batch (a submission larger than a batch is split into consecutive batches).
+
+A caller that goes away does not cancel anything: once queued, its requests settle, and the results are simply
+not delivered. A programmer error (a broken invariant) halts the batcher: nothing more is settled until restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from gateway.domain.ledger import LedgerInvariantError, TransferRequest, TransferResult
+from gateway.ledger.ports import StorageUnavailable
+from gateway.ledger.service import Ledger
+
+log = logging.getLogger(__name__)
+
+
+class LedgerBusy(Exception):
+    """The queue is full: the caller should answer 'try again later' (HTTP 503 with Retry-After)."""
+
+
+class LedgerHalted(Exception):
+    """The batcher stopped after a programmer error or a shutdown; nothing is being settled."""
+
+
+@dataclass(slots=True)
+class _Submission:
+    requests: Sequence[TransferRequest]
+    future: asyncio.Future[list[TransferResult]] = field(repr=False)
+
+
+class AutoBatcher:
+    def __init__(self, ledger: Ledger, batch_transfers_max: int, batch_wait_us: int, queue_transfers_max: int) -> None:
+        assert batch_transfers_max >= 1 and queue_transfers_max >= 1
+        self._ledger = ledger
+        self._batch_transfers_max = batch_transfers_max
+        self._batch_wait_seconds = batch_wait_us / 1_000_000
+        self._queue_transfers_max = queue_transfers_max
+        self._queue: deque[_Submission] = deque()
+        self._queued_transfers = 0
+        self._wakeup = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._halted: BaseException | None = None
+        self.batches_settled = 0
+        self.transfers_settled = 0
+
+    async def start(self) -> None:
+        assert self._worker is None
+        self._worker = asyncio.create_task(self._run(), name="ledger-auto-batcher")
+
+    async def stop(self) -> None:
+        """Settle everything already queued, then stop."""
+        if self._worker is None:
+            return
+        self._halted = self._halted or LedgerHalted("the ledger is shutting down")
+        self._wakeup.set()
+        await self._worker
+        self._worker = None
+
+    @property
+    def queued_transfers(self) -> int:
+        return self._queued_transfers
+
+    @property
+    def halted(self) -> BaseException | None:
+        return self._halted
+
+    async def submit(self, requests: Sequence[TransferRequest]) -> list[TransferResult]:
+        if self._halted is not None:
+            raise LedgerHalted(str(self._halted))
+        if not requests:
+            return []
+        if self._queued_transfers + len(requests) > self._queue_transfers_max:
+            raise LedgerBusy(f"{self._queued_transfers} transfers already queued")
+        loop = asyncio.get_running_loop()
+        submissions = []
+        for start in range(0, len(requests), self._batch_transfers_max):
+            submission = _Submission(requests[start : start + self._batch_transfers_max], loop.create_future())
+            submissions.append(submission)
+            self._queue.append(submission)
+        self._queued_transfers += len(requests)
+        self._wakeup.set()
+        # Shielded: the caller's cancellation must not cancel the futures the worker will resolve.
+        # A submission split over several batches may be partly settled when a later batch fails: the caller retries
+        # with the same transfer ids, and the settled part answers EXISTS.
+        parts = await asyncio.shield(asyncio.gather(*(s.future for s in submissions), return_exceptions=True))
+        for part in parts:
+            if isinstance(part, BaseException):
+                raise part
+        return [result for part in parts for result in part]  # type: ignore[union-attr]
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            if self._batch_wait_seconds and self._queued_transfers < self._batch_transfers_max:
+                await asyncio.sleep(self._batch_wait_seconds)  # linger, to let a batch fill under light load
+            while self._queue:
+                batch = self._take_batch()
+                await self._settle(batch)
+            if self._halted is not None:
+                return
+
+    def _take_batch(self) -> list[_Submission]:
+        batch: list[_Submission] = []
+        size = 0
+        while self._queue and size + len(self._queue[0].requests) <= self._batch_transfers_max:
+            submission = self._queue.popleft()
+            batch.append(submission)
+            size += len(submission.requests)
+        self._queued_transfers -= size
+        return batch
+
+    async def _settle(self, batch: list[_Submission]) -> None:
+        requests = [request for submission in batch for request in submission.requests]
+        try:
+            results = await self._ledger.apply(requests)
+        except StorageUnavailable as error:
+            log.error("ledger batch of %d transfers not settled: %s", len(requests), error)
+            for submission in batch:
+                _fail(submission.future, error)
+            return
+        except BaseException as error:
+            # A programmer error or an unexpected database refusal: stop settling rather than guess.
+            log.critical("ledger halted on batch of %d transfers", len(requests), exc_info=error)
+            self._halted = error if isinstance(error, LedgerInvariantError) else LedgerHalted(repr(error))
+            for submission in batch + list(self._queue):
+                _fail(submission.future, LedgerHalted(repr(error)))
+            self._queue.clear()
+            self._queued_transfers = 0
+            if not isinstance(error, Exception):
+                raise
+            return
+        self.batches_settled += 1
+        self.transfers_settled += len(requests)
+        offset = 0
+        for submission in batch:
+            count = len(submission.requests)
+            if not submission.future.done():
+                submission.future.set_result(results[offset : offset + count])
+            offset += count
+
+
+def _fail(future: asyncio.Future[list[TransferResult]], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)

@@ -1,0 +1,101 @@
+"""What the ledger service needs from storage. `gateway_adapters.sql` implements these for SQLite and PostgreSQL,
+and tests/test_store_contract.py holds both to the same contract."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from gateway.domain.batch import BatchPlan
+from gateway.domain.ledger import Account, AccountKind, AccountStatus, ChainHead, PendingTransfer, Transfer
+
+
+class DuplicateTransferId(Exception):
+    """Raised by write_batch when a transfer id in the plan is already stored (the batch must be re-planned)."""
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached or refused the work for a transient reason; the caller may retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSignature:
+    seq: int
+    hash: bytes
+    signature: bytes
+    key_id: str
+    signed_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    bic: str
+    name: str
+    role: str  # "central_bank" or "bank"
+    clearing_code: str | None
+    rtgs_account: str
+    status: AccountStatus
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    code: str
+    kind: AccountKind
+    owner_bic: str
+    transfer_max_kopecks: int | None
+    balance_max_kopecks: int | None
+
+
+class LedgerTransaction(Protocol):
+    """One database transaction that settles one batch. Nothing is kept unless the context exits cleanly."""
+
+    async def lock_head(self) -> ChainHead:
+        """Lock the chain head for this transaction (serialising batches across processes) and return it."""
+        ...
+
+    async def load_accounts(self) -> list[Account]: ...
+
+    async def load_transfers(self, ids: Sequence[UUID]) -> list[Transfer]: ...
+
+    async def load_pending(self, ids: Sequence[UUID]) -> list[PendingTransfer]: ...
+
+    async def write_batch(self, plan: BatchPlan, signature: ChainSignature) -> None:
+        """Write the plan's transfers, balances, pending changes, the new head and its signature.
+        Raises DuplicateTransferId if a transfer id already exists (nothing of the plan may then be kept)."""
+        ...
+
+
+class LedgerStore(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[LedgerTransaction]: ...
+
+    async def expired_pending_ids(self, now_us: int, limit: int) -> list[UUID]: ...
+
+    # Reads for audit and reporting: straight from the tables, outside any batch.
+    async def head(self) -> ChainHead: ...
+
+    async def accounts(self) -> list[Account]: ...
+
+    def transfers_in_order(self, after_seq: int, chunk: int) -> AsyncIterator[Transfer]: ...
+
+    async def signatures(self) -> list[ChainSignature]: ...
+
+    async def pending_transfers(self) -> list[PendingTransfer]: ...
+
+    async def transfer_count(self) -> int: ...
+
+
+class RegistryStore(Protocol):
+    """Participants and their accounts: changed rarely, by operators, never on the settlement hot path."""
+
+    async def participants(self) -> list[Participant]: ...
+
+    async def add_participant(self, participant: Participant, accounts: Sequence[NewAccount]) -> None: ...
+
+    async def add_accounts(self, accounts: Sequence[NewAccount]) -> None: ...
+
+    async def set_participant_status(self, bic: str, status: AccountStatus) -> bool: ...
+
+    async def ensure_head(self, emission_cap_kopecks: int) -> None: ...

@@ -1,0 +1,142 @@
+"""The ledger service: settles one batch of transfer requests in one database transaction.
+
+Under the chain-head lock it plans the batch in memory (gateway.domain.batch), signs the new head, and writes the
+plan. Accounts are cached between batches; the cache is used only while the locked head still shows the sequence
+number and accounts version this process last wrote, so a second gateway process on the same database is always
+seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from gateway.config import Limits
+from gateway.domain.batch import BatchPlan, assert_ledger_sane, plan_batch
+from gateway.domain.ledger import Account, ChainHead, Phase, TransferKind, TransferRequest, TransferResult
+from gateway.ledger.ports import DuplicateTransferId, LedgerStore, LedgerTransaction, StorageUnavailable
+from gateway.ledger.signing import ChainSigner
+
+log = logging.getLogger(__name__)
+
+# Ids of the void transfers that release expired pending transfers derive from the pending id, so two gateway
+# processes sweeping at once produce the same void and the second one is an idempotent EXISTS.
+_expiry_namespace = uuid.UUID("5d6c1f0e-6a43-4c55-9a55-0b8a4f6f2c11")
+_retry_backoff_seconds_first = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    head: ChainHead
+    accounts: dict[int, Account]
+
+
+class Ledger:
+    def __init__(
+        self,
+        store: LedgerStore,
+        signer: ChainSigner,
+        limits: Limits,
+        clock_us: Callable[[], int],
+        is_transient: Callable[[BaseException], bool],
+    ) -> None:
+        self.store = store
+        self._signer = signer
+        self._limits = limits
+        self._clock_us = clock_us
+        self._is_transient = is_transient
+        self._snapshot: _Snapshot | None = None
+
+    async def apply(self, requests: Sequence[TransferRequest]) -> list[TransferResult]:
+        """Apply the requests as one batch, with results exactly as if applied one by one in this order."""
+        look_up_all_ids = False
+        backoff_seconds = _retry_backoff_seconds_first
+        for attempt in range(self._limits.batch_retries_max + 1):
+            try:
+                return await self._apply_once(requests, look_up_all_ids)
+            except DuplicateTransferId:
+                # Some id was already stored: plan again, this time reading every id of the batch first.
+                look_up_all_ids = True
+            except Exception as error:
+                if not self._is_transient(error) or attempt == self._limits.batch_retries_max:
+                    if self._is_transient(error):
+                        raise StorageUnavailable(str(error)) from error
+                    raise
+                log.warning("ledger batch attempt %d failed, retrying: %s", attempt + 1, error)
+                await asyncio.sleep(backoff_seconds)
+                backoff_seconds *= 2
+        raise StorageUnavailable(f"batch not settled after {self._limits.batch_retries_max + 1} attempts")
+
+    async def _apply_once(self, requests: Sequence[TransferRequest], look_up_all_ids: bool) -> list[TransferResult]:
+        async with self.store.transaction() as transaction:
+            head = await transaction.lock_head()
+            accounts = await self._current_accounts(transaction, head)
+            stored = {}
+            if look_up_all_ids:
+                stored = {t.id: t for t in await transaction.load_transfers([r.id for r in requests])}
+            pending_ids = [r.pending_id for r in requests if r.pending_id is not None]
+            pending = {p.id: p for p in await transaction.load_pending(pending_ids)} if pending_ids else {}
+            plan = self._plan(requests, accounts, head, stored, pending)
+            if not look_up_all_ids:
+                # A failed request may be the replay of a stored transfer: that must answer EXISTS or ID_CONFLICT,
+                # as sequential application would. Successful ones are caught by the unique index instead.
+                failed_ids = [r.id for r, result in zip(requests, plan.results, strict=True) if not result.stands]
+                if failed_ids:
+                    stored = {t.id: t for t in await transaction.load_transfers(failed_ids)}
+                    if stored:
+                        plan = self._plan(requests, accounts, head, stored, pending)
+            if plan.transfers:
+                signed_at_us = self._clock_us()
+                await transaction.write_batch(plan, self._signer.sign(plan.head, signed_at_us))
+        # Committed: from here the snapshot matches the database as of plan.head.
+        new_accounts = dict(accounts)
+        for account in plan.accounts:
+            new_accounts[account.id] = account
+        self._snapshot = _Snapshot(plan.head, new_accounts)
+        return list(plan.results)
+
+    def _plan(self, requests, accounts, head, stored, pending) -> BatchPlan:  # type: ignore[no-untyped-def]
+        return plan_batch(
+            requests,
+            accounts,
+            head,
+            stored,
+            pending,
+            now_us=self._clock_us(),
+            pending_timeout_seconds_default=self._limits.pending_timeout_seconds_default,
+            pending_timeout_seconds_max=self._limits.pending_timeout_seconds_max,
+        )
+
+    async def _current_accounts(self, transaction: LedgerTransaction, head: ChainHead) -> dict[int, Account]:
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.head == head:
+            return snapshot.accounts
+        accounts = {a.id: a for a in await transaction.load_accounts()}
+        assert_ledger_sane(accounts, head.emission_cap_kopecks)
+        return accounts
+
+    async def void_expired(self, limit: int) -> int:
+        """Release pending transfers whose timeout has passed. Returns how many this call voided."""
+        expired = await self.store.expired_pending_ids(self._clock_us(), limit)
+        if not expired:
+            return 0
+        requests = [void_request(pending_id) for pending_id in expired]
+        results = await self.apply(requests)
+        return sum(1 for result in results if result is TransferResult.OK)
+
+
+def void_request(pending_id: UUID, reference: str = "timeout") -> TransferRequest:
+    return TransferRequest(
+        id=uuid.uuid5(_expiry_namespace, str(pending_id)),
+        debit_account_id=0,
+        credit_account_id=0,
+        amount_kopecks=0,
+        kind=TransferKind.PAYMENT,  # ignored for a resolution: the pending transfer's kind stands
+        reference=reference,
+        phase=Phase.VOID_PENDING,
+        pending_id=pending_id,
+    )

@@ -1,0 +1,74 @@
+"""Assembling the gateway's parts from a Config: the one place that knows which adapter implements which port.
+The CLI, the HTTP app and the tests all build the gateway through here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.config import Config
+from gateway.ledger.batcher import AutoBatcher
+from gateway.ledger.service import Ledger
+from gateway.ledger.signing import ChainSigner, load_private_key
+from gateway.registry import bootstrap
+from gateway_adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
+from gateway_adapters.sql.store import SqlStore, is_transient, now_us
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutOfDate(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    config: Config
+    store: SqlStore
+    ledger: Ledger
+    batcher: AutoBatcher
+
+
+async def open_store(config: Config, upgrade: bool) -> SqlStore:
+    """Open the database; migrate it to the newest schema if `upgrade`, else insist that it already is."""
+    if config.database.url.startswith("sqlite+aiosqlite:///"):
+        Path(config.database.url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    store = await SqlStore.open(config.database.url, config.limits)
+    try:
+        if upgrade:
+            await upgrade_to_head(store.engine)
+        else:
+            current, newest = await current_revision(store.engine), head_revision()
+            if current != newest:
+                raise SchemaOutOfDate(f"database schema is at {current}, the gateway needs {newest}: run `gateway db upgrade`")
+        existing_codes = {a.code for a in await store.accounts()}
+        for line in await bootstrap(store, existing_codes, config):
+            log.info("created %s", line)
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+@asynccontextmanager
+async def running_gateway(config: Config, upgrade: bool) -> AsyncIterator[Gateway]:
+    signer = ChainSigner(load_private_key(config.central_bank.signing_key_file))
+    store = await open_store(config, upgrade)
+    try:
+        ledger = Ledger(store, signer, config.limits, clock_us=now_us, is_transient=is_transient)
+        batcher = AutoBatcher(
+            ledger,
+            batch_transfers_max=config.limits.batch_transfers_max,
+            batch_wait_us=config.limits.batch_wait_us,
+            queue_transfers_max=config.limits.queue_transfers_max,
+        )
+        await batcher.start()
+        try:
+            yield Gateway(config, store, ledger, batcher)
+        finally:
+            await batcher.stop()
+    finally:
+        await store.close()

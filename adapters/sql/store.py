@@ -169,7 +169,8 @@ class SqlStore:
 
     async def participants(self) -> list[Participant]:
         async with self.engine.connect() as connection:
-            rows = await connection.execute(select(participants_table).order_by(participants_table.c.role.desc(), "bic")  # central bank first)
+            # The central bank first, then banks by BIC.
+            rows = await connection.execute(select(participants_table).order_by(participants_table.c.role.desc(), "bic"))
             return [
                 Participant(r.bic, r.name, r.role, r.clearing_code, r.rtgs_account, AccountStatus(r.status))
                 for r in rows

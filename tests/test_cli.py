@@ -1,0 +1,114 @@
+"""The `gateway` command works as an operator uses it: set-up, registry changes, and a verify that passes on a
+clean ledger and fails, naming the transfer, once a row is edited behind the gateway's back."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load_config
+from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
+from tests.conftest import open_ledger, write_config
+
+
+def gateway(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli.main", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+
+
+def test_keys_init_writes_a_private_and_public_key_and_never_overwrites(tmp_path: Path, config_path: Path) -> None:
+    key = tmp_path / "keys" / "cb.pem"
+    done = gateway(config_path, "keys", "init", "--key-file", str(key))
+    assert done.returncode == 0, done.stderr
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert b"PUBLIC KEY" in (tmp_path / "keys" / "cb.pem.pub").read_bytes()
+    again = gateway(config_path, "keys", "init", "--key-file", str(key))
+    assert again.returncode == 2 and "refusing to replace" in again.stderr
+
+
+def test_commands_refuse_an_unmigrated_database_and_db_upgrade_fixes_it(config_path: Path) -> None:
+    listing = gateway(config_path, "participants", "list")
+    assert listing.returncode == 2 and "gateway db upgrade" in listing.stderr
+    assert gateway(config_path, "db", "status").returncode == 1
+    upgrade = gateway(config_path, "db", "upgrade")
+    assert upgrade.returncode == 0, upgrade.stderr
+    status = gateway(config_path, "db", "status")
+    assert status.returncode == 0 and "up to date" in status.stdout
+
+
+def test_participants_add_suspend_resume_and_list(config_path: Path) -> None:
+    assert gateway(config_path, "db", "upgrade").returncode == 0
+    added = gateway(config_path, "participants", "add", "GAZPRUMM", "--name", "Gazprombank",
+                    "--rtgs-account", "30101810200000000823", "--clearing-code", "044525823",
+                    "--wallet", "main", "--wallet", "treasury", "--transfer-max-rub", "2500000.00")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert gateway(config_path, "participants", "add", "GAZPRUMMXXX", "--name", "Again",
+                   "--rtgs-account", "1").returncode == 2  # fmt: skip
+    assert gateway(config_path, "participants", "add", "not-a-bic", "--name", "X", "--rtgs-account", "1").returncode == 2
+    assert gateway(config_path, "participants", "suspend", "VTBRRUMMXXX").returncode == 0
+    assert gateway(config_path, "participants", "suspend", "NOSUCHBKXXX").returncode == 2
+    assert gateway(config_path, "participants", "suspend", "CBRFRUMMXXX").returncode == 2
+    listing = gateway(config_path, "participants", "list").stdout
+    assert "GAZPRUMMXXX  Gazprombank  [bank, active]" in listing
+    assert "GAZPRUMMXXX/treasury" in listing
+    assert "VTBRRUMMXXX  VTB Bank  [bank, suspended]" in listing
+    assert listing.index("CBRFRUMMXXX") < listing.index("ALFARUMMXXX")  # the central bank comes first
+    assert gateway(config_path, "participants", "resume", "VTBRRUMMXXX").returncode == 0
+    assert "VTBRRUMMXXX  VTB Bank  [bank, active]" in gateway(config_path, "participants", "list").stdout
+
+
+def _settle_some(config_path: Path) -> list[uuid.UUID]:
+    async def run() -> list[uuid.UUID]:
+        ledger = await open_ledger(load_config(config_path, environ={}))
+        try:
+            sber, vtb = ledger.id_of("SABRRUMMXXX/main"), ledger.id_of("VTBRRUMMXXX/main")
+            requests = [
+                TransferRequest(uuid.uuid4(), ledger.issuance, sber, 900_000_00, TransferKind.MINT, "CBRFRUMMXXX:M1"),
+                TransferRequest(uuid.uuid4(), sber, vtb, 120_000_00, TransferKind.PAYMENT, "SABRRUMMXXX:P1"),
+                TransferRequest(uuid.uuid4(), sber, vtb, 30_000_00, TransferKind.PAYMENT, "SABRRUMMXXX:P2"),
+            ]
+            assert await ledger.ledger.apply(requests) == [TransferResult.OK] * 3
+            return [r.id for r in requests]
+        finally:
+            await ledger.store.close()
+
+    return asyncio.run(run())
+
+
+def test_ledger_verify_passes_clean_and_names_the_tampered_transfer(config_path: Path, tmp_path: Path) -> None:
+    ids = _settle_some(config_path)
+    clean = gateway(config_path, "ledger", "verify")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "checked 3 transfers, 1 signed chain heads" in clean.stdout
+    status = gateway(config_path, "ledger", "status").stdout
+    assert "supply 900000.00 RUB, reserve 900000.00 RUB" in status
+    with sqlite3.connect(tmp_path / "ledger.sqlite3") as connection:  # behind the gateway's back
+        connection.execute("UPDATE transfers SET amount_kopecks = 12000001 WHERE seq = 2")
+    broken = gateway(config_path, "ledger", "verify")
+    assert broken.returncode == 1
+    assert "LEDGER BROKEN" in broken.stdout and str(ids[1]) in broken.stdout and "seq 2" in broken.stdout
+
+
+def test_a_bad_config_stops_every_command_naming_the_key(config_path: Path) -> None:
+    config_path.write_text(config_path.read_text().replace('emission_cap_rub = "1000000000.00"', 'emission_cap_rub = 5'))
+    done = gateway(config_path, "db", "upgrade")
+    assert done.returncode == 2
+    assert "central_bank.emission_cap_rub" in done.stderr
+
+
+def test_serve_refuses_a_non_loopback_address_without_tls(config_path: Path) -> None:
+    done = gateway(config_path, "serve", "--host", "0.0.0.0")
+    assert done.returncode == 2 and "loopback" in done.stderr

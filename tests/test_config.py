@@ -1,0 +1,83 @@
+"""Configuration is read once, checked completely, and every mistake names its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import ConfigError, load_config
+from tests.conftest import write_config
+
+
+def test_the_demo_config_loads_with_kopeck_exact_money() -> None:
+    config = load_config(environ={})
+    assert config.central_bank.bic == "CBRFRUMMXXX"
+    assert config.central_bank.emission_cap_kopecks == 1_000_000_000_000_00
+    sber = next(p for p in config.participants if p.bic == "SABRRUMMXXX")
+    assert sber.transfer_max_kopecks == 10_000_000_000_00
+    assert sber.wallets == ("main", "clients")
+    assert config.database.url.startswith("sqlite+aiosqlite:///") and config.database.url.endswith("var/gateway.sqlite3")
+
+
+def test_environment_overrides_take_precedence_and_are_validated(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+    config = load_config(path, environ={"GATEWAY_LIMITS__BATCH_TRANSFERS_MAX": "250", "GATEWAY_HTTP__PORT": "9000"})
+    assert config.limits.batch_transfers_max == 250
+    assert config.http.port == 9000
+    # A relative SQLite path in a named config file is relative to that file.
+    assert config.database.url == f"sqlite+aiosqlite:///{tmp_path / 'ledger.sqlite3'}"
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={"GATEWAY_LIMITS__BATCH_TRANSFERS_MAX": "0"})
+    assert error.value.key == "limits.batch_transfers_max"
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={"GATEWAY_PARTICIPANTS__BIC": "X"})
+    assert error.value.key == "GATEWAY_PARTICIPANTS__BIC"
+
+
+@pytest.mark.parametrize(
+    ("replace_from", "replace_to", "key"),
+    [
+        ('bic = "CBRFRUMMXXX"', 'bic = "cbrf"', "central_bank.bic"),
+        ('emission_cap_rub = "1000000000.00"', "emission_cap_rub = 1000000000.0", "central_bank.emission_cap_rub"),
+        ('emission_cap_rub = "1000000000.00"', 'emission_cap_rub = "10.001"', "central_bank.emission_cap_rub"),
+        ('emission_cap_rub = "1000000000.00"', 'emission_cap_rub = "0.00"', "central_bank.emission_cap_rub"),
+        ('name = "Bank of Russia"\n', "", "central_bank.name"),
+        ('bic = "VTBRRUMMXXX"', 'bic = "SABRRUMMXXX"', "participants[1].bic"),
+        ('bic = "VTBRRUMMXXX"', 'bic = "CBRFRUMMXXX"', "participants[1].bic"),
+        ('clearing_code = "044525187"', 'clearing_code = "12"', "participants[1].clearing_code"),
+        ('transfer_max_rub = "1000000.00"', 'transfer_max_rub = "-5.00"', "participants[0].transfer_max_rub"),
+        ('wallets = ["main", "clients"]\ntransfer_max_rub', 'wallets = ["main", "main"]\ntransfer_max_rub', "participants[0].wallets"),
+        ('name = "Sberbank"', 'name = "Sberbank"\ncolour = "green"', "participants[0]"),
+        ("[limits]\n", "[limits]\nqueue_transfers_max = 0\n", "limits.queue_transfers_max"),
+        ("[limits]\n", "[limits]\nbatch_size = 5\n", "limits"),
+        ("[limits]\n", "[limits]\npending_timeout_seconds_default = 7200\npending_timeout_seconds_max = 3600\n",
+         "limits.pending_timeout_seconds_default"),
+        ("[database]\n", "[surprise]\nx = 1\n[database]\n", "surprise"),
+    ],
+)
+def test_each_bad_value_is_refused_naming_its_key(tmp_path: Path, replace_from: str, replace_to: str, key: str) -> None:
+    path = write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+    text = path.read_text()
+    assert replace_from in text
+    path.write_text(text.replace(replace_from, replace_to, 1))
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert error.value.key == key, str(error.value)
+
+
+def test_databases_that_would_lose_data_or_are_unknown_are_refused(tmp_path: Path) -> None:
+    for url in ("sqlite+aiosqlite:///:memory:", "mysql://root@localhost/db"):
+        path = write_config(tmp_path, url)
+        with pytest.raises(ConfigError) as error:
+            load_config(path, environ={})
+        assert error.value.key == "database.url"
+
+
+def test_a_missing_or_broken_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "absent.toml", environ={})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[database\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken, environ={})

@@ -211,7 +211,7 @@ async def test_verify_catches_a_rehashed_edit_by_its_signature(ledger: LedgerUnd
     from gateway.domain.chain import hash_of
 
     transfers = [t async for t in ledger.store.transfers_in_order()]
-    edited = replace(transfers[2], reference="SABRRUMMXXX:FORGED")
+    edited = transfers[2]._replace(reference="SABRRUMMXXX:FORGED")
     new_hash = hash_of(transfers[1].hash, edited)
     async with ledger.store.engine.begin() as connection:
         await connection.execute(

@@ -57,10 +57,6 @@ head_table = LedgerHeadRow.__table__
 signatures_table = ChainSignatureRow.__table__
 participants_table = ParticipantRow.__table__
 
-_transfer_columns = (
-    "seq", "id", "debit_account_id", "credit_account_id", "amount_kopecks", "kind", "phase", "pending_id",
-    "reference", "uetr", "timeout_seconds", "created_at_us", "hash",
-)  # fmt: skip
 _ids_per_query_max = 1_000  # SQLite caps bound parameters per statement
 
 
@@ -289,7 +285,7 @@ class _SqlAlchemyTransaction:
             try:
                 await self.connection.execute(
                     insert(transfers_table),
-                    [dict(zip(_transfer_columns, _transfer_record(t), strict=True)) for t in plan.transfers],
+                    [t._asdict() for t in plan.transfers],
                 )
             except IntegrityError as error:
                 if "transfers.id" in str(error.orig):
@@ -359,9 +355,8 @@ class _PostgresTransaction:
     async def write_batch(self, plan: BatchPlan, signature: ChainSignature) -> None:
         if plan.transfers:
             try:
-                await self.connection.copy_records_to_table(
-                    "transfers", records=[_transfer_record(t) for t in plan.transfers], columns=_transfer_columns
-                )
+                # A Transfer is a tuple in the table's column order: COPY takes the plan's records as they are.
+                await self.connection.copy_records_to_table("transfers", records=plan.transfers, columns=Transfer._fields)
             except asyncpg.UniqueViolationError as error:
                 if error.constraint_name == "transfers_id_key":
                     raise DuplicateTransferId(str(error)) from error
@@ -415,13 +410,6 @@ def _uuid(value: Any) -> UUID:
 
 def _optional_uuid(value: Any) -> UUID | None:
     return None if value is None else _uuid(value)
-
-
-def _transfer_record(t: Transfer) -> tuple[Any, ...]:
-    return (
-        t.seq, t.id, t.debit_account_id, t.credit_account_id, t.amount_kopecks, t.kind.value, t.phase.value,
-        t.pending_id, t.reference, t.uetr, t.timeout_seconds, t.created_at_us, t.hash,
-    )  # fmt: skip
 
 
 def _pending_record(p: PendingTransfer) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from gateway.domain.ledger import (
     TransferKind,
     TransferRequest,
     TransferResult,
-    allowed_kinds,
+    allowed_kinds_between,
     check_request_shape,
 )
 
@@ -75,6 +75,8 @@ def plan_batch(
             found = working[account_id] = _Balances(accounts[account_id])
         return found
 
+    issuance_balances = balances(issuance.id)
+    reserve_balances = balances(reserve.id)
     # Timestamps never go backwards along the chain, whatever the wall clock does.
     created_at_us = max(now_us, head.created_at_us)
     seq = head.seq
@@ -88,7 +90,9 @@ def plan_batch(
     pending_resolved: dict[UUID, PendingStatus] = {}
 
     for request in requests:
-        earlier = new_in_batch.get(request.id) or stored.get(request.id)
+        earlier = new_in_batch.get(request.id)
+        if earlier is None and stored:
+            earlier = stored.get(request.id)
         if earlier is not None:
             results.append(TransferResult.EXISTS if earlier.same_request(request) else TransferResult.ID_CONFLICT)
             continue
@@ -114,24 +118,24 @@ def plan_batch(
             if phase is Phase.POST_PENDING:
                 debit.posted -= amount
                 credit.posted += amount
-                _move_reserve(kind, amount, balances(reserve.id))
+                _move_reserve(kind, amount, reserve_balances)
             status = PendingStatus.POSTED if phase is Phase.POST_PENDING else PendingStatus.VOIDED
             pending_now[target.id] = replace(target, status=status)
             pending_resolved[target.id] = status
             timeout_seconds = 0
             debit_id, credit_id = target.debit_account_id, target.credit_account_id
         else:
-            debit_account = accounts.get(request.debit_account_id)
-            credit_account = accounts.get(request.credit_account_id)
+            debit_id, credit_id = request.debit_account_id, request.credit_account_id
+            debit_account = accounts.get(debit_id)
+            credit_account = accounts.get(credit_id)
             failure = _check_accounts(request, debit_account, credit_account)
             if failure is not None:
                 results.append(failure)
                 continue
-            assert debit_account is not None and credit_account is not None
-            debit, credit = balances(debit_account.id), balances(credit_account.id)
+            debit, credit = balances(debit_id), balances(credit_id)
             amount = request.amount_kopecks
             kind = request.kind
-            failure = _check_funds_and_limits(debit, credit, amount, kind, balances(issuance.id), cap)
+            failure = _check_funds_and_limits(debit, credit, amount, kind, issuance_balances, cap)
             if failure is not None:
                 results.append(failure)
                 continue
@@ -142,8 +146,8 @@ def plan_batch(
                 credit.credits_pending += amount
                 created = PendingTransfer(
                     id=request.id,
-                    debit_account_id=debit_account.id,
-                    credit_account_id=credit_account.id,
+                    debit_account_id=debit_id,
+                    credit_account_id=credit_id,
                     amount_kopecks=amount,
                     kind=kind,
                     expires_at_us=created_at_us + timeout_seconds * _us_per_second,
@@ -154,8 +158,8 @@ def plan_batch(
             else:
                 debit.posted -= amount
                 credit.posted += amount
-                _move_reserve(kind, amount, balances(reserve.id))
-            debit_id, credit_id = debit_account.id, credit_account.id
+                if kind is TransferKind.MINT or kind is TransferKind.BURN:
+                    _move_reserve(kind, amount, reserve_balances)
 
         seq += 1
         previous_hash = transfer_hash(
@@ -173,21 +177,11 @@ def plan_batch(
             created_at_us,
             request.reference,
         )
+        # Positional, in Transfer's field order (the transfers table's column order).
         transfer = Transfer(
-            seq=seq,
-            id=request.id,
-            debit_account_id=debit_id,
-            credit_account_id=credit_id,
-            amount_kopecks=amount,
-            kind=kind,
-            phase=phase,
-            pending_id=request.pending_id,
-            reference=request.reference,
-            uetr=request.uetr,
-            timeout_seconds=timeout_seconds,
-            created_at_us=created_at_us,
-            hash=previous_hash,
-        )
+            seq, request.id, debit_id, credit_id, amount, kind, phase, request.pending_id, request.reference,
+            request.uetr, timeout_seconds, created_at_us, previous_hash,
+        )  # fmt: skip
         transfers.append(transfer)
         new_in_batch[request.id] = transfer
         results.append(TransferResult.OK)
@@ -252,7 +246,7 @@ def _check_accounts(
         return TransferResult.DEBIT_ACCOUNT_NOT_FOUND
     if credit is None:
         return TransferResult.CREDIT_ACCOUNT_NOT_FOUND
-    if request.kind not in allowed_kinds(debit.kind, credit.kind):
+    if request.kind not in allowed_kinds_between.get((debit.kind, credit.kind), ()):
         return TransferResult.KIND_NOT_ALLOWED_FOR_ACCOUNTS
     if debit.status is AccountStatus.SUSPENDED:
         return TransferResult.DEBIT_ACCOUNT_SUSPENDED

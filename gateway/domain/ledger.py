@@ -16,7 +16,8 @@ credits_pending) until a later POST_PENDING or VOID_PENDING transfer resolves it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
+from typing import NamedTuple
 from uuid import UUID
 
 from gateway import bounds
@@ -118,9 +119,12 @@ class TransferRequest:
     timeout_seconds: int = 0  # PENDING only; 0 takes the configured default
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
-    """A transfer as it stands in the ledger: immutable, numbered, chained by hash to the one before."""
+class Transfer(NamedTuple):
+    """A transfer as it stands in the ledger: immutable, numbered, chained by hash to the one before.
+
+    A NamedTuple rather than a frozen dataclass because the batch path builds thousands per batch (a NamedTuple is
+    several times cheaper to construct) and hands them to PostgreSQL COPY as they are: the field order is the
+    column order of the transfers table."""
 
     seq: int
     id: UUID
@@ -187,15 +191,17 @@ class ChainHead:
 genesis_hash = bytes(32)
 
 
+_wallet_to_wallet = frozenset({TransferKind.PAYMENT, TransferKind.RETURN, TransferKind.ADJUSTMENT})
+allowed_kinds_between: dict[tuple[AccountKind, AccountKind], frozenset[TransferKind]] = {
+    (AccountKind.WALLET, AccountKind.WALLET): _wallet_to_wallet,
+    (AccountKind.ISSUANCE, AccountKind.WALLET): frozenset({TransferKind.MINT}),
+    (AccountKind.WALLET, AccountKind.ISSUANCE): frozenset({TransferKind.BURN}),
+}
+
+
 def allowed_kinds(debit_kind: AccountKind, credit_kind: AccountKind) -> frozenset[TransferKind]:
-    """Which transfer kinds may move money between two kinds of account."""
-    if debit_kind is AccountKind.WALLET and credit_kind is AccountKind.WALLET:
-        return frozenset({TransferKind.PAYMENT, TransferKind.RETURN, TransferKind.ADJUSTMENT})
-    if debit_kind is AccountKind.ISSUANCE and credit_kind is AccountKind.WALLET:
-        return frozenset({TransferKind.MINT})
-    if debit_kind is AccountKind.WALLET and credit_kind is AccountKind.ISSUANCE:
-        return frozenset({TransferKind.BURN})
-    return frozenset()
+    """Which transfer kinds may move money between two kinds of account (none touch the reserve mirror)."""
+    return allowed_kinds_between.get((debit_kind, credit_kind), frozenset())
 
 
 def check_request_shape(request: TransferRequest, pending_timeout_seconds_max: int) -> TransferResult | None:

@@ -361,17 +361,6 @@ class _PostgresTransaction:
                 if error.constraint_name == "transfers_id_key":
                     raise DuplicateTransferId(str(error)) from error
                 raise
-        if plan.accounts:
-            await self.connection.execute(
-                "UPDATE accounts AS a SET posted_kopecks = v.posted, debits_pending_kopecks = v.debits_pending,"
-                " credits_pending_kopecks = v.credits_pending"
-                " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])"
-                " AS v(id, posted, debits_pending, credits_pending) WHERE a.id = v.id",
-                [a.id for a in plan.accounts],
-                [a.posted_kopecks for a in plan.accounts],
-                [a.debits_pending_kopecks for a in plan.accounts],
-                [a.credits_pending_kopecks for a in plan.accounts],
-            )
         if plan.pending_created:
             await self.connection.copy_records_to_table(
                 "pending_transfers",
@@ -385,9 +374,14 @@ class _PostgresTransaction:
                 [pid for pid, _ in plan.pending_resolved],
                 [status.value for _, status in plan.pending_resolved],
             )
-        # The new head and its signature in one round trip.
+        # The new balances, the new head and its signature: one statement, one round trip.
         await self.connection.execute(
-            "WITH moved AS (UPDATE ledger_head SET seq = $1, hash = $2, created_at_us = $3 WHERE id = 1 RETURNING id)"
+            "WITH balances AS ("
+            "  UPDATE accounts AS a SET posted_kopecks = v.posted, debits_pending_kopecks = v.debits_pending,"
+            "  credits_pending_kopecks = v.credits_pending"
+            "  FROM unnest($7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])"
+            "  AS v(id, posted, debits_pending, credits_pending) WHERE a.id = v.id RETURNING a.id),"
+            " moved AS (UPDATE ledger_head SET seq = $1, hash = $2, created_at_us = $3 WHERE id = 1 RETURNING id)"
             " INSERT INTO chain_signatures (seq, hash, signature, key_id, signed_at_us)"
             " SELECT $1, $2, $4, $5, $6 FROM moved",
             plan.head.seq,
@@ -396,6 +390,10 @@ class _PostgresTransaction:
             signature.signature,
             signature.key_id,
             signature.signed_at_us,
+            [a.id for a in plan.accounts],
+            [a.posted_kopecks for a in plan.accounts],
+            [a.debits_pending_kopecks for a in plan.accounts],
+            [a.credits_pending_kopecks for a in plan.accounts],
         )
 
 

@@ -29,11 +29,13 @@ from gateway.domain.ledger import (
 )
 
 _us_per_second = 1_000_000
+_unchecked = object()
 
 
 @dataclass(frozen=True, slots=True)
 class BatchPlan:
     results: tuple[TransferResult, ...]  # one per request, in request order
+    failed: tuple[int, ...]  # indices of the requests that did not stand (neither OK nor EXISTS)
     transfers: tuple[Transfer, ...]  # the new transfers, in chain order
     accounts: tuple[Account, ...]  # every account whose balances changed, with its new balances
     pending_created: tuple[PendingTransfer, ...]
@@ -88,6 +90,7 @@ def plan_batch(
     pending_now: dict[UUID, PendingTransfer] = dict(pending)
     pending_created: dict[UUID, PendingTransfer] = {}
     pending_resolved: dict[UUID, PendingStatus] = {}
+    checked_routes: dict[tuple[int, int, TransferKind], object] = {}
 
     for request in requests:
         earlier = new_in_batch.get(request.id)
@@ -126,9 +129,11 @@ def plan_batch(
             debit_id, credit_id = target.debit_account_id, target.credit_account_id
         else:
             debit_id, credit_id = request.debit_account_id, request.credit_account_id
-            debit_account = accounts.get(debit_id)
-            credit_account = accounts.get(credit_id)
-            failure = _check_accounts(request, debit_account, credit_account)
+            # Account existence, kinds and status cannot change within a batch: check each route once.
+            route = (debit_id, credit_id, request.kind)
+            failure = checked_routes.get(route, _unchecked)
+            if failure is _unchecked:
+                failure = checked_routes[route] = _check_accounts(request, accounts.get(debit_id), accounts.get(credit_id))
             if failure is not None:
                 results.append(failure)
                 continue
@@ -200,6 +205,7 @@ def plan_batch(
     new_head = replace(head, seq=seq, hash=previous_hash, created_at_us=created_at_us if transfers else head.created_at_us)
     plan = BatchPlan(
         results=tuple(results),
+        failed=tuple(i for i, result in enumerate(results) if result is not TransferResult.OK and result is not TransferResult.EXISTS),
         transfers=tuple(transfers),
         accounts=changed,
         # A pending transfer created and resolved within this batch is written once, with its final status.

@@ -3,7 +3,9 @@
 Callers submit transfer requests concurrently and await their own results. One worker task drains the queue into
 batches of at most batch_transfers_max transfers and settles each batch in one database transaction, so concurrent
 messages share commits: the throughput of a batch, the latency of a short wait. A caller's requests stay together
-and in order inside one batch (a submission larger than a batch is split into consecutive batches).
+and in order inside one batch (a submission larger than a batch is split into consecutive batches). Up to
+pipeline_depth batches are handed to the ledger at once, which plans the next while it writes the one before;
+they still settle strictly in queue order.
 
 A caller that goes away does not cancel anything: once queued, its requests settle, and the results are simply
 not delivered. A programmer error (a broken invariant) halts the batcher: nothing more is settled until restart.
@@ -17,7 +19,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gateway.domain.ledger import LedgerInvariantError, TransferRequest, TransferResult
+from gateway.domain.ledger import TransferRequest, TransferResult
 from gateway.ledger.ports import StorageUnavailable
 from gateway.ledger.service import Ledger
 
@@ -39,17 +41,26 @@ class _Submission:
 
 
 class AutoBatcher:
-    def __init__(self, ledger: Ledger, batch_transfers_max: int, batch_wait_us: int, queue_transfers_max: int) -> None:
-        assert batch_transfers_max >= 1 and queue_transfers_max >= 1
+    def __init__(
+        self,
+        ledger: Ledger,
+        batch_transfers_max: int,
+        batch_wait_us: int,
+        queue_transfers_max: int,
+        pipeline_depth: int = 2,
+    ) -> None:
+        assert batch_transfers_max >= 1 and queue_transfers_max >= 1 and pipeline_depth >= 1
         self._ledger = ledger
         self._batch_transfers_max = batch_transfers_max
         self._batch_wait_seconds = batch_wait_us / 1_000_000
         self._queue_transfers_max = queue_transfers_max
+        self._pipeline_depth = pipeline_depth
         self._queue: deque[_Submission] = deque()
         self._queued_transfers = 0
         self._wakeup = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
-        self._halted: BaseException | None = None
+        self._halted: BaseException | None = None  # the programmer error that stopped settlement
+        self._stopping = False
         self.batches_settled = 0
         self.transfers_settled = 0
 
@@ -61,7 +72,7 @@ class AutoBatcher:
         """Settle everything already queued, then stop."""
         if self._worker is None:
             return
-        self._halted = self._halted or LedgerHalted("the ledger is shutting down")
+        self._stopping = True
         self._wakeup.set()
         await self._worker
         self._worker = None
@@ -76,7 +87,9 @@ class AutoBatcher:
 
     async def submit(self, requests: Sequence[TransferRequest]) -> list[TransferResult]:
         if self._halted is not None:
-            raise LedgerHalted(str(self._halted))
+            raise LedgerHalted(f"the ledger halted after a programmer error: {self._halted!r}")
+        if self._stopping:
+            raise LedgerHalted("the ledger is shutting down")
         if not requests:
             return []
         if self._queued_transfers + len(requests) > self._queue_transfers_max:
@@ -99,16 +112,25 @@ class AutoBatcher:
         return [result for part in parts for result in part]  # type: ignore[union-attr]
 
     async def _run(self) -> None:
+        in_flight: set[asyncio.Task[None]] = set()
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            if self._batch_wait_seconds and self._queued_transfers < self._batch_transfers_max:
-                await asyncio.sleep(self._batch_wait_seconds)  # linger, to let a batch fill under light load
-            while self._queue:
-                batch = self._take_batch()
-                await self._settle(batch)
-            if self._halted is not None:
-                return
+            if not self._queue:
+                if self._stopping or self._halted is not None:
+                    if in_flight:
+                        await asyncio.wait(in_flight)
+                    return
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                if self._batch_wait_seconds and self._queued_transfers < self._batch_transfers_max:
+                    await asyncio.sleep(self._batch_wait_seconds)  # linger, to let a batch fill under light load
+                continue
+            if len(in_flight) >= self._pipeline_depth:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            # Tasks start in creation order, so the ledger receives batches in queue order.
+            task = asyncio.create_task(self._settle(self._take_batch()))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
 
     def _take_batch(self) -> list[_Submission]:
         batch: list[_Submission] = []
@@ -132,9 +154,9 @@ class AutoBatcher:
         except BaseException as error:
             # A programmer error or an unexpected database refusal: stop settling rather than guess.
             log.critical("ledger halted on batch of %d transfers", len(requests), exc_info=error)
-            self._halted = error if isinstance(error, LedgerInvariantError) else LedgerHalted(repr(error))
+            self._halted = error
             for submission in batch + list(self._queue):
-                _fail(submission.future, LedgerHalted(repr(error)))
+                _fail(submission.future, LedgerHalted(f"the ledger halted after a programmer error: {error!r}"))
             self._queue.clear()
             self._queued_transfers = 0
             if not isinstance(error, Exception):

@@ -6,6 +6,7 @@ import hashlib
 import struct
 import uuid
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -107,6 +108,9 @@ def test_results_follow_batch_order_exactly_as_sequential_application() -> None:
     ("request_", "expected"),
     [
         (req(SBER, VTB, 0), R.AMOUNT_MUST_BE_POSITIVE),
+        (req(SBER, VTB, 1.5), R.AMOUNT_NOT_WHOLE_KOPECKS),  # type: ignore[arg-type]
+        (req(SBER, VTB, Decimal("100.5")), R.AMOUNT_NOT_WHOLE_KOPECKS),  # type: ignore[arg-type]
+        (req(SBER, VTB, True), R.AMOUNT_NOT_WHOLE_KOPECKS),  # type: ignore[arg-type]
         (req(SBER, VTB, -5), R.AMOUNT_MUST_BE_POSITIVE),
         (req(SBER, VTB, 10**17 + 1), R.AMOUNT_TOO_LARGE),
         (req(SBER, SBER, 1_00), R.ACCOUNTS_MUST_DIFFER),

@@ -56,6 +56,7 @@ class TransferResult(StrEnum):
     OK = "ok"
     EXISTS = "exists"  # the same id with the same content was already applied: idempotent replay
     ID_CONFLICT = "id_conflict"  # the same id with different content
+    AMOUNT_NOT_WHOLE_KOPECKS = "amount_not_whole_kopecks"  # a float, Decimal or other non-integer amount
     AMOUNT_MUST_BE_POSITIVE = "amount_must_be_positive"
     AMOUNT_TOO_LARGE = "amount_too_large"
     ACCOUNTS_MUST_DIFFER = "accounts_must_differ"
@@ -216,6 +217,8 @@ def check_request_shape(request: TransferRequest, pending_timeout_seconds_max: i
         return None
     if request.pending_id is not None:
         return TransferResult.PENDING_FIELDS_MUST_BE_EMPTY
+    if type(request.amount_kopecks) is not int:  # bool, float and Decimal never reach the ledger as money
+        return TransferResult.AMOUNT_NOT_WHOLE_KOPECKS
     if request.amount_kopecks <= 0:
         return TransferResult.AMOUNT_MUST_BE_POSITIVE
     if request.amount_kopecks > bounds.transfer_amount_kopecks_max:

@@ -27,6 +27,38 @@ participant_name_chars_max = 140
 wallets_per_participant_max = 16
 participants_max = 2_000
 
+# XML intake (gateway.messages.safe_xml): every bound is checked while the parser runs, so a hostile message
+# costs at most one parse chunk past the bound.
+# The whole message as received. Equal to the default HTTP request bound; a message never outgrows its request.
+message_bytes_max = 10 * 1024 * 1024
+
+# Bytes handed to libxml2 at a time. The bounds below are checked between chunks, so this is the overshoot.
+parse_chunk_bytes = 64 * 1024
+
+# Nesting. The deepest element in the reference corpus is at level 16 (a camt.054 with every optional field).
+# libxml2 refuses depth 257 by itself when huge_tree is off; that stays a backstop, this is the bound.
+xml_depth_max = 64
+
+# Elements in one message. The largest corpus sample has under 3,000; a 10 MiB statement has about 200,000.
+xml_elements_max = 200_000
+
+# Comments and processing instructions together. A real bank camt.053 in the corpus carries 110 comments.
+xml_comments_and_pis_max = 1_000
+
+# Local name of one element or attribute. ISO 20022 names are under 40 characters.
+xml_name_chars_max = 128
+
+# ISO 20022 uses one attribute (Ccy); xsi:schemaLocation and envelope attributes need a few more.
+attributes_per_element_max = 16
+namespace_declarations_per_element_max = 16
+
+# One piece of character data: an element's text, a tail, or an attribute value. The longest ISO 20022 text
+# types are far shorter; XMLDSig certificates in an AppHdr run to a few thousand base64 characters.
+text_chars_max = 65_536
+
+# Untrusted text quoted back in a rejection (a namespace, a libxml2 message) is cut to this length.
+rejection_excerpt_chars_max = 100
+
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {
     # HTTP transport.

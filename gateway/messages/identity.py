@@ -1,0 +1,85 @@
+"""ISO 20022 message identities as values (`pacs.008.001.08`), and the versions the gateway reads."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gateway.messages.rejections import Layer, Rejection, excerpt, invalid_file_format
+
+iso_namespace_prefix = "urn:iso:std:iso:20022:tech:xsd:"
+
+# Explicit ASCII classes: \d would also accept other scripts' digits.
+_dotted = re.compile(r"([a-z]{4})\.([0-9]{3})\.([0-9]{3})\.([0-9]{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageId:
+    business_area: str  # "pacs"
+    number: str  # "008"
+    variant: str  # "001"
+    version: str  # "08"
+
+    def __post_init__(self) -> None:
+        assert _dotted.fullmatch(str(self)), repr(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.business_area}.{self.number}.{self.variant}.{self.version}"
+
+    @property
+    def namespace(self) -> str:
+        return iso_namespace_prefix + str(self)
+
+    @classmethod
+    def parse(cls, text: str) -> MessageId | None:
+        """`pacs.008.001.08` as a MessageId; None for anything else, including blanks or a scheme suffix."""
+        match = _dotted.fullmatch(text)
+        return None if match is None else cls(*match.groups())
+
+    @classmethod
+    def from_namespace(cls, namespace: str) -> MessageId | None:
+        """`urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08` as a MessageId; None for any other namespace."""
+        if not namespace.startswith(iso_namespace_prefix):
+            return None
+        return cls.parse(namespace[len(iso_namespace_prefix) :])
+
+
+def _known(text: str) -> MessageId:
+    message_id = MessageId.parse(text)
+    assert message_id is not None, text
+    return message_id
+
+
+app_hdr_message_id = _known("head.001.001.02")
+
+supported_message_ids: frozenset[MessageId] = frozenset(
+    _known(text)
+    for text in (
+        "pacs.008.001.08",
+        "pacs.009.001.08",
+        "pacs.004.001.09",
+        "pacs.002.001.10",
+        "pacs.028.001.03",
+        "camt.056.001.08",
+        "camt.029.001.09",
+        "camt.050.001.05",
+        "camt.025.001.05",
+        "camt.060.001.05",
+        "camt.052.001.08",
+        "camt.053.001.08",
+        "camt.054.001.08",
+        "admi.002.001.01",
+        "head.001.001.02",
+    )
+)
+
+
+def supported_message_id(namespace: str, path: str) -> MessageId | Rejection:
+    """The message a namespace names when the gateway reads that version; otherwise an FF01 rejection at `path`."""
+    message_id = MessageId.from_namespace(namespace)
+    if message_id is None:
+        text = f"namespace {excerpt(namespace)} is not an ISO 20022 message namespace"
+        return Rejection(invalid_file_format, path, text, Layer.SCHEMA)
+    if message_id not in supported_message_ids:
+        return Rejection(invalid_file_format, path, f"message version {message_id} is not supported", Layer.SCHEMA)
+    return message_id

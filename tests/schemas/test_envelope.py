@@ -1,0 +1,110 @@
+"""The gateway envelope holds exactly one valid AppHdr, then one valid Document of a supported message, nothing else."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import pytest
+from lxml import etree
+
+from tests.schemas.harness import (
+    envelope,
+    envelope_app_hdr_fixture,
+    envelope_document_fixture,
+    envelope_namespace,
+    envelope_schema,
+    fixture_named,
+    namespace_of,
+)
+
+Build = Callable[[etree._Element, etree._Element], etree._Element]
+
+
+def _app_hdr() -> etree._Element:
+    return fixture_named(envelope_app_hdr_fixture).root()
+
+
+def _document() -> etree._Element:
+    return fixture_named(envelope_document_fixture).root()
+
+
+def _renamespaced(element: etree._Element, namespace: str) -> etree._Element:
+    result = copy.deepcopy(element)
+    old = etree.QName(result).namespace
+    for child in result.iter(etree.Element):
+        if etree.QName(child).namespace == old:
+            child.tag = f"{{{namespace}}}{etree.QName(child).localname}"
+    return result
+
+
+def _bare(*children: etree._Element, text: str | None = None) -> etree._Element:
+    root = etree.Element(f"{{{envelope_namespace}}}Envelope", nsmap={None: envelope_namespace})
+    root.text = text
+    for child in children:
+        root.append(copy.deepcopy(child))
+    return root
+
+
+def _without(element: etree._Element, local_name: str) -> etree._Element:
+    result = copy.deepcopy(element)
+    target = next(e for e in result.iter(etree.Element) if etree.QName(e).localname == local_name)
+    target.getparent().remove(target)
+    return result
+
+
+def _with_attribute(root: etree._Element) -> etree._Element:
+    root.set("Version", "1")
+    return root
+
+
+def _in_namespace(root: etree._Element, namespace: str) -> etree._Element:
+    root.tag = f"{{{namespace}}}Envelope"
+    return root
+
+
+cases: dict[str, tuple[Build, bool]] = {
+    "AppHdr then Document": (lambda h, d: _bare(h, d), True),
+    "Document then AppHdr": (lambda h, d: _bare(d, h), False),
+    "AppHdr alone": (lambda h, d: _bare(h), False),
+    "Document alone": (lambda h, d: _bare(d), False),
+    "empty": (lambda h, d: _bare(), False),
+    "two Documents": (lambda h, d: _bare(h, d, d), False),
+    "two AppHdrs then Document": (lambda h, d: _bare(h, h, d), False),
+    "AppHdr in the Document's place": (lambda h, d: _bare(h, h), False),
+    "an extra element after the Document": (
+        lambda h, d: _bare(h, d, etree.Element(f"{{{envelope_namespace}}}Trailer")),
+        False,
+    ),
+    "text between the elements": (lambda h, d: _bare(h, d, text="payload"), False),
+    "an attribute on Envelope": (lambda h, d: _with_attribute(_bare(h, d)), False),
+    "Envelope in another namespace": (
+        lambda h, d: _in_namespace(_bare(h, d), "urn:cryptoruble:gateway:envelope:2"),
+        False,
+    ),
+    "Document of an unsupported message (camt.056.001.08)": (
+        lambda h, d: _bare(h, _renamespaced(d, namespace_of("camt.056.001.08"))),
+        False,
+    ),
+    "Document of an unsupported version (pacs.008.001.09)": (
+        lambda h, d: _bare(h, _renamespaced(d, namespace_of("pacs.008.001.09"))),
+        False,
+    ),
+    "pacs.008 content under the pacs.009 namespace": (
+        lambda h, d: _bare(h, _renamespaced(d, namespace_of("pacs.009.001.08"))),
+        False,
+    ),
+    "AppHdr of head.001.001.01": (lambda h, d: _bare(_renamespaced(h, namespace_of("head.001.001.01")), d), False),
+    "AppHdr invalid (no MsgDefIdr)": (lambda h, d: _bare(_without(h, "MsgDefIdr"), d), False),
+    "Document invalid (no MsgId): validated strictly": (lambda h, d: _bare(h, _without(d, "MsgId")), False),
+    "the harness's own wrapper": (lambda h, d: envelope(h, d), True),
+}
+
+
+@pytest.mark.parametrize("case", cases, ids=list(cases))
+def test_envelope_verdict(case: str) -> None:
+    build, expected = cases[case]
+    root = build(_app_hdr(), _document())
+    schema = envelope_schema()
+    verdict = schema.validate(root)
+    assert verdict is expected, "\n".join(str(e) for e in schema.error_log) or "accepted"

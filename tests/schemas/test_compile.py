@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from gateway.messages.identity import supported_message_ids
 from tests.schemas.harness import (
     common_xsd,
     envelope_xsd,
@@ -25,6 +26,11 @@ schema_files = sorted(xsd_root.rglob("*.xsd"))  # every schema, including ones a
 def test_every_supported_message_has_a_schema() -> None:
     expected = {common_xsd, envelope_xsd, *(iso_xsd_dir / f"{message}.xsd" for message in messages)}
     assert expected <= set(schema_files)
+
+
+def test_schemas_cover_the_versions_the_gateway_reads() -> None:
+    """The message layer's table of supported versions and the schemas here name the same messages."""
+    assert {str(message_id) for message_id in supported_message_ids} == set(messages)
 
 
 @pytest.mark.parametrize("path", schema_files, ids=lambda path: str(path.relative_to(xsd_root)))

@@ -9,13 +9,17 @@ import pytest
 from lxml import etree
 
 from tests.schemas.harness import (
+    app_hdr_message,
+    document_messages,
     envelope,
     envelope_app_hdr_fixture,
     envelope_document_fixture,
     envelope_namespace,
     envelope_schema,
+    envelope_xsd,
     fixture_named,
     namespace_of,
+    parse_file,
 )
 
 Build = Callable[[etree._Element, etree._Element], etree._Element]
@@ -27,6 +31,10 @@ def _app_hdr() -> etree._Element:
 
 def _document() -> etree._Element:
     return fixture_named(envelope_document_fixture).root()
+
+
+def _camt052() -> etree._Element:
+    return fixture_named("camt.052.001.08-cbrf-intraday-sberbank-wallet.xml").root()
 
 
 def _renamespaced(element: etree._Element, namespace: str) -> etree._Element:
@@ -82,8 +90,8 @@ cases: dict[str, tuple[Build, bool]] = {
         lambda h, d: _in_namespace(_bare(h, d), "urn:cryptoruble:gateway:envelope:2"),
         False,
     ),
-    "Document of an unsupported message (camt.056.001.08)": (
-        lambda h, d: _bare(h, _renamespaced(d, namespace_of("camt.056.001.08"))),
+    "Document of an unsupported message (pacs.003.001.08)": (
+        lambda h, d: _bare(h, _renamespaced(d, namespace_of("pacs.003.001.08"))),
         False,
     ),
     "Document of an unsupported version (pacs.008.001.09)": (
@@ -92,6 +100,10 @@ cases: dict[str, tuple[Build, bool]] = {
     ),
     "pacs.008 content under the pacs.009 namespace": (
         lambda h, d: _bare(h, _renamespaced(d, namespace_of("pacs.009.001.08"))),
+        False,
+    ),
+    "camt.052 report under the camt.053 namespace (its statement twin)": (
+        lambda h, d: _bare(h, _renamespaced(_camt052(), namespace_of("camt.053.001.08"))),
         False,
     ),
     "AppHdr of head.001.001.01": (lambda h, d: _bare(_renamespaced(h, namespace_of("head.001.001.01")), d), False),
@@ -108,3 +120,18 @@ def test_envelope_verdict(case: str) -> None:
     schema = envelope_schema()
     verdict = schema.validate(root)
     assert verdict is expected, "\n".join(str(e) for e in schema.error_log) or "accepted"
+
+
+def test_envelope_offers_exactly_the_supported_messages() -> None:
+    """The envelope imports each supported message schema and refers to its root, and to nothing else."""
+    xs = "http://www.w3.org/2001/XMLSchema"
+    root = parse_file(envelope_xsd).getroot()
+    imported = {element.get("namespace") for element in root.iter(f"{{{xs}}}import")}
+    assert imported == {namespace_of(message) for message in (*document_messages, app_hdr_message)}
+    referred = set()
+    for element in root.iter(f"{{{xs}}}element"):
+        if (ref := element.get("ref")) is not None:
+            prefix, local_name = ref.split(":")
+            referred.add((root.nsmap[prefix], local_name))
+    expected = {(namespace_of(message), "Document") for message in document_messages}
+    assert referred == expected | {(namespace_of(app_hdr_message), "AppHdr")}

@@ -10,6 +10,7 @@ from lxml import etree
 from tests.schemas.harness import (
     Fixture,
     app_hdr_message,
+    at,
     document_messages,
     envelope,
     envelope_app_hdr_fixture,
@@ -23,9 +24,11 @@ from tests.schemas.harness import (
     our_schema,
     our_xmlschema,
     root_name,
+    slots,
 )
 
 project_bics = frozenset({"SABRRUMMXXX", "VTBRRUMMXXX", "ALFARUMMXXX", "CBRFRUMMXXX"})
+dates_before_2026 = frozenset({"BirthDt"})  # a person's date of birth
 uuid_v4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
@@ -80,16 +83,29 @@ def test_realistic_content(fixture: Fixture) -> None:
         name = etree.QName(element).localname
         if name in ("UETR", "OrgnlUETR"):
             assert uuid_v4.fullmatch(element.text or ""), element.text
-        if name in ("CreDtTm", "CreDt", "IntrBkSttlmDt", "RjctnDtTm"):
+    for slot in slots(root, our_xmlschema(fixture.message)):  # every date and date-time, by its schema type
+        element = at(root, slot.path)
+        name = etree.QName(element).localname
+        if slot.type_name in ("ISODate", "ISODateTime") and name not in dates_before_2026:
             assert (element.text or "").startswith("2026-"), (name, element.text)
 
 
+# Where a message gives a payment its UETR: PmtId of a pacs.008 or pacs.009, LqdtyTrfId of a camt.050. Every other
+# UETR quotes a payment given its UETR elsewhere: OrgnlUETR (pacs.002/004/028, camt.056/029), the Refs of an entry
+# in camt.052/053/054, the LngBizId of a camt.025 receipt.
+uetr_assigned_in = frozenset({"PmtId", "LqdtyTrfId"})
+uetr_quoted_in = frozenset({"Refs", "LngBizId"})
+
+
 def test_fixture_uetrs_are_distinct_per_payment() -> None:
-    """A UETR names one payment: the same UETR appears again only where a message quotes an original (Orgnl*)."""
+    """A UETR names one payment: it is assigned in one fixture only, and appears elsewhere only as a quote."""
     owners: dict[str, set[str]] = {}
     for fixture in fixtures():
         for element in fixture.root().iter(f"{{{namespace_of(fixture.message)}}}UETR"):
-            owners.setdefault(element.text or "", set()).add(fixture.name)
+            parent = etree.QName(element.getparent()).localname
+            assert parent in uetr_assigned_in | uetr_quoted_in, f"{fixture.name}: UETR in {parent}"
+            if parent in uetr_assigned_in:
+                owners.setdefault(element.text or "", set()).add(fixture.name)
     assert all(len(names) == 1 for names in owners.values()), owners
 
 

@@ -13,7 +13,7 @@ from tests.schemas.harness import (
     our_schema,
 )
 
-# A chameleon common.xsd gives every message's namespace all 160 shared types, while an official XSD defines only
+# A chameleon common.xsd gives every message's namespace all 313 shared types, while an official XSD defines only
 # the types its message uses. Nothing in a message's own structure can name a type (ISO types derive from no
 # other type, so xsi:type on a declared element can only name the declared type itself); but inside the lax
 # wildcards, SplmtryData/Envlp (any namespace) and AppHdr/Sgntr (XMLDSig namespace), an xsi:type naming a type that
@@ -46,7 +46,7 @@ def test_type_known_to_both_gets_the_same_verdict() -> None:
 
 
 def test_type_only_common_xsd_brings_in_is_the_divergence() -> None:
-    root = _with_typed_envelope_content("ExternalReturnReason1Code", "AC04")  # pacs.004's own type: in neither
+    root = _with_typed_envelope_content("ExternalCancellationReason1Code", "DUPL")  # camt.056's own type: in neither
     assert our_schema("pacs.008.001.08").validate(root) is False
     assert official_schema("pacs.008.001.08").validate(root) is False
     root = _with_typed_envelope_content("ExternalMandateSetupReason1Code", "AC04")  # shared by pacs.004/002/028

@@ -101,6 +101,19 @@ def test_same_definitions_as_official(message: str) -> None:
     assert reachable(our_types, root_type(message)) == reachable(official_types, root_type(message))
 
 
+def test_official_xsds_agree_on_every_shared_name() -> None:
+    """ISO 20022 type names are global: every official XSD that defines a name gives it the same definition. That is
+    what lets common.xsd define a shared type once; Document, each message's own root, is the one exception."""
+    variants: dict[str, dict[Shape, list[str]]] = {}
+    for message in messages:
+        official_types, _ = definitions(official_xsd_path(message))
+        for name, definition in official_types.items():
+            if name != "Document":
+                variants.setdefault(name, {}).setdefault(definition, []).append(message)
+    conflicts = {name: list(found.values()) for name, found in variants.items() if len(found) > 1}
+    assert not conflicts, f"names defined differently by the official XSDs (messages per variant): {conflicts}"
+
+
 def test_common_holds_exactly_the_shared_types() -> None:
     """A type in common.xsd is used by two or more messages; a type in a message schema by that message only."""
     common, _ = definitions(common_xsd)

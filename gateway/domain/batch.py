@@ -108,7 +108,7 @@ def plan_batch(
         if phase is Phase.POST_PENDING or phase is Phase.VOID_PENDING:
             assert request.pending_id is not None  # check_request_shape guarantees it
             target = pending_now.get(request.pending_id)
-            failure = _check_resolution(target, phase, created_at_us)
+            failure = _check_resolution(target, phase, created_at_us, accounts)
             if failure is not None:
                 results.append(failure)
                 continue
@@ -232,16 +232,24 @@ def _move_reserve(kind: TransferKind, amount: int, reserve: _Balances) -> None:
         reserve.posted -= amount
 
 
-def _check_resolution(target: PendingTransfer | None, phase: Phase, now_us: int) -> TransferResult | None:
+def _check_resolution(
+    target: PendingTransfer | None, phase: Phase, now_us: int, accounts: Mapping[int, Account]
+) -> TransferResult | None:
     if target is None:
         return TransferResult.PENDING_NOT_FOUND
     if target.status is PendingStatus.POSTED:
         return TransferResult.PENDING_ALREADY_POSTED
     if target.status is PendingStatus.VOIDED:
         return TransferResult.PENDING_ALREADY_VOIDED
-    # An expired pending transfer can still be voided (that is how the sweeper releases it), never posted.
-    if phase is Phase.POST_PENDING and now_us >= target.expires_at_us:
+    if phase is Phase.VOID_PENDING:
+        return None  # releasing a hold is always allowed: after expiry (the sweeper) and after a suspension alike
+    if now_us >= target.expires_at_us:
         return TransferResult.PENDING_EXPIRED
+    # Posting moves money, which a suspended bank's wallets may not do, whenever the hold was taken.
+    if accounts[target.debit_account_id].status is AccountStatus.SUSPENDED:
+        return TransferResult.DEBIT_ACCOUNT_SUSPENDED
+    if accounts[target.credit_account_id].status is AccountStatus.SUSPENDED:
+        return TransferResult.CREDIT_ACCOUNT_SUSPENDED
     return None
 
 

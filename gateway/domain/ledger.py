@@ -143,7 +143,10 @@ class Transfer(NamedTuple):
 
     def same_request(self, request: TransferRequest) -> bool:
         """True when replaying `request` would ask for exactly this transfer (idempotency check)."""
-        if self.phase in (Phase.POST_PENDING, Phase.VOID_PENDING):
+        if type(request.amount_kopecks) is not int:  # 100.0 equals 100 in Python, but it is not the same request
+            return False
+        resolution = self.phase in (Phase.POST_PENDING, Phase.VOID_PENDING)
+        if resolution:
             accounts_and_amount_match = (
                 request.debit_account_id == 0 and request.credit_account_id == 0 and request.amount_kopecks == 0
             )
@@ -153,15 +156,18 @@ class Transfer(NamedTuple):
                 and request.credit_account_id == self.credit_account_id
                 and request.amount_kopecks == self.amount_kopecks
             )
-        resolution = self.phase in (Phase.POST_PENDING, Phase.VOID_PENDING)
+        if self.phase is Phase.PENDING:
+            timeout_matches = request.timeout_seconds in (0, self.timeout_seconds)  # 0 asked for the default
+        else:
+            timeout_matches = request.timeout_seconds == 0
         return (
             accounts_and_amount_match
+            and timeout_matches
             and (resolution or request.kind == self.kind)  # a resolution takes its kind from the pending transfer
             and request.phase == self.phase
             and request.pending_id == self.pending_id
             and request.reference == self.reference
             and request.uetr == self.uetr
-            and (request.phase != Phase.PENDING or request.timeout_seconds in (0, self.timeout_seconds))
         )
 
 

@@ -59,6 +59,12 @@ text_chars_max = 65_536
 # Untrusted text quoted back in a rejection (a namespace, a libxml2 message) is cut to this length.
 rejection_excerpt_chars_max = 100
 
+# Message layer: how much a refusal reports, and how large one message may be in transactions.
+schema_rejections_max = 10  # schema errors reported per message: the first ones, the rest add nothing
+schema_error_text_chars_max = 300  # libxml2's error text quoted in a rejection
+rejections_per_refusal_max = 100  # rejections of one layer returned for one message
+transactions_per_message_max = 10_000  # beyond it a message is refused (AM18) rather than settled in parts
+
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {
     # HTTP transport.

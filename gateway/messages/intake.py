@@ -1,0 +1,104 @@
+"""The message layer's single entry point: bytes from a bank in, a typed command or the reasons it was refused out.
+
+The layers run in order, and the first that finds a problem ends the intake with its rejections, each carrying the
+layer's own value: well-formedness and bounds (parse_bounded), envelope (unwrap), XSD (schemas), reading into typed
+values (readers), the scheme's usage guideline (rules), business rules (rules, against a RuleContext).
+"""
+
+from __future__ import annotations
+
+from gateway import bounds
+
+from dataclasses import dataclass
+
+from gateway.messages.commands import BusinessHeader, Command
+from gateway.messages.envelope import Unwrapped, unwrap
+from gateway.messages.identity import MessageId, app_hdr_message_id
+from gateway.messages.readers import head_001_001_02, read_command
+from gateway.messages.rejections import Rejection
+from gateway.messages.reports import reference_chars_max
+from gateway.messages.rules import RuleContext, check_business, check_usage_guideline
+from gateway.messages.safe_xml import parse_bounded
+from gateway.messages.schemas import SchemaSet, compiled
+
+# Bounds of this module (to move to gateway.bounds):
+# Rejections one refusal carries. Readers and rules find every problem, which for a message of thousands of
+# transactions can be thousands; the answer names the first hundred.
+rejections_per_refusal_max = bounds.rejections_per_refusal_max
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    command: Command
+    header: BusinessHeader | None  # None only for a bare Document, where the caller allowed one
+    message_id: MessageId  # the Document's message version
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    rejections: tuple[Rejection, ...]  # all from one layer, at most rejections_per_refusal_max, never empty
+    message_id: MessageId | None  # known from the envelope layer on
+    header: BusinessHeader | None  # known from the read layer on, when the message has an AppHdr
+    command: Command | None  # known for usage-guideline and business refusals: to answer per transaction
+    reference: str | None  # what an answer quotes: AppHdr/BizMsgIdr, else GrpHdr/MsgId, when the envelope has one
+
+    def __post_init__(self) -> None:
+        assert self.rejections, "a refusal says why"
+        assert len(self.rejections) <= rejections_per_refusal_max, len(self.rejections)
+        assert len({rejection.layer for rejection in self.rejections}) == 1, "a refusal comes from one layer"
+
+
+def intake(
+    data: bytes,
+    *,
+    allow_bare_document: bool,
+    context: RuleContext,
+    schemas: SchemaSet | None = None,
+) -> Accepted | Refused:
+    """Run every layer over one message. `schemas` defaults to the process's compiled set."""
+    parsed = parse_bounded(data)
+    if isinstance(parsed, Rejection):
+        return _refused([parsed])
+    unwrapped = unwrap(parsed, allow_bare_document=allow_bare_document)
+    if isinstance(unwrapped, Rejection):
+        return _refused([unwrapped])
+    message_id = unwrapped.message_id
+    reference = _reference(unwrapped)
+    invalid = (compiled() if schemas is None else schemas).validate(unwrapped)
+    if invalid:
+        return _refused(invalid, message_id, reference)
+    header = None if unwrapped.app_hdr is None else head_001_001_02.read(unwrapped.app_hdr)
+    if isinstance(header, list):
+        return _refused(header, message_id, reference)
+    command = read_command(unwrapped)
+    if isinstance(command, list):
+        return _refused(command, message_id, reference, header)
+    departures = check_usage_guideline(command, header)
+    if departures:
+        return _refused(departures, message_id, reference, header, command)
+    violations = check_business(command, header, context)
+    if violations:
+        return _refused(violations, message_id, reference, header, command)
+    return Accepted(command, header, message_id)
+
+
+def _reference(unwrapped: Unwrapped) -> str | None:
+    """The message's own reference, looked up before validation so that even a schema refusal can quote it:
+    AppHdr/BizMsgIdr, else the Document's GrpHdr/MsgId. None when absent or not a Max35Text."""
+    if unwrapped.app_hdr is not None:
+        found = unwrapped.app_hdr.find(f"{{{app_hdr_message_id.namespace}}}BizMsgIdr")
+    else:
+        namespace = unwrapped.message_id.namespace
+        found = unwrapped.document.find(f"{{{namespace}}}*/{{{namespace}}}GrpHdr/{{{namespace}}}MsgId")
+    text = None if found is None else found.text
+    return text if text and len(text) <= reference_chars_max else None
+
+
+def _refused(
+    rejections: list[Rejection],
+    message_id: MessageId | None = None,
+    reference: str | None = None,
+    header: BusinessHeader | None = None,
+    command: Command | None = None,
+) -> Refused:
+    return Refused(tuple(rejections[:rejections_per_refusal_max]), message_id, header, command, reference)

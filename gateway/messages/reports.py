@@ -1,0 +1,185 @@
+"""What the gateway answers, as immutable values: a payment status report (pacs.002) and a message reject (admi.002).
+
+Writers (gateway.messages.writers) turn these into XML. Every field already fits its ISO 20022 type; the
+constructors below (status_reason, message_reject) fit free text from rejections into those types.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from gateway.messages.commands import Amount, OriginalMessage
+from gateway.messages.iso_types import fit, xml_safe
+from gateway.messages.rejections import Rejection
+
+# Field lengths of the ISO types these values are written to.
+additional_info_chars_max = 105  # StatusReasonInformation12/AddtlInf: Max105Text
+reference_chars_max = 35  # Max35Text: message and transaction ids, admi.002 Ref and RjctgPtyRsn
+error_location_chars_max = 350  # admi.002 ErrLctn: Max350Text
+reason_description_chars_max = 350  # admi.002 RsnDesc: Max350Text
+additional_data_chars_max = 20_000  # admi.002 AddtlData: Max20000Text
+
+# The reference quoted when the rejected message's own could not be read (SWIFT's convention for "no reference").
+no_reference = "NONREF"
+
+_code = re.compile(r"[A-Z0-9]{4}")
+
+
+class PaymentStatus(enum.Enum):
+    """ExternalPaymentTransactionStatus1Code / ExternalPaymentGroupStatus1Code values the gateway sends."""
+
+    ACSC = "ACSC"  # AcceptedSettlementCompleted: settled on the ledger
+    ACCP = "ACCP"  # AcceptedCustomerProfile: passed every check, not yet settled
+    PDNG = "PDNG"  # Pending: waiting (e.g. for the auto-batcher or a counterparty)
+    RJCT = "RJCT"  # Rejected: see the reason
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReason:
+    """StatusReasonInformation12: an ExternalStatusReason1Code and up to a few lines of text."""
+
+    code: str  # e.g. AM04, FF01
+    additional_info: tuple[str, ...]  # each line 1..105 characters
+
+    def __post_init__(self) -> None:
+        assert _code.fullmatch(self.code), self.code
+        for line in self.additional_info:
+            assert 1 <= len(line) <= additional_info_chars_max, len(line)
+            assert xml_safe(line) == line, "additional info holds characters XML cannot carry"
+
+
+def status_reason(code: str, text: str | None = None) -> StatusReason:
+    """A reason with its text trimmed to one AddtlInf line of 105 characters."""
+    return StatusReason(code, () if not text else (fit(text, additional_info_chars_max),))
+
+
+def status_reason_for(rejection: Rejection) -> StatusReason:
+    """The reason a rejection gives, with its element path first so that the sender can find the fault."""
+    text = f"{rejection.path}: {rejection.text}" if rejection.path else rejection.text
+    return status_reason(rejection.code, text)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCount:
+    """NumberOfTransactionsPerStatus5: how many transactions have one status, and their control sum."""
+
+    status: PaymentStatus
+    number_of_transactions: int
+    control_sum_kopecks: int | None
+
+    def __post_init__(self) -> None:
+        assert 0 <= self.number_of_transactions < 10**15, self.number_of_transactions
+        assert self.control_sum_kopecks is None or self.control_sum_kopecks >= 0, self.control_sum_kopecks
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStatus:
+    """OriginalGroupHeader17: the status of a whole original message."""
+
+    original_message: OriginalMessage
+    original_number_of_transactions: int | None
+    original_control_sum_kopecks: int | None
+    status: PaymentStatus | None
+    reasons: tuple[StatusReason, ...]
+    counts: tuple[StatusCount, ...]
+
+    def __post_init__(self) -> None:
+        _assert_id(self.original_message.message_id)
+        _assert_id(self.original_message.message_name_id)
+        number = self.original_number_of_transactions
+        assert number is None or 0 <= number < 10**15, number
+        assert self.original_control_sum_kopecks is None or self.original_control_sum_kopecks >= 0
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionStatus:
+    """PaymentTransaction110: the status of one original transaction."""
+
+    status_id: str | None  # StsId
+    original_message: OriginalMessage | None  # OrgnlGrpInf
+    original_instruction_id: str | None
+    original_end_to_end_id: str | None
+    original_transaction_id: str | None
+    original_uetr: uuid.UUID | None
+    status: PaymentStatus
+    reasons: tuple[StatusReason, ...]
+    acceptance_time: datetime | None  # AccptncDtTm
+    settlement: date | datetime | None  # FctvIntrBkSttlmDt: Dt or DtTm; the gateway sends when the ledger settled it
+    clearing_system_reference: str | None  # ClrSysRef: the ledger transfer's reference
+    original_amount: Amount | None  # OrgnlTxRef/IntrBkSttlmAmt
+    original_settlement_date: date | None  # OrgnlTxRef/IntrBkSttlmDt
+
+    def __post_init__(self) -> None:
+        for value in (
+            self.status_id,
+            self.original_instruction_id,
+            self.original_end_to_end_id,
+            self.original_transaction_id,
+            self.clearing_system_reference,
+        ):
+            if value is not None:
+                _assert_id(value)
+        if self.original_message is not None:
+            _assert_id(self.original_message.message_id)
+            _assert_id(self.original_message.message_name_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """pacs.002.001.10 FIToFIPaymentStatusReport, from the gateway to a bank."""
+
+    message_id: str  # GrpHdr/MsgId
+    creation_time: datetime
+    instructing_agent_bic: str | None  # GrpHdr/InstgAgt: the central bank
+    instructed_agent_bic: str | None  # GrpHdr/InstdAgt: the bank the report goes to
+    groups: tuple[GroupStatus, ...]
+    transactions: tuple[TransactionStatus, ...]
+
+    def __post_init__(self) -> None:
+        _assert_id(self.message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReject:
+    """admi.002.001.01 MessageReject: a message the gateway could not process at all."""
+
+    reference: str  # RltdRef/Ref: the rejected message's BizMsgIdr or MsgId, or no_reference
+    reason_code: str  # Rsn/RjctgPtyRsn: an ISO external code such as FF01
+    rejection_time: datetime | None  # RjctnDtTm
+    error_location: str | None  # ErrLctn: the element path
+    description: str | None  # RsnDesc
+    additional_data: str | None  # AddtlData
+
+    def __post_init__(self) -> None:
+        _assert_id(self.reference)
+        assert _code.fullmatch(self.reason_code), self.reason_code
+        for value, chars_max in (
+            (self.error_location, error_location_chars_max),
+            (self.description, reason_description_chars_max),
+            (self.additional_data, additional_data_chars_max),
+        ):
+            if value is not None:
+                assert 1 <= len(value) <= chars_max, value
+                assert xml_safe(value) == value, "free text holds characters XML cannot carry"
+
+
+def message_reject(rejection: Rejection, reference: str | None, rejection_time: datetime) -> MessageReject:
+    """The admi.002 for a rejection: its code, path and text, quoting the message's reference when it is known."""
+    quoted = no_reference if not reference else fit(reference, reference_chars_max)
+    return MessageReject(
+        reference=quoted,
+        reason_code=rejection.code,
+        rejection_time=rejection_time,
+        error_location=fit(rejection.path, error_location_chars_max) if rejection.path else None,
+        description=fit(rejection.text, reason_description_chars_max),
+        additional_data=None,
+    )
+
+
+def _assert_id(value: str) -> None:
+    assert 1 <= len(value) <= reference_chars_max, value
+    assert xml_safe(value) == value, "an identifier holds characters XML cannot carry"

@@ -74,9 +74,6 @@ tunable_limits: dict[str, Tunable] = {
     # Ledger auto-batcher: one database transaction settles up to batch_transfers_max transfers.
     "batch_transfers_max": Tunable(default=1_000, minimum=1, maximum=10_000),
     "batch_wait_us": Tunable(default=0, minimum=0, maximum=100_000),
-    # Batches in flight at once: the next is planned while the one before is written (more gains nothing, as
-    # writes are serialised by the chain-head lock).
-    "batch_pipeline_depth": Tunable(default=2, minimum=1, maximum=2),
     "queue_transfers_max": Tunable(default=100_000, minimum=1, maximum=10_000_000),
     "batch_retries_max": Tunable(default=5, minimum=0, maximum=100),
     # Database.

@@ -81,7 +81,6 @@ class Limits:
     shutdown_timeout_ms: int
     batch_transfers_max: int
     batch_wait_us: int
-    batch_pipeline_depth: int
     queue_transfers_max: int
     batch_retries_max: int
     db_pool_connections_max: int

@@ -64,7 +64,6 @@ async def running_gateway(config: Config, upgrade: bool) -> AsyncIterator[Gatewa
             batch_transfers_max=config.limits.batch_transfers_max,
             batch_wait_us=config.limits.batch_wait_us,
             queue_transfers_max=config.limits.queue_transfers_max,
-            pipeline_depth=config.limits.batch_pipeline_depth,
         )
         await batcher.start()
         try:

@@ -45,16 +45,17 @@ def transfer_hash(
     created_at_us: int,
     reference: str,
 ) -> bytes:
+    # UUID.int.to_bytes(16, "big") is UUID.bytes without the Python-level property: this runs per transfer.
     packed = _fields.pack(
         seq,
-        transfer_id.bytes,
+        transfer_id.int.to_bytes(16, "big"),
         debit_account_id,
         credit_account_id,
         amount_kopecks,
         kind_codes[kind],
         phase_codes[phase],
-        _no_uuid if pending_id is None else pending_id.bytes,
-        _no_uuid if uetr is None else uetr.bytes,
+        _no_uuid if pending_id is None else pending_id.int.to_bytes(16, "big"),
+        _no_uuid if uetr is None else uetr.int.to_bytes(16, "big"),
         timeout_seconds,
         created_at_us,
     )

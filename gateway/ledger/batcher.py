@@ -3,9 +3,7 @@
 Callers submit transfer requests concurrently and await their own results. One worker task drains the queue into
 batches of at most batch_transfers_max transfers and settles each batch in one database transaction, so concurrent
 messages share commits: the throughput of a batch, the latency of a short wait. A caller's requests stay together
-and in order inside one batch (a submission larger than a batch is split into consecutive batches). Up to
-pipeline_depth batches are handed to the ledger at once, which plans the next while it writes the one before;
-they still settle strictly in queue order.
+and in order inside one batch (a submission larger than a batch is split into consecutive batches).
 
 A caller that goes away does not cancel anything: once queued, its requests settle, and the results are simply
 not delivered. A programmer error (a broken invariant) halts the batcher: nothing more is settled until restart.
@@ -47,14 +45,12 @@ class AutoBatcher:
         batch_transfers_max: int,
         batch_wait_us: int,
         queue_transfers_max: int,
-        pipeline_depth: int = 2,
     ) -> None:
-        assert batch_transfers_max >= 1 and queue_transfers_max >= 1 and pipeline_depth >= 1
+        assert batch_transfers_max >= 1 and queue_transfers_max >= 1
         self._ledger = ledger
         self._batch_transfers_max = batch_transfers_max
         self._batch_wait_seconds = batch_wait_us / 1_000_000
         self._queue_transfers_max = queue_transfers_max
-        self._pipeline_depth = pipeline_depth
         self._queue: deque[_Submission] = deque()
         self._queued_transfers = 0
         self._wakeup = asyncio.Event()
@@ -112,25 +108,16 @@ class AutoBatcher:
         return [result for part in parts for result in part]  # type: ignore[union-attr]
 
     async def _run(self) -> None:
-        in_flight: set[asyncio.Task[None]] = set()
         while True:
             if not self._queue:
                 if self._stopping or self._halted is not None:
-                    if in_flight:
-                        await asyncio.wait(in_flight)
                     return
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 if self._batch_wait_seconds and self._queued_transfers < self._batch_transfers_max:
                     await asyncio.sleep(self._batch_wait_seconds)  # linger, to let a batch fill under light load
                 continue
-            if len(in_flight) >= self._pipeline_depth:
-                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            # Tasks start in creation order, so the ledger receives batches in queue order.
-            task = asyncio.create_task(self._settle(self._take_batch()))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
+            await self._settle(self._take_batch())
 
     def _take_batch(self) -> list[_Submission]:
         batch: list[_Submission] = []

@@ -4,11 +4,6 @@ Under the chain-head lock it plans the batch in memory (gateway.domain.batch), s
 plan. Accounts are cached between batches; the cache is used only while the locked head still shows the sequence
 number and accounts version this process last wrote, so a second gateway process on the same database is always
 seen.
-
-Planning ahead: while one batch is being written, the next one may already be planned in memory against the state
-the first will leave (two cores: Python plans while PostgreSQL stores). A plan made ahead is used only if, under
-the lock, the head is exactly the one it was planned on; otherwise (the batch before failed, or another process
-wrote) it is thrown away and the batch is planned again from the database. Speculation never decides an outcome.
 """
 
 from __future__ import annotations
@@ -46,12 +41,6 @@ class _Snapshot:
         return _Snapshot(plan.head, accounts)
 
 
-@dataclass(frozen=True, slots=True)
-class _PlanAhead:
-    base: _Snapshot
-    plan: BatchPlan
-
-
 class Ledger:
     def __init__(
         self,
@@ -67,47 +56,15 @@ class Ledger:
         self._clock_us = clock_us
         self._is_transient = is_transient
         self._committed: _Snapshot | None = None  # the database as of this process's last commit
-        self._planned: _Snapshot | None = None  # what the newest batch planned ahead will leave, if it commits
-        self._plan_order = asyncio.Lock()  # batches are planned, and then written, in the order apply() is called
-        self._previous_write: asyncio.Future[None] | None = None
 
     async def apply(self, requests: Sequence[TransferRequest]) -> list[TransferResult]:
         """Apply the requests as one batch, with results exactly as if applied one by one in this order.
-        Concurrent calls are settled one after another, in call order."""
-        async with self._plan_order:
-            ahead = self._plan_ahead(requests)
-            previous, mine = self._previous_write, asyncio.get_running_loop().create_future()
-            self._previous_write = mine
-        try:
-            if previous is not None:
-                await previous
-            return await self._apply_with_retries(requests, ahead)
-        except BaseException:
-            self._planned = None  # whatever was planned on top of this batch must be planned again
-            raise
-        finally:
-            mine.set_result(None)
-            if self._previous_write is mine:
-                self._previous_write = None
-                self._planned = None
-
-    def _plan_ahead(self, requests: Sequence[TransferRequest]) -> _PlanAhead | None:
-        base = self._planned or self._committed
-        # Pending resolutions need the pending rows as they are under the lock: those batches are planned there.
-        if base is None or any(r.pending_id is not None for r in requests):
-            return None
-        plan = self._plan(requests, base.accounts, base.head, {}, {})
-        self._planned = base.after(plan)
-        return _PlanAhead(base, plan)
-
-    async def _apply_with_retries(
-        self, requests: Sequence[TransferRequest], ahead: _PlanAhead | None
-    ) -> list[TransferResult]:
+        The auto-batcher calls it one batch at a time."""
         look_up_all_ids = False
         backoff_seconds = _retry_backoff_seconds_first
         for attempt in range(self._limits.batch_retries_max + 1):
             try:
-                return await self._apply_once(requests, look_up_all_ids, ahead)
+                return await self._apply_once(requests, look_up_all_ids)
             except DuplicateTransferId:
                 # Some id was already stored: plan again, this time reading every id of the batch first.
                 look_up_all_ids = True
@@ -119,24 +76,18 @@ class Ledger:
                 log.warning("ledger batch attempt %d failed, retrying: %s", attempt + 1, error)
                 await asyncio.sleep(backoff_seconds)
                 backoff_seconds *= 2
-            ahead = None  # a retry always plans from the database
         raise StorageUnavailable(f"batch not settled after {self._limits.batch_retries_max + 1} attempts")
 
-    async def _apply_once(
-        self, requests: Sequence[TransferRequest], look_up_all_ids: bool, ahead: _PlanAhead | None
-    ) -> list[TransferResult]:
+    async def _apply_once(self, requests: Sequence[TransferRequest], look_up_all_ids: bool) -> list[TransferResult]:
         async with self.store.transaction() as transaction:
             head = await transaction.lock_head()
-            if ahead is not None and not look_up_all_ids and ahead.base.head == head:
-                base, plan = ahead.base, ahead.plan
-            else:
-                base = _Snapshot(head, await self._current_accounts(transaction, head))
-                stored = {}
-                if look_up_all_ids:
-                    stored = {t.id: t for t in await transaction.load_transfers([r.id for r in requests])}
-                pending_ids = [r.pending_id for r in requests if r.pending_id is not None]
-                pending = {p.id: p for p in await transaction.load_pending(pending_ids)} if pending_ids else {}
-                plan = self._plan(requests, base.accounts, head, stored, pending)
+            base = _Snapshot(head, await self._current_accounts(transaction, head))
+            stored = {}
+            if look_up_all_ids:
+                stored = {t.id: t for t in await transaction.load_transfers([r.id for r in requests])}
+            pending_ids = [r.pending_id for r in requests if r.pending_id is not None]
+            pending = {p.id: p for p in await transaction.load_pending(pending_ids)} if pending_ids else {}
+            plan = self._plan(requests, base.accounts, head, stored, pending)
             if not look_up_all_ids and plan.failed:
                 # A failed request may be the replay of a stored transfer: that must answer EXISTS or ID_CONFLICT,
                 # as sequential application would. Successful ones are caught by the unique index instead.

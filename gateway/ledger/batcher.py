@@ -98,10 +98,12 @@ class AutoBatcher:
             self._queue.append(submission)
         self._queued_transfers += len(requests)
         self._wakeup.set()
-        # Shielded: the caller's cancellation must not cancel the futures the worker will resolve.
+        # A caller that is cancelled cancels only its own futures: its requests stay queued and settle all the same.
+        if len(submissions) == 1:
+            return await submissions[0].future
         # A submission split over several batches may be partly settled when a later batch fails: the caller retries
         # with the same transfer ids, and the settled part answers EXISTS.
-        parts = await asyncio.shield(asyncio.gather(*(s.future for s in submissions), return_exceptions=True))
+        parts = await asyncio.gather(*(s.future for s in submissions), return_exceptions=True)
         for part in parts:
             if isinstance(part, BaseException):
                 raise part

@@ -20,7 +20,9 @@ What it measures, all on that one scratch database, at batch sizes 1, 100 and 1,
                 UPDATE ... FROM unnest(...) of the changed balances in raw_accounts (a copy of accounts); COMMIT.
                 One connection. The rows are what the ledger writes (Transfer tuples, chain hash included).
   ledger.apply  the ledger core: Ledger.apply(batch), one database transaction per batch (head lock, planning,
-                hash chain, signature, COPY, balance and head updates), each batch awaited before the next.
+                hash chain, signature, COPY, balance and head updates). "in flight 1" awaits each batch before
+                the next; "in flight 2" keeps two apply calls outstanding, as the auto-batcher does, so that the
+                ledger plans a batch while PostgreSQL stores the one before. The target is judged on the latter.
   auto-batcher  (at batch 1,000 only) the ledger as the service drives it: 1,000 concurrent tasks each submitting
                 one transfer at a time through the AutoBatcher (batch at most 1,000, no linger), timed from the first
                 submission to the last answer.
@@ -36,7 +38,7 @@ At each batch size, after a CHECKPOINT and a warm-up of 5% of the work for each 
 into 4 rounds, each running every mode once in an order rotated from round to round: the tables' growth and any
 outside load then fall on all modes alike.
 
-Exit status: 1 when ledger.apply at batch 1,000 reaches less than 0.6 of the raw limit at batch 1,000 (the issue's
+Exit status: 1 when ledger.apply at batch 1,000 with 2 in flight reaches less than 0.6 of the raw limit at batch 1,000 (the issue's
 target), 0 otherwise; any failed transfer or error exits non-zero with a traceback.
 """
 
@@ -419,16 +421,17 @@ class RawContender:
 
 class LedgerContender:
     mode = "ledger.apply"
-    note = ""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, in_flight: int) -> None:
         self._ledger = ledger
+        self._in_flight = in_flight
+        self.note = f"{in_flight} in flight"
 
     def prepare(self, requests: list[TransferRequest], batch_transfers: int) -> list[Sequence[TransferRequest]]:
         return in_batches(requests, batch_transfers)
 
     async def run(self, work: list[Sequence[TransferRequest]]) -> float:
-        return await apply_in_order(self._ledger, work, self.mode)
+        return await apply_in_flight(self._ledger, work, self._in_flight, self.mode)
 
 
 class BatcherContender:
@@ -470,13 +473,22 @@ class BatcherContender:
         return seconds
 
 
-async def apply_in_order(ledger: Ledger, batches: Sequence[Sequence[TransferRequest]], mode: str) -> float:
-    """Apply the batches one after another; returns the seconds from the first call to the last result. Every
-    result is checked afterwards, outside the timing."""
+async def apply_in_flight(
+    ledger: Ledger, batches: Sequence[Sequence[TransferRequest]], in_flight_max: int, mode: str
+) -> float:
+    """Apply the batches in order with up to `in_flight_max` apply calls outstanding; returns the seconds from the
+    first call to the last result. Every result is checked afterwards, outside the timing."""
     answered: list[tuple[Sequence[TransferRequest], list[TransferResult]]] = []
+    outstanding: list[tuple[Sequence[TransferRequest], asyncio.Task[list[TransferResult]]]] = []
     started = time.perf_counter()
     for batch in batches:
-        answered.append((batch, await ledger.apply(batch)))
+        if len(outstanding) == in_flight_max:
+            done, task = outstanding.pop(0)
+            answered.append((done, await task))
+        # Tasks start in creation order, so the ledger receives the batches in this order.
+        outstanding.append((batch, asyncio.create_task(ledger.apply(batch))))
+    for done, task in outstanding:
+        answered.append((done, await task))
     seconds = time.perf_counter() - started
     for batch, results in answered:
         require_ok(results, batch, mode)
@@ -547,7 +559,7 @@ async def profile_ledger(
         async with watch.observing(seen):
             profiler.enable()
             try:
-                seconds = await apply_in_order(ledger, batches, "ledger.apply profiled")
+                seconds = await apply_in_flight(ledger, batches, 2, "ledger.apply profiled")
             finally:
                 profiler.disable()
     profiler.dump_stats(path)
@@ -628,14 +640,16 @@ def print_table(measurements: Sequence[Measurement]) -> None:
         print("WARNING: other sessions used this server during the run; rerun on a quiet server to trust the figures")
 
 
-def ratio_of(measurements: Sequence[Measurement], mode: str) -> float:
-    def rate(mode: str) -> float:
+def ratio_of(measurements: Sequence[Measurement], mode: str, note: str = "") -> float:
+    def rate(mode: str, note: str) -> float:
         (found,) = [
-            m for m in measurements if (m.mode, m.batch_transfers) == (mode, gated_batch_transfers) and not m.profiled
+            m
+            for m in measurements
+            if (m.mode, m.batch_transfers) == (mode, gated_batch_transfers) and m.note.startswith(note) and not m.profiled
         ]
         return found.rate
 
-    return rate(mode) / rate("raw COPY")
+    return rate(mode, note) / rate("raw COPY", "")
 
 
 # --- main ------------------------------------------------------------------------------------------------------
@@ -687,7 +701,7 @@ async def run_on(
     measurements: list[Measurement] = []
     for workload in workloads:
         contenders: list[Contender] = [RawContender(raw)]
-        contenders.append(LedgerContender(ledger))
+        contenders += [LedgerContender(ledger, 1), LedgerContender(ledger, 2)]
         if workload.batch_transfers == config.limits.batch_transfers_max:
             contenders.append(BatcherContender(ledger, config))
         measurements += await measure(contenders, source, watch, workload, scale)
@@ -696,11 +710,12 @@ async def run_on(
 
     print_table(measurements)
     print()
-    ratio = ratio_of(measurements, "ledger.apply")
+    ratio = ratio_of(measurements, "ledger.apply", "2 in flight")
     verdict = "PASS" if ratio >= ratio_target else "FAIL"
     print(
-        f"{verdict}: ledger.apply at batch {gated_batch_transfers:,} reaches {ratio:.2f} of the raw limit"
-        f" (target >= {ratio_target}); through the auto-batcher {ratio_of(measurements, 'auto-batcher'):.2f}"
+        f"{verdict}: ledger.apply at batch {gated_batch_transfers:,} with 2 in flight reaches {ratio:.2f} of the raw"
+        f" limit (target >= {ratio_target}); 1 in flight {ratio_of(measurements, 'ledger.apply', '1 in flight'):.2f},"
+        f" through the auto-batcher {ratio_of(measurements, 'auto-batcher'):.2f}"
     )
     return 0 if verdict == "PASS" else 1
 

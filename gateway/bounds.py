@@ -65,6 +65,10 @@ schema_error_text_chars_max = 300  # libxml2's error text quoted in a rejection
 rejections_per_refusal_max = 100  # rejections of one layer returned for one message
 transactions_per_message_max = 10_000  # beyond it a message is refused (AM18) rather than settled in parts
 
+# Ledger batches in flight at once: one being written, the next being planned meanwhile. Writes are serialised by
+# the chain-head lock, so a third would only wait.
+batches_in_flight_max = 2
+
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {
     # HTTP transport.

@@ -3,6 +3,7 @@ two-phase transfers, registry changes seen at once, all-or-nothing writes, and a
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 
@@ -258,3 +259,52 @@ async def test_replayed_failures_and_rejections_store_nothing(ledger: LedgerUnde
     assert await ledger.ledger.apply(bad) == results
     assert await ledger.store.transfer_count() == 0
     assert (await ledger.store.head()).seq == 0
+
+
+async def test_a_batch_planned_ahead_on_a_failed_batch_is_planned_again(
+    ledger: LedgerUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vtb, alfa = ledger.id_of("VTBRRUMMXXX/main"), ledger.id_of("ALFARUMMXXX/main")
+    assert await ledger.ledger.apply([mint(ledger, "ALFARUMMXXX/clients", 1_00)]) == [R.OK]  # warm the cache
+    real_write = None
+    calls = {"n": 0}
+
+    def first_write_fails(transaction_type):  # type: ignore[no-untyped-def]
+        nonlocal real_write
+        real_write = transaction_type.write_batch
+
+        async def write(self, plan, signature):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("write refused")
+            await real_write(self, plan, signature)
+
+        monkeypatch.setattr(transaction_type, "write_batch", write)
+
+    from gateway_adapters.sql import store as sql_store
+
+    first_write_fails(sql_store._PostgresTransaction if ledger.store._pg_pool else sql_store._SqlAlchemyTransaction)
+    funding = [mint(ledger, "VTBRRUMMXXX/main", 100_00)]
+    spending = [payment(vtb, alfa, 100_00)]  # planned ahead on the state `funding` would have left
+    first, second = await asyncio.gather(
+        ledger.ledger.apply(funding), ledger.ledger.apply(spending), return_exceptions=True
+    )
+    assert isinstance(first, RuntimeError)
+    assert second == [R.INSUFFICIENT_FUNDS]
+    assert (await ledger.balances())["ALFARUMMXXX/main"] == 0
+    assert (await verify(ledger)).ok
+
+
+async def test_a_plan_made_ahead_is_dropped_when_another_process_moved_the_head(ledger: LedgerUnderTest) -> None:
+    sber, vtb = ledger.id_of("SABRRUMMXXX/main"), ledger.id_of("VTBRRUMMXXX/main")
+    assert await ledger.ledger.apply([mint(ledger, "SABRRUMMXXX/main", 100_00)]) == [R.OK]
+    spending = [payment(sber, vtb, 80_00)]
+    ahead = ledger.ledger._plan_ahead(spending)  # as if planned while an earlier batch was being written
+    assert ahead is not None and ahead.plan.results == (R.OK,)
+    other = await open_ledger(ledger.config)
+    try:
+        assert await other.ledger.apply([payment(sber, vtb, 50_00)]) == [R.OK]
+    finally:
+        await other.store.close()
+    assert await ledger.ledger._apply_with_retries(spending, ahead, asyncio.Event()) == [R.INSUFFICIENT_FUNDS]
+    assert (await ledger.balances())["VTBRRUMMXXX/main"] == 50_00

@@ -3,7 +3,9 @@
 Callers submit transfer requests concurrently and await their own results. One worker task drains the queue into
 batches of at most batch_transfers_max transfers and settles each batch in one database transaction, so concurrent
 messages share commits: the throughput of a batch, the latency of a short wait. A caller's requests stay together
-and in order inside one batch (a submission larger than a batch is split into consecutive batches).
+and in order inside one batch (a submission larger than a batch is split into consecutive batches). Two batches
+are handed to the ledger at once, so that it plans the next while PostgreSQL stores the one before; they still
+settle strictly in queue order.
 
 A caller that goes away does not cancel anything: once queued, its requests settle, and the results are simply
 not delivered. A programmer error (a broken invariant) halts the batcher: nothing more is settled until restart.
@@ -17,6 +19,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from gateway import bounds
 from gateway.domain.ledger import TransferRequest, TransferResult
 from gateway.ledger.ports import StorageUnavailable
 from gateway.ledger.service import Ledger
@@ -110,16 +113,25 @@ class AutoBatcher:
         return [result for part in parts for result in part]  # type: ignore[union-attr]
 
     async def _run(self) -> None:
+        in_flight: set[asyncio.Task[None]] = set()
         while True:
             if not self._queue:
                 if self._stopping or self._halted is not None:
+                    if in_flight:
+                        await asyncio.wait(in_flight)
                     return
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 if self._batch_wait_seconds and self._queued_transfers < self._batch_transfers_max:
                     await asyncio.sleep(self._batch_wait_seconds)  # linger, to let a batch fill under light load
                 continue
-            await self._settle(self._take_batch())
+            if len(in_flight) >= bounds.batches_in_flight_max:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            # Tasks start in creation order, so the ledger receives batches in queue order.
+            task = asyncio.create_task(self._settle(self._take_batch()))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
 
     def _take_batch(self) -> list[_Submission]:
         batch: list[_Submission] = []

@@ -4,6 +4,14 @@ Under the chain-head lock it plans the batch in memory (gateway.domain.batch), s
 plan. Accounts are cached between batches; the cache is used only while the locked head still shows the sequence
 number and accounts version this process last wrote, so a second gateway process on the same database is always
 seen.
+
+Planning ahead: with two batches in flight, the second is planned in memory against the state the first will leave,
+while PostgreSQL stores the first (two cores: Python plans while the server works). The second batch starts
+planning only once the first has reached its write: asyncpg sends all COPY rows before its first wait, so the
+planning then runs exactly while the server processes them, instead of delaying the first batch's round trips. A
+plan made ahead is used only if, under the lock, the head is exactly the one it was planned on; otherwise (the batch
+before failed, or another process wrote) it is thrown away and the batch is planned again from the database.
+Speculation never decides an outcome.
 """
 
 from __future__ import annotations
@@ -41,6 +49,12 @@ class _Snapshot:
         return _Snapshot(plan.head, accounts)
 
 
+@dataclass(frozen=True, slots=True)
+class _PlanAhead:
+    base: _Snapshot
+    plan: BatchPlan
+
+
 class Ledger:
     def __init__(
         self,
@@ -55,16 +69,53 @@ class Ledger:
         self._limits = limits
         self._clock_us = clock_us
         self._is_transient = is_transient
-        self._committed: _Snapshot | None = None  # the database as of this process's last commit
+        self._committed: _Snapshot | None = None
+        self._planned: _Snapshot | None = None  # what the newest batch planned ahead will leave, if it commits
+        self._plan_order = asyncio.Lock()  # batches are planned, and then written, in the order apply() is called
+        self._previous_written: asyncio.Future[None] | None = None  # the batch before: settled or failed
+        self._previous_writing: asyncio.Event | None = None  # the batch before: has reached its write (or ended)  # the database as of this process's last commit
 
     async def apply(self, requests: Sequence[TransferRequest]) -> list[TransferResult]:
         """Apply the requests as one batch, with results exactly as if applied one by one in this order.
-        The auto-batcher calls it one batch at a time."""
+        Concurrent calls settle one after another, in call order."""
+        async with self._plan_order:
+            if self._previous_writing is not None:
+                await self._previous_writing.wait()
+            ahead = self._plan_ahead(requests)
+            previous, written = self._previous_written, asyncio.get_running_loop().create_future()
+            writing = asyncio.Event()
+            self._previous_written, self._previous_writing = written, writing
+        try:
+            if previous is not None:
+                await previous
+            return await self._apply_with_retries(requests, ahead, writing)
+        except BaseException:
+            self._planned = None  # whatever was planned on top of this batch must be planned again
+            raise
+        finally:
+            writing.set()
+            written.set_result(None)
+            if self._previous_written is written:
+                self._previous_written = self._previous_writing = None
+                self._planned = None
+
+    def _plan_ahead(self, requests: Sequence[TransferRequest]) -> _PlanAhead | None:
+        base = self._planned or self._committed
+        # Pending resolutions need the pending rows as they are under the lock: those batches are planned there.
+        if base is None or any(r.pending_id is not None for r in requests):
+            return None
+        plan = self._plan(requests, base.accounts, base.head, {}, {})
+        self._planned = base.after(plan)
+        return _PlanAhead(base, plan)
+
+    async def _apply_with_retries(
+        self, requests: Sequence[TransferRequest], ahead: _PlanAhead | None, writing: asyncio.Event
+    ) -> list[TransferResult]:
         look_up_all_ids = False
         backoff_seconds = _retry_backoff_seconds_first
         for attempt in range(self._limits.batch_retries_max + 1):
             try:
-                return await self._apply_once(requests, look_up_all_ids)
+                return await self._apply_once(requests, look_up_all_ids, ahead, writing)
             except DuplicateTransferId:
                 # Some id was already stored: plan again, this time reading every id of the batch first.
                 look_up_all_ids = True
@@ -76,18 +127,28 @@ class Ledger:
                 log.warning("ledger batch attempt %d failed, retrying: %s", attempt + 1, error)
                 await asyncio.sleep(backoff_seconds)
                 backoff_seconds *= 2
+            ahead = None  # a retry always plans from the database
         raise StorageUnavailable(f"batch not settled after {self._limits.batch_retries_max + 1} attempts")
 
-    async def _apply_once(self, requests: Sequence[TransferRequest], look_up_all_ids: bool) -> list[TransferResult]:
+    async def _apply_once(
+        self,
+        requests: Sequence[TransferRequest],
+        look_up_all_ids: bool,
+        ahead: _PlanAhead | None,
+        writing: asyncio.Event,
+    ) -> list[TransferResult]:
         async with self.store.transaction() as transaction:
             head = await transaction.lock_head()
-            base = _Snapshot(head, await self._current_accounts(transaction, head))
-            stored = {}
-            if look_up_all_ids:
-                stored = {t.id: t for t in await transaction.load_transfers([r.id for r in requests])}
-            pending_ids = [r.pending_id for r in requests if r.pending_id is not None]
-            pending = {p.id: p for p in await transaction.load_pending(pending_ids)} if pending_ids else {}
-            plan = self._plan(requests, base.accounts, head, stored, pending)
+            if ahead is not None and not look_up_all_ids and ahead.base.head == head:
+                base, plan = ahead.base, ahead.plan
+            else:
+                base = _Snapshot(head, await self._current_accounts(transaction, head))
+                stored = {}
+                if look_up_all_ids:
+                    stored = {t.id: t for t in await transaction.load_transfers([r.id for r in requests])}
+                pending_ids = [r.pending_id for r in requests if r.pending_id is not None]
+                pending = {p.id: p for p in await transaction.load_pending(pending_ids)} if pending_ids else {}
+                plan = self._plan(requests, base.accounts, head, stored, pending)
             if not look_up_all_ids and plan.failed:
                 # A failed request may be the replay of a stored transfer: that must answer EXISTS or ID_CONFLICT,
                 # as sequential application would. Successful ones are caught by the unique index instead.
@@ -95,8 +156,9 @@ class Ledger:
                 if found:
                     raise DuplicateTransferId(f"{len(found)} failed requests replay stored transfers")
             if plan.transfers:
-                signed_at_us = self._clock_us()
-                await transaction.write_batch(plan, self._signer.sign(plan.head, signed_at_us))
+                signature = self._signer.sign(plan.head, self._clock_us())
+                writing.set()  # the next batch may plan now: it runs at our first wait, with the rows on the wire
+                await transaction.write_batch(plan, signature)
         # Committed: from here the snapshot matches the database as of plan.head.
         self._committed = base.after(plan)
         return list(plan.results)

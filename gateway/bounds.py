@@ -65,6 +65,9 @@ schema_error_text_chars_max = 300  # libxml2's error text quoted in a rejection
 rejections_per_refusal_max = 100  # rejections of one layer returned for one message
 transactions_per_message_max = 10_000  # beyond it a message is refused (AM18) rather than settled in parts
 
+# How far ahead of the business date a payment's settlement date may lie (future-dated payments are warehoused).
+settlement_days_ahead_max = 30
+
 # Ledger batches in flight at once: one being written, the next being planned meanwhile. Writes are serialised by
 # the chain-head lock, so a third would only wait.
 batches_in_flight_max = 2

@@ -112,3 +112,30 @@ def test_a_bad_config_stops_every_command_naming_the_key(config_path: Path) -> N
 def test_serve_refuses_a_non_loopback_address_without_tls(config_path: Path) -> None:
     done = gateway(config_path, "serve", "--host", "0.0.0.0")
     assert done.returncode == 2 and "loopback" in done.stderr
+
+
+FIXTURES = Path(__file__).parent / "schemas" / "fixtures"
+
+
+def test_validate_reports_each_file_and_exits_zero_only_when_all_are_valid(config_path: Path, tmp_path: Path) -> None:
+    invoice = FIXTURES / "pacs.008.001.08-sberbank-to-vtb-invoice.xml"  # settles on 2026-03-16
+    on_its_date = gateway(config_path, "validate", "--business-date", "2026-03-16", str(invoice))
+    assert on_its_date.returncode == 0, on_its_date.stdout
+    assert on_its_date.stdout.strip() == f"{invoice}: pacs.008.001.08: valid"
+    late = gateway(config_path, "validate", "--business-date", "2026-03-17", str(invoice))
+    assert late.returncode == 1
+    assert "DT01 business /Document/FIToFICstmrCdtTrf/GrpHdr/IntrBkSttlmDt" in late.stdout
+    # The ISO profile checks the schema only, so the date does not matter there.
+    assert gateway(config_path, "validate", "--profile", "iso", str(invoice)).returncode == 0
+    broken = tmp_path / "broken.xml"
+    unknown_element = invoice.read_bytes().replace(b"<MsgId>", b"<MsgIdentification>", 1)
+    broken.write_bytes(unknown_element.replace(b"</MsgId>", b"</MsgIdentification>", 1))
+    hostile = tmp_path / "hostile.xml"
+    hostile.write_bytes(b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>')
+    mixed = gateway(config_path, "validate", "--profile", "iso", str(invoice), str(broken), str(hostile))
+    assert mixed.returncode == 1
+    lines = mixed.stdout.splitlines()
+    assert lines[0] == f"{invoice}: pacs.008.001.08: valid"
+    assert lines[1].startswith(f"{broken}: pacs.008.001.08: ") and "FF01 schema /Document/FIToFICstmrCdtTrf/GrpHdr" in lines[2]
+    assert lines[3].startswith(f"{hostile}: unknown message: 1 rejection") and "FF01 well_formedness" in lines[4]
+    assert "root:" not in mixed.stdout  # the entity was never resolved

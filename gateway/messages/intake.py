@@ -7,10 +7,9 @@ values (readers), the scheme's usage guideline (rules), business rules (rules, a
 
 from __future__ import annotations
 
-from gateway import bounds
-
 from dataclasses import dataclass
 
+from gateway import bounds
 from gateway.messages.commands import BusinessHeader, Command
 from gateway.messages.envelope import Unwrapped, unwrap
 from gateway.messages.identity import MessageId, app_hdr_message_id
@@ -80,6 +79,18 @@ def intake(
     if violations:
         return _refused(violations, message_id, reference, header, command)
     return Accepted(command, header, message_id)
+
+
+def check_iso(data: bytes, schemas: SchemaSet | None = None) -> tuple[MessageId | None, list[Rejection]]:
+    """The ISO tier only: well-formed within bounds, a known envelope (a bare Document allowed), and valid against
+    the message's schema. No usage guideline, no business rules: what `gateway validate --profile iso` checks."""
+    parsed = parse_bounded(data)
+    if isinstance(parsed, Rejection):
+        return None, [parsed]
+    unwrapped = unwrap(parsed, allow_bare_document=True)
+    if isinstance(unwrapped, Rejection):
+        return None, [unwrapped]
+    return unwrapped.message_id, (compiled() if schemas is None else schemas).validate(unwrapped)
 
 
 def _reference(unwrapped: Unwrapped) -> str | None:

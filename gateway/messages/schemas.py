@@ -6,8 +6,6 @@ the message as received (envelope included), the same path that gateway.messages
 
 from __future__ import annotations
 
-from gateway import bounds
-
 import functools
 import re
 from collections.abc import Mapping
@@ -17,8 +15,13 @@ from types import MappingProxyType
 
 from lxml import etree
 
+from gateway import bounds
 from gateway.messages.envelope import Unwrapped
-from gateway.messages.identity import MessageId, app_hdr_message_id, supported_message_ids
+from gateway.messages.identity import (
+    MessageId,
+    app_hdr_message_id,
+    supported_message_ids,
+)
 from gateway.messages.rejections import Layer, Rejection, invalid_file_format
 from gateway.messages.safe_xml import element_path
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from gateway_adapters.sql.store import SqlStore, is_transient, now_us
 
 from gateway.config import Config, load_config
 from gateway.domain.ledger import Account, AccountKind
@@ -23,10 +24,9 @@ from gateway.ledger.batcher import AutoBatcher
 from gateway.ledger.service import Ledger
 from gateway.ledger.signing import ChainSigner, generate_key_file, load_private_key
 from gateway.runtime import open_store
-from gateway_adapters.sql.store import SqlStore, is_transient, now_us
+from tests.corpus import in_ci
 
 pg_url_default = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-in_ci = os.environ.get("CI", "").lower() == "true"
 
 BANKS = (
     ("SABRRUMMXXX", "Sberbank", "044525225", "30101810400000000225"),

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 from lxml import etree
 
 from gateway.messages.envelope import Unwrapped, unwrap
@@ -17,13 +15,12 @@ from gateway.messages.intake import Accepted, Refused, intake
 from gateway.messages.rejections import Rejection
 from gateway.messages.rules import RuleContext
 from gateway.messages.safe_xml import parse_bounded
+from tests.corpus import require_corpus
 
 repo_root = Path(__file__).resolve().parents[2]
 schema_fixtures = repo_root / "tests" / "schemas" / "fixtures"
 message_fixtures = repo_root / "tests" / "messages" / "fixtures"
 
-corpus_env_var = "GATEWAY_ISO20022_CORPUS"
-in_ci = os.environ.get("CI", "").lower() == "true"
 
 central_bank = "CBRFRUMMXXX"
 sberbank, vtb, alfa = "SABRRUMMXXX", "VTBRRUMMXXX", "ALFARUMMXXX"
@@ -106,25 +103,6 @@ def in_envelope(app_hdr: bytes, document: bytes) -> bytes:
 # --------------------------------------------------------------------------------------------------------------
 # The external corpus: official XSDs and samples, never copied into the project
 # --------------------------------------------------------------------------------------------------------------
-
-
-def corpus_location() -> Path:
-    configured = os.environ.get(corpus_env_var)
-    return Path(configured) if configured else repo_root.parent / "shared" / "iso20022"
-
-
-def require_corpus() -> Path:
-    """The corpus root; skips the test when it is absent, but fails it under CI=true."""
-    location = corpus_location()
-    if (location / "xsd").is_dir():
-        return location
-    message = (
-        f"ISO 20022 corpus not found at {location} (no xsd/ folder); "
-        f"set {corpus_env_var} to the folder holding xsd/ and samples/"
-    )
-    if in_ci:
-        pytest.fail(message + " -- under CI=true the tests against the official XSDs must run", pytrace=False)
-    pytest.skip(message)
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -10,9 +9,14 @@ import pytest
 from lxml import etree
 
 from gateway.messages.envelope import EnvelopeKind, Unwrapped, unwrap
-from gateway.messages.identity import MessageId, app_hdr_message_id, supported_message_ids
+from gateway.messages.identity import (
+    MessageId,
+    app_hdr_message_id,
+    supported_message_ids,
+)
 from gateway.messages.rejections import Layer, Rejection
 from gateway.messages.safe_xml import parse_bounded
+from tests.corpus import require_corpus
 
 fixtures = Path(__file__).parent / "fixtures"
 gateway_pacs008 = fixtures / "pacs.008.001.08-gateway-envelope.xml"
@@ -211,22 +215,9 @@ def test_apphdr_alone_is_refused() -> None:
 # The external corpus in ../shared/iso20022 (never copied into the project).
 
 
-def _corpus_dir() -> Path:
-    configured = os.environ.get("GATEWAY_ISO20022_CORPUS")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "iso20022"
-
-
 @pytest.fixture(scope="module")
 def corpus() -> Path:
-    root = _corpus_dir()
-    if (root / "samples").is_dir() and (root / "xsd").is_dir():
-        return root
-    message = f"ISO 20022 corpus not found at {root}; set GATEWAY_ISO20022_CORPUS to the folder with samples/ and xsd/"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} (CI=true: the corpus is required there)")
-    pytest.skip(message)
+    return require_corpus()
 
 
 @pytest.mark.parametrize("fixture", sorted(fixtures.glob("*.xml")), ids=lambda path: path.name)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 import xmlschema
 from lxml import etree
+
+from tests.corpus import require_corpus
 
 repo_root = Path(__file__).resolve().parents[2]
 xsd_dir = repo_root / "xsd"
@@ -28,7 +28,6 @@ fixtures_dir = Path(__file__).resolve().parent / "fixtures"
 
 iso_namespace_prefix = "urn:iso:std:iso:20022:tech:xsd:"
 envelope_namespace = "urn:cryptoruble:gateway:envelope:1"
-corpus_env_var = "GATEWAY_ISO20022_CORPUS"
 
 app_hdr_message = "head.001.001.02"
 document_messages = (
@@ -54,7 +53,6 @@ messages = (*document_messages, app_hdr_message)
 # appears, so that this table shrinks and the new units are checked.
 corpus_absent_messages = frozenset({"camt.025.001.05", "camt.050.001.05", "camt.053.001.08"})
 
-in_ci = os.environ.get("CI", "").lower() == "true"
 
 
 def namespace_of(message: str) -> str:
@@ -127,25 +125,6 @@ def load_xmlschema(path: Path) -> xmlschema.XMLSchema10:
 # --------------------------------------------------------------------------------------------------------------
 # The external corpus (official XSDs and samples), never copied into the project
 # --------------------------------------------------------------------------------------------------------------
-
-
-def corpus_location() -> Path:
-    configured = os.environ.get(corpus_env_var)
-    return Path(configured) if configured else repo_root.parent / "shared" / "iso20022"
-
-
-def require_corpus() -> Path:
-    """The corpus root; skips the test when it is absent, but fails it under CI=true."""
-    location = corpus_location()
-    if (location / "xsd").is_dir():
-        return location
-    message = (
-        f"ISO 20022 corpus not found at {location} (no xsd/ folder); "
-        f"set {corpus_env_var} to the folder holding xsd/ and samples/"
-    )
-    if in_ci:
-        pytest.fail(message + " -- under CI=true the differential tests must run", pytrace=False)
-    pytest.skip(message)
 
 
 def official_xsd_path(message: str) -> Path:

@@ -361,14 +361,14 @@ class LedgerMachine(RuleBasedStateMachine):
         credit = self.model.accounts[credit_id]
         headroom = self.model.headroom()
         room = headroom if credit.balance_max is None else credit.balance_max - credit.posted - credit.credits_pending
+        # Edges: the ceiling and the cap exactly, one kopeck past them, and the most that would fit if pending
+        # credits did not count towards the ceiling.
+        edges = [room, room + 1, room + credit.credits_pending, headroom, headroom + 1]
         return data.draw(
             st.one_of(
-                st.integers(1, 10_000_000_00),
-                st.integers(1, 10_000_000_00),
-                st.integers(1, 10_000_000_00),
+                *[st.integers(1, 10_000_000_00)] * 4,
                 st.integers(100_000_000_00, 400_000_000_00),  # large enough to reach the cap in a few
-                st.sampled_from([room, room + 1, headroom, headroom + 1]).filter(lambda a: a > 0),
-                st.sampled_from([room, room + 1]).filter(lambda a: a > 0),
+                *[st.sampled_from(edges).filter(lambda a: a > 0)] * 2,
             ),
             label="mint amount",
         )

@@ -158,10 +158,6 @@ class SqlStore:
         async with self.engine.connect() as connection:
             return (await connection.execute(select(func.count()).select_from(transfers_table))).scalar_one()
 
-    async def transfers_by_id(self, ids: Sequence[UUID]) -> list[Transfer]:
-        async with self.engine.connect() as connection:
-            return await _SqlAlchemyTransaction(connection).load_transfers(ids)
-
     # --- registry --------------------------------------------------------------------------------------------
 
     async def participants(self) -> list[Participant]:

@@ -77,10 +77,6 @@ class TransferResult(StrEnum):
     PENDING_ALREADY_VOIDED = "pending_already_voided"
     PENDING_EXPIRED = "pending_expired"
 
-    @property
-    def stands(self) -> bool:
-        return self in (TransferResult.OK, TransferResult.EXISTS)
-
 
 class AccountStatus(StrEnum):
     ACTIVE = "active"

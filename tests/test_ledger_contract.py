@@ -306,5 +306,5 @@ async def test_a_plan_made_ahead_is_dropped_when_another_process_moved_the_head(
         assert await other.ledger.apply([payment(sber, vtb, 50_00)]) == [R.OK]
     finally:
         await other.store.close()
-    assert await ledger.ledger._apply_with_retries(spending, ahead, asyncio.Event()) == [R.INSUFFICIENT_FUNDS]
+    assert await ledger.ledger._apply_with_retries(spending, (), ahead, asyncio.Event()) == [R.INSUFFICIENT_FUNDS]
     assert (await ledger.balances())["VTBRRUMMXXX/main"] == 50_00

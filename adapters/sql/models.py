@@ -115,3 +115,94 @@ class ChainSignatureRow(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
     key_id: Mapped[str] = mapped_column(String(32))
     signed_at_us: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- the message journal (gateway.domain.journal) ---------------------------------------------------------------
+
+
+class MessageRow(Base):
+    """Every message in and out, as received or sent: raw bytes, their hash, parties and verdict."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[object] = mapped_column(Uuid, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    sender_bic: Mapped[str | None] = mapped_column(String(11))
+    receiver_bic: Mapped[str | None] = mapped_column(String(11))
+    message_type: Mapped[str | None] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(35))
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status: Mapped[str] = mapped_column(String(24))
+    answers_id: Mapped[object | None] = mapped_column(Uuid)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("direction IN ('in', 'out')", name="message_direction_known"),
+        Index("messages_by_reference", "sender_bic", "reference"),
+        Index("messages_by_answered", "answers_id"),
+    )
+
+
+class PaymentRow(Base):
+    """One transaction of a pacs.008, pacs.009 or pacs.004: the link from a ledger transfer to its message."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[object] = mapped_column(Uuid, primary_key=True)
+    message_id: Mapped[object] = mapped_column(Uuid, ForeignKey("messages.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    debtor_bic: Mapped[str] = mapped_column(String(11))
+    creditor_bic: Mapped[str] = mapped_column(String(11))
+    uetr: Mapped[object] = mapped_column(Uuid)
+    end_to_end_id: Mapped[str] = mapped_column(String(35))
+    instruction_id: Mapped[str | None] = mapped_column(String(35))
+    transaction_id: Mapped[str | None] = mapped_column(String(35))
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    settlement_date: Mapped[str] = mapped_column(String(10))  # ISO date: sorts and compares as text
+    state: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(4))
+    original_payment_id: Mapped[object | None] = mapped_column(Uuid)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    settled_at_us: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('settled', 'rejected', 'warehoused', 'cancelled')", name="payment_state_known"),
+        CheckConstraint("amount_kopecks > 0", name="payment_amount_positive"),
+        Index("payments_by_message", "message_id", "position"),
+        Index("payments_by_uetr", "uetr"),
+        Index("payments_by_end_to_end_id", "debtor_bic", "end_to_end_id"),
+        Index("payments_warehoused_by_date", "state", "settlement_date"),
+    )
+
+
+class ClaimRow(Base):
+    """Idempotency keys: (sender, MsgId), (debtor, UETR), (debtor, EndToEndId), returns. Claimed once, forever."""
+
+    __tablename__ = "claims"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    message_id: Mapped[object] = mapped_column(Uuid)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class MailboxRow(Base):
+    """A bank's mailbox: outbound messages in commit order. `seq` is the cursor banks page with."""
+
+    __tablename__ = "mailbox"
+
+    seq: Mapped[int] = mapped_column(_account_id_type, primary_key=True, autoincrement=True)
+    recipient_bic: Mapped[str] = mapped_column(String(11))
+    message_id: Mapped[object] = mapped_column(Uuid, ForeignKey("messages.id"))
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    # Push delivery to a participant's webhook (when configured): the outbox relay's progress.
+    delivered_at_us: Mapped[int | None] = mapped_column(BigInteger)
+    delivery_attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at_us: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("mailbox_by_recipient", "recipient_bic", "seq"),
+        Index("mailbox_undelivered", "next_attempt_at_us"),
+    )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.config import Limits
 from gateway.domain.batch import BatchPlan
+from gateway.domain.journal import JournalRows, PaymentState
 from gateway.domain.ledger import (
     Account,
     AccountKind,
@@ -40,6 +41,7 @@ from gateway.ledger.ports import (
     Participant,
     StorageUnavailable,
 )
+from gateway_adapters.sql import journal
 from gateway_adapters.sql.engine import is_postgres, make_engine
 from gateway_adapters.sql.models import (
     AccountRow,
@@ -321,6 +323,15 @@ class _SqlAlchemyTransaction:
         )
         await self.connection.execute(insert(signatures_table).values(**_signature_record(signature)))
 
+    async def taken_claims(self, keys: Sequence[str]) -> set[str]:
+        return await journal.sqlalchemy_taken_claims(self.connection, keys)
+
+    async def payment_states(self, ids: Sequence[UUID]) -> dict[UUID, PaymentState]:
+        return await journal.sqlalchemy_payment_states(self.connection, ids)
+
+    async def write_journal(self, rows: Sequence[JournalRows], now_us: int) -> None:
+        await journal.sqlalchemy_write_journal(self.connection, rows, now_us)
+
 
 class _PostgresTransaction:
     """A batch transaction on one asyncpg connection: COPY for transfers, one statement per other table."""
@@ -392,6 +403,15 @@ class _PostgresTransaction:
             [a.debits_pending_kopecks for a in plan.accounts],
             [a.credits_pending_kopecks for a in plan.accounts],
         )
+
+    async def taken_claims(self, keys: Sequence[str]) -> set[str]:
+        return await journal.pg_taken_claims(self.connection, keys)
+
+    async def payment_states(self, ids: Sequence[UUID]) -> dict[UUID, PaymentState]:
+        return await journal.pg_payment_states(self.connection, ids)
+
+    async def write_journal(self, rows: Sequence[JournalRows], now_us: int) -> None:
+        await journal.pg_write_journal(self.connection, rows, now_us)
 
 
 async def _ledger_connection_reset(connection: asyncpg.Connection) -> None:

@@ -9,6 +9,11 @@ settle strictly in queue order.
 
 A caller that goes away does not cancel anything: once queued, its requests settle, and the results are simply
 not delivered. A programmer error (a broken invariant) halts the batcher: nothing more is settled until restart.
+
+A submission may carry an attachment (the message journal's rows, gateway.ledger.ports.BatchAttachment): it then
+settles whole in one batch, even beyond batch_transfers_max, because its journal rows describe all its results. When
+an attachment conflicts with the journal, only that submission fails (with JournalConflict, for its caller to
+prepare again); the rest of the batch is settled in the next one.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from dataclasses import dataclass, field
 
 from gateway import bounds
 from gateway.domain.ledger import TransferRequest, TransferResult
-from gateway.ledger.ports import StorageUnavailable
-from gateway.ledger.service import Ledger
+from gateway.ledger.ports import BatchAttachment, JournalConflict, StorageUnavailable
+from gateway.ledger.service import Attached, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,12 @@ class LedgerHalted(Exception):
 class _Submission:
     requests: Sequence[TransferRequest]
     future: asyncio.Future[list[TransferResult]] = field(repr=False)
+    attachment: BatchAttachment | None = None
+
+    @property
+    def weight(self) -> int:
+        """Its share of a batch: a journal-only submission (no transfers) still costs its rows."""
+        return max(1, len(self.requests))
 
 
 class AutoBatcher:
@@ -84,16 +95,26 @@ class AutoBatcher:
     def halted(self) -> BaseException | None:
         return self._halted
 
-    async def submit(self, requests: Sequence[TransferRequest]) -> list[TransferResult]:
+    async def submit(
+        self, requests: Sequence[TransferRequest], attachment: BatchAttachment | None = None
+    ) -> list[TransferResult]:
+        """Settle the requests (and write the attachment's journal rows with them); raises JournalConflict when the
+        attachment conflicts, LedgerBusy when the queue is full, LedgerHalted after a programmer error."""
         if self._halted is not None:
             raise LedgerHalted(f"the ledger halted after a programmer error: {self._halted!r}")
         if self._stopping:
             raise LedgerHalted("the ledger is shutting down")
-        if not requests:
+        if not requests and attachment is None:
             return []
         if self._queued_transfers + len(requests) > self._queue_transfers_max:
             raise LedgerBusy(f"{self._queued_transfers} transfers already queued")
         loop = asyncio.get_running_loop()
+        if attachment is not None:
+            submission = _Submission(requests, loop.create_future(), attachment)
+            self._queue.append(submission)
+            self._queued_transfers += submission.weight
+            self._wakeup.set()
+            return await submission.future
         submissions = []
         for start in range(0, len(requests), self._batch_transfers_max):
             submission = _Submission(requests[start : start + self._batch_transfers_max], loop.create_future())
@@ -136,17 +157,33 @@ class AutoBatcher:
     def _take_batch(self) -> list[_Submission]:
         batch: list[_Submission] = []
         size = 0
-        while self._queue and size + len(self._queue[0].requests) <= self._batch_transfers_max:
+        while self._queue and (not batch or size + self._queue[0].weight <= self._batch_transfers_max):
             submission = self._queue.popleft()
             batch.append(submission)
-            size += len(submission.requests)
+            size += submission.weight
         self._queued_transfers -= size
         return batch
 
     async def _settle(self, batch: list[_Submission]) -> None:
         requests = [request for submission in batch for request in submission.requests]
+        attached, attached_submissions, offset = [], [], 0
+        for submission in batch:
+            if submission.attachment is not None:
+                attached.append(Attached(offset, offset + len(submission.requests), submission.attachment))
+                attached_submissions.append(submission)
+            offset += len(submission.requests)
         try:
-            results = await self._ledger.apply(requests)
+            results = await self._ledger.apply(requests, attached)
+        except JournalConflict as conflict:
+            # Nothing was written. The conflicting callers prepare again; the others go first in the next batch.
+            conflicting = [attached_submissions[position] for position in conflict.positions]
+            for submission in conflicting:
+                _fail(submission.future, conflict)
+            retried = [s for s in batch if all(s is not c for c in conflicting)]
+            self._queue.extendleft(reversed(retried))
+            self._queued_transfers += sum(s.weight for s in retried)
+            self._wakeup.set()
+            return
         except StorageUnavailable as error:
             log.error("ledger batch of %d transfers not settled: %s", len(requests), error)
             for submission in batch:

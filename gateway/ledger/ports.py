@@ -10,11 +10,29 @@ from typing import Protocol
 from uuid import UUID
 
 from gateway.domain.batch import BatchPlan
-from gateway.domain.ledger import Account, AccountKind, AccountStatus, ChainHead, PendingTransfer, Transfer
+from gateway.domain.journal import JournalRows, PaymentState
+from gateway.domain.ledger import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    ChainHead,
+    PendingTransfer,
+    Transfer,
+    TransferResult,
+)
 
 
 class DuplicateTransferId(Exception):
     """Raised by write_batch when a transfer id in the plan is already stored (the batch must be re-planned)."""
+
+
+class JournalConflict(Exception):
+    """Raised by Ledger.apply when some attachments' claims were taken, or their payments changed state, since the
+    caller prepared them. Nothing of the batch was written; `positions` are indexes into the attachments passed."""
+
+    def __init__(self, positions: frozenset[int]) -> None:
+        super().__init__(f"{len(positions)} submissions conflict with the journal")
+        self.positions = positions
 
 
 class StorageUnavailable(Exception):
@@ -49,6 +67,22 @@ class NewAccount:
     balance_max_kopecks: int | None
 
 
+class BatchAttachment(Protocol):
+    """What a caller commits together with its transfers, in the same database transaction: the message journal.
+
+    Checked under the chain-head lock before the batch is planned: every claim key must be free and every payment
+    still in the state the caller saw, else the batch is not written and JournalConflict names the attachment.
+    After planning, `journal` turns the transfers' results into the rows to write."""
+
+    @property
+    def claim_keys(self) -> Sequence[str]: ...
+
+    @property
+    def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]: ...
+
+    def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows: ...
+
+
 class LedgerTransaction(Protocol):
     """One database transaction that settles one batch. Nothing is kept unless the context exits cleanly."""
 
@@ -65,6 +99,16 @@ class LedgerTransaction(Protocol):
     async def write_batch(self, plan: BatchPlan, signature: ChainSignature) -> None:
         """Write the plan's transfers, balances, pending changes, the new head and its signature.
         Raises DuplicateTransferId if a transfer id already exists (nothing of the plan may then be kept)."""
+        ...
+
+    async def taken_claims(self, keys: Sequence[str]) -> set[str]:
+        """Which of the keys are already claimed."""
+        ...
+
+    async def payment_states(self, ids: Sequence[UUID]) -> dict[UUID, PaymentState]: ...
+
+    async def write_journal(self, rows: Sequence[JournalRows], now_us: int) -> None:
+        """Write messages, payments, claims, mailbox entries and payment state changes."""
         ...
 
 

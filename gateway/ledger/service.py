@@ -25,8 +25,22 @@ from uuid import UUID
 
 from gateway.config import Limits
 from gateway.domain.batch import BatchPlan, assert_ledger_sane, plan_batch
-from gateway.domain.ledger import Account, ChainHead, Phase, TransferKind, TransferRequest, TransferResult
-from gateway.ledger.ports import DuplicateTransferId, LedgerStore, LedgerTransaction, StorageUnavailable
+from gateway.domain.ledger import (
+    Account,
+    ChainHead,
+    Phase,
+    TransferKind,
+    TransferRequest,
+    TransferResult,
+)
+from gateway.ledger.ports import (
+    BatchAttachment,
+    DuplicateTransferId,
+    JournalConflict,
+    LedgerStore,
+    LedgerTransaction,
+    StorageUnavailable,
+)
 from gateway.ledger.signing import ChainSigner
 
 log = logging.getLogger(__name__)
@@ -47,6 +61,15 @@ class _Snapshot:
         for account in plan.accounts:
             accounts[account.id] = account
         return _Snapshot(plan.head, accounts)
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    """An attachment and the slice of the batch's requests whose results it journals."""
+
+    start: int
+    stop: int
+    attachment: BatchAttachment
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +98,12 @@ class Ledger:
         self._previous_written: asyncio.Future[None] | None = None  # the batch before: settled or failed
         self._previous_writing: asyncio.Event | None = None  # the batch before: has reached its write (or ended)  # the database as of this process's last commit
 
-    async def apply(self, requests: Sequence[TransferRequest]) -> list[TransferResult]:
-        """Apply the requests as one batch, with results exactly as if applied one by one in this order.
-        Concurrent calls settle one after another, in call order."""
+    async def apply(
+        self, requests: Sequence[TransferRequest], attached: Sequence[Attached] = ()
+    ) -> list[TransferResult]:
+        """Apply the requests as one batch, with results exactly as if applied one by one in this order, and write
+        the attachments' journal rows in the same transaction. Concurrent calls settle one after another, in call
+        order. Raises JournalConflict (writing nothing) when an attachment's claims or expectations do not hold."""
         async with self._plan_order:
             if self._previous_writing is not None:
                 await self._previous_writing.wait()
@@ -88,7 +114,7 @@ class Ledger:
         try:
             if previous is not None:
                 await previous
-            return await self._apply_with_retries(requests, ahead, writing)
+            return await self._apply_with_retries(requests, attached, ahead, writing)
         except BaseException:
             self._planned = None  # whatever was planned on top of this batch must be planned again
             raise
@@ -109,13 +135,17 @@ class Ledger:
         return _PlanAhead(base, plan)
 
     async def _apply_with_retries(
-        self, requests: Sequence[TransferRequest], ahead: _PlanAhead | None, writing: asyncio.Event
+        self,
+        requests: Sequence[TransferRequest],
+        attached: Sequence[Attached],
+        ahead: _PlanAhead | None,
+        writing: asyncio.Event,
     ) -> list[TransferResult]:
         look_up_all_ids = False
         backoff_seconds = _retry_backoff_seconds_first
         for attempt in range(self._limits.batch_retries_max + 1):
             try:
-                return await self._apply_once(requests, look_up_all_ids, ahead, writing)
+                return await self._apply_once(requests, attached, look_up_all_ids, ahead, writing)
             except DuplicateTransferId:
                 # Some id was already stored: plan again, this time reading every id of the batch first.
                 look_up_all_ids = True
@@ -133,12 +163,15 @@ class Ledger:
     async def _apply_once(
         self,
         requests: Sequence[TransferRequest],
+        attached: Sequence[Attached],
         look_up_all_ids: bool,
         ahead: _PlanAhead | None,
         writing: asyncio.Event,
     ) -> list[TransferResult]:
         async with self.store.transaction() as transaction:
             head = await transaction.lock_head()
+            if attached:
+                await _check_attachments(transaction, attached)
             if ahead is not None and not look_up_all_ids and ahead.base.head == head:
                 base, plan = ahead.base, ahead.plan
             else:
@@ -155,10 +188,14 @@ class Ledger:
                 found = await transaction.load_transfers([requests[i].id for i in plan.failed])
                 if found:
                     raise DuplicateTransferId(f"{len(found)} failed requests replay stored transfers")
+            now_us = self._clock_us()
+            journal = [a.attachment.journal(plan.results[a.start : a.stop], now_us) for a in attached]
             if plan.transfers:
-                signature = self._signer.sign(plan.head, self._clock_us())
+                signature = self._signer.sign(plan.head, now_us)
                 writing.set()  # the next batch may plan now: it runs at our first wait, with the rows on the wire
                 await transaction.write_batch(plan, signature)
+            if journal:
+                await transaction.write_journal(journal, now_us)
         # Committed: from here the snapshot matches the database as of plan.head.
         self._committed = base.after(plan)
         return list(plan.results)
@@ -191,6 +228,27 @@ class Ledger:
         requests = [void_request(pending_id) for pending_id in expired]
         results = await self.apply(requests)
         return sum(1 for result in results if result is TransferResult.OK)
+
+
+async def _check_attachments(transaction: LedgerTransaction, attached: Sequence[Attached]) -> None:
+    """Under the head lock, so no other batch can claim a key or move a payment between this check and the commit.
+    A key claimed twice within the batch conflicts at its second claimant, which its caller prepares again."""
+    keys = [key for a in attached for key in a.attachment.claim_keys]
+    taken = await transaction.taken_claims(keys) if keys else set()
+    expected = [(payment_id, state) for a in attached for payment_id, state in a.attachment.expected_payment_states]
+    states = await transaction.payment_states([payment_id for payment_id, _ in expected]) if expected else {}
+    conflicts = set()
+    claimed_here: set[str] = set()
+    for position, a in enumerate(attached):
+        keys_here = set(a.attachment.claim_keys)
+        # Two attachments moving the same payment in one batch: the second would see a state the first changes.
+        keys_here.update(f"payment|{pid}" for pid, _ in a.attachment.expected_payment_states)
+        if keys_here & taken or keys_here & claimed_here or any(states.get(pid) is not state for pid, state in a.attachment.expected_payment_states):
+            conflicts.add(position)
+        else:
+            claimed_here |= keys_here
+    if conflicts:
+        raise JournalConflict(frozenset(conflicts))
 
 
 def void_request(pending_id: UUID, reference: str = "timeout") -> TransferRequest:

@@ -12,21 +12,34 @@ from aiohttp import web
 from gateway.config import Config
 from gateway.domain.ledger import AccountKind
 from gateway.domain.money import text_from_kopecks
+from gateway.http import messages
+from gateway.http.errors import error_middleware
+from gateway.http.keys import HttpSettings, gateway_key, settings_key, settlement_key
 from gateway.runtime import Gateway, running_gateway
+from gateway.settlement.service import Settlement
+from gateway_adapters.sql.store import now_us
 
 log = logging.getLogger(__name__)
 
-gateway_key = web.AppKey("gateway", Gateway)
 pending_sweep_seconds = 1.0
 pending_sweep_transfers_max = 1_000
+directory_refresh_seconds = 2.0
 
 
-def make_app(config: Config, upgrade_database: bool) -> web.Application:
-    app = web.Application(client_max_size=config.limits.request_bytes_max)
+def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -> web.Application:
+    """The gateway's HTTP application. `plain_http` is the loopback development mode (no client certificates)."""
+    app = web.Application(client_max_size=config.limits.request_bytes_max, middlewares=[error_middleware])
+    app[settings_key] = HttpSettings(
+        plain_http=plain_http,
+        request_bytes_max=config.limits.request_bytes_max,
+        mailbox_retention_seconds=config.http.mailbox_retention_days * 86_400,
+    )
     app.cleanup_ctx.append(_gateway_context(config, upgrade_database))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/ledger/head", ledger_head)
+    app.router.add_post("/v1/messages", messages.post_message)
+    app.router.add_get("/v1/messages", messages.get_mailbox)
     return app
 
 
@@ -34,15 +47,32 @@ def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no
     async def context(app: web.Application) -> AsyncIterator[None]:
         async with running_gateway(config, upgrade=upgrade_database) as gateway:
             app[gateway_key] = gateway
-            sweeper = asyncio.create_task(_sweep_expired_pending(gateway), name="pending-sweeper")
+            settlement = Settlement(config, gateway.batcher, gateway.journal, await gateway.directory(), now_us)
+            app[settlement_key] = settlement
+            tasks = [
+                asyncio.create_task(_sweep_expired_pending(gateway), name="pending-sweeper"),
+                asyncio.create_task(_refresh_directory(gateway, settlement), name="directory-refresher"),
+            ]
             try:
                 yield
             finally:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     return context
+
+
+async def _refresh_directory(gateway: Gateway, settlement: Settlement) -> None:
+    """Operators suspend and add participants through the database: pick that up within seconds."""
+    while True:
+        await asyncio.sleep(directory_refresh_seconds)
+        try:
+            settlement.directory = await gateway.directory()
+        except Exception:  # keep the last good snapshot; the ledger enforces suspensions itself
+            log.exception("directory refresh failed")
 
 
 async def _sweep_expired_pending(gateway: Gateway) -> None:

@@ -72,6 +72,9 @@ settlement_days_ahead_max = 30
 # the chain-head lock, so a third would only wait.
 batches_in_flight_max = 2
 
+# Messages stay in a bank's mailbox (GET /v1/messages) this long by default; the journal keeps them for good.
+mailbox_retention_days_default = 30
+
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {
     # HTTP transport.

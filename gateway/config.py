@@ -52,6 +52,7 @@ class DatabaseConfig:
 class HttpConfig:
     host: str
     port: int
+    mailbox_retention_days: int  # how long a message stays readable with GET /v1/messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,9 @@ def _parse(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
     http_config = HttpConfig(
         host=http.text("host", default="127.0.0.1"),
         port=http.integer("port", default=8443, minimum=1, maximum=65535),
+        mailbox_retention_days=http.integer(
+            "mailbox_retention_days", default=bounds.mailbox_retention_days_default, minimum=1, maximum=3660
+        ),
     )
     http.finish()
 

@@ -9,11 +9,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway import bounds
 from gateway.config import Config
 from gateway.ledger.batcher import AutoBatcher
 from gateway.ledger.service import Ledger
 from gateway.ledger.signing import ChainSigner, load_private_key
 from gateway.registry import bootstrap
+from gateway.settlement.directory import Directory
+from gateway_adapters.sql.journal import JournalReader
 from gateway_adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
 from gateway_adapters.sql.store import SqlStore, is_transient, now_us
 
@@ -30,6 +33,16 @@ class Gateway:
     store: SqlStore
     ledger: Ledger
     batcher: AutoBatcher
+    journal: JournalReader
+
+    async def directory(self) -> Directory:
+        """Participants and wallets as the database has them now."""
+        return Directory.build(
+            self.config.central_bank.bic,
+            await self.store.participants(),
+            await self.store.accounts(),
+            bounds.settlement_days_ahead_max,
+        )
 
 
 async def open_store(config: Config, upgrade: bool) -> SqlStore:
@@ -67,7 +80,7 @@ async def running_gateway(config: Config, upgrade: bool) -> AsyncIterator[Gatewa
         )
         await batcher.start()
         try:
-            yield Gateway(config, store, ledger, batcher)
+            yield Gateway(config, store, ledger, batcher, JournalReader(store.engine))
         finally:
             await batcher.stop()
     finally:

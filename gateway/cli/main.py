@@ -132,7 +132,7 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     log.warning("PLAIN HTTP on %s:%d, loopback only: for development, never for banks' traffic", host, port)
     log.info("config %s, database %s", config.source, _redacted(config.database.url))
     web.run_app(
-        make_app(config, upgrade_database=upgrade),
+        make_app(config, upgrade_database=upgrade, plain_http=True),
         host=host,
         port=port,
         shutdown_timeout=config.limits.shutdown_timeout_ms / 1000,

@@ -1,0 +1,1 @@
+"""The HTTP transport: aiohttp handlers, authentication from the TLS client certificate, metrics."""

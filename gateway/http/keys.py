@@ -1,0 +1,22 @@
+"""Typed keys of the resources the app holds (aiohttp AppKey), opened and closed in make_app's cleanup context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from gateway.runtime import Gateway
+from gateway.settlement.service import Settlement
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    plain_http: bool  # the loopback development mode: no TLS, the AppHdr's Fr is taken at its word
+    request_bytes_max: int
+    mailbox_retention_seconds: int
+
+
+gateway_key = web.AppKey("gateway", Gateway)
+settlement_key = web.AppKey("settlement", Settlement)
+settings_key = web.AppKey("settings", HttpSettings)

@@ -1,0 +1,102 @@
+"""POST /v1/messages (a bank's message in, its answer out) and GET /v1/messages (the bank's mailbox).
+
+Handlers are thin: authenticate, read bounded bytes, hand them to the settlement service, write its answer. What
+goes wrong at the transport level (no certificate, wrong media type, body too large) is answered with an admi.002
+and a 4xx status; a database that cannot be reached with 503 and Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import datetime
+
+from aiohttp import web
+
+from gateway.http.auth import authenticated_bic, development_bic
+from gateway.http.keys import settings_key, settlement_key
+from gateway.messages.rejections import Layer, Rejection
+from gateway.settlement import answers
+from gateway.settlement.service import instant
+
+xml_media_types = frozenset({"application/xml", "text/xml"})
+mailbox_page_max = 500
+mailbox_page_default = 100
+
+
+def admi_002_response(request: web.Request, status: int, code: str, text: str, receiver_bic: str | None) -> web.Response:
+    """A transport-level refusal: an admi.002 naming the problem, with the HTTP status that fits it."""
+    settlement = request.app[settlement_key]
+    now: datetime = instant(settlement.clock_us())
+    rejection = Rejection(code, "", text, Layer.WELL_FORMEDNESS)
+    receiver = receiver_bic or settlement.gateway_bic
+    answer = answers.message_rejected(settlement.gateway_bic, receiver, now, None, rejection, None)
+    return web.Response(status=status, body=answer.payload, content_type="application/xml", charset="utf-8")
+
+
+async def post_message(request: web.Request) -> web.StreamResponse:
+    settings = request.app[settings_key]
+    bic = authenticated_bic(request)
+    if bic is None and not settings.plain_http:
+        return admi_002_response(request, 401, "FF01", "a client certificate naming a participant is required", None)
+    if request.content_type not in xml_media_types:
+        text = f"the body must be ISO 20022 XML (application/xml), not {request.content_type or 'untyped'}"
+        return admi_002_response(request, 415, "FF01", text, bic)
+    if request.content_length is not None and request.content_length > settings.request_bytes_max:
+        text = f"the body is larger than {settings.request_bytes_max} bytes"
+        return admi_002_response(request, 413, "FF01", text, bic)
+    try:
+        data = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return admi_002_response(request, 413, "FF01", f"the body is larger than {settings.request_bytes_max} bytes", bic)
+    if not data:
+        return admi_002_response(request, 400, "FF01", "the body is empty", bic)
+    settlement = request.app[settlement_key]
+    # Shielded: a client that hangs up mid-request must not cut settlement short. The answer then waits in the
+    # journal, and the bank's retry of the same message is answered from there.
+    reply = await asyncio.shield(settlement.receive(data, bic))
+    return web.Response(
+        status=reply.http_status,
+        body=reply.body,
+        content_type="application/xml",
+        charset="utf-8",
+        headers={"X-Gateway-Outcome": reply.outcome},
+    )
+
+
+async def get_mailbox(request: web.Request) -> web.StreamResponse:
+    """The authenticated bank's messages after the cursor `after`, oldest first, as JSON: each with its sequence
+    number (the next cursor), type, reference and the message itself (base64 of the envelope's bytes)."""
+    settings = request.app[settings_key]
+    bic = authenticated_bic(request)
+    if bic is None:
+        bic = development_bic(request) if settings.plain_http else None
+    if bic is None:
+        raise web.HTTPUnauthorized(text="a client certificate naming a participant is required")
+    try:
+        after = int(request.query.get("after", "0"))
+        limit = int(request.query.get("limit", str(mailbox_page_default)))
+    except ValueError:
+        raise web.HTTPBadRequest(text="after and limit must be integers") from None
+    if after < 0 or not 1 <= limit <= mailbox_page_max:
+        raise web.HTTPBadRequest(text=f"after must be >= 0 and limit within 1..{mailbox_page_max}")
+    settlement = request.app[settlement_key]
+    since_us = settlement.clock_us() - settings.mailbox_retention_seconds * 1_000_000
+    items = await settlement.journal.mailbox(bic, after, limit, since_us)
+    return web.json_response(
+        {
+            "participant": bic,
+            "messages": [
+                {
+                    "seq": item.seq,
+                    "message_type": item.message.message_type,
+                    "reference": item.message.reference,
+                    "created_at_us": item.message.created_at_us,
+                    "sha256": item.message.payload_sha256.hex(),
+                    "payload_base64": base64.b64encode(item.message.payload).decode("ascii"),
+                }
+                for item in items
+            ],
+            "next_after": items[-1].seq if items else after,
+        }
+    )

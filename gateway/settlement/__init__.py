@@ -1,0 +1,1 @@
+"""The settlement service: messages from banks in, ledger transfers and the message journal, answers out."""

@@ -1,0 +1,215 @@
+"""The messages the gateway sends, built from what settlement decided: pacs.002 status reports, admi.002 rejects and
+forwarded credit transfers, each with its AppHdr in the gateway's envelope.
+
+Every outbound message gets a fresh BizMsgIdr/MsgId from new_message_id; the AppHdr names the central bank (the
+gateway) as sender and relates the answer to the message it answers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.messages.commands import BusinessHeader, OriginalMessage, RelatedHeader
+from gateway.messages.identity import MessageId
+from gateway.messages.rejections import Rejection
+from gateway.messages.reports import (
+    GroupStatus,
+    PaymentStatus,
+    StatusCount,
+    StatusReason,
+    StatusReport,
+    TransactionStatus,
+    message_reject,
+    status_reason,
+    status_reason_for,
+)
+from gateway.messages.writers import (
+    envelope,
+    head_001_001_02,
+    message_reject_message,
+    status_report_message,
+)
+from gateway.messages.writers import pacs_008_001_08 as pacs_008_writer
+from gateway.messages.writers import pacs_009_001_08 as pacs_009_writer
+from gateway.messages.writers._credit_transfer import Forward
+
+pacs_002 = MessageId("pacs", "002", "001", "10")
+admi_002 = MessageId("admi", "002", "001", "01")
+pacs_008 = MessageId("pacs", "008", "001", "08")
+pacs_009 = MessageId("pacs", "009", "001", "08")
+
+# Reasons per transaction an answer spells out; beyond them the sender reads the group status.
+group_reasons_max = 10
+
+
+def new_message_id() -> str:
+    """A fresh identifier for an outbound message: 'CR' and 32 hex digits, within Max35Text and unique."""
+    return "CR" + uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message ready to store and deliver."""
+
+    message_id: MessageId
+    reference: str  # its BizMsgIdr
+    receiver_bic: str
+    payload: bytes
+
+
+def header(
+    gateway_bic: str, receiver_bic: str, message_id: MessageId, reference: str, now: datetime,
+    answering: BusinessHeader | None,
+) -> BusinessHeader:
+    related = ()
+    if answering is not None:
+        related = (
+            RelatedHeader(
+                from_bic=answering.from_bic,
+                to_bic=answering.to_bic,
+                business_message_id=answering.business_message_id,
+                message_definition_id=answering.message_definition_id,
+                business_service=answering.business_service,
+                creation_time=answering.creation_time,
+            ),
+        )
+    return BusinessHeader(
+        from_bic=gateway_bic,
+        to_bic=receiver_bic,
+        business_message_id=reference,
+        message_definition_id=str(message_id),
+        business_service=None,
+        creation_time=now,
+        copy_duplicate=None,
+        possible_duplicate=None,
+        related=related,
+    )
+
+
+def status_report(
+    gateway_bic: str,
+    receiver_bic: str,
+    now: datetime,
+    answering: BusinessHeader | None,
+    original: OriginalMessage,
+    number_of_transactions: int,
+    transactions: Sequence[TransactionStatus],
+    group_reasons: Sequence[StatusReason] = (),
+    group_status: PaymentStatus | None = None,
+) -> Outbound:
+    """A pacs.002 for one original message. The group status is the transactions' common status when they share
+    one; otherwise it is left out and NbOfTxsPerSts counts each status."""
+    statuses = [t.status for t in transactions]
+    if group_status is None and statuses and len(set(statuses)) == 1:
+        group_status = statuses[0]
+    counts: tuple[StatusCount, ...] = ()
+    if group_status is None and statuses:
+        counts = tuple(
+            StatusCount(status, statuses.count(status), None) for status in PaymentStatus if status in statuses
+        )
+    reference = new_message_id()
+    report = StatusReport(
+        message_id=reference,
+        creation_time=now,
+        instructing_agent_bic=gateway_bic,
+        instructed_agent_bic=receiver_bic,
+        groups=(
+            GroupStatus(
+                original_message=original,
+                original_number_of_transactions=number_of_transactions,
+                original_control_sum_kopecks=None,
+                status=group_status,
+                reasons=tuple(group_reasons[:group_reasons_max]),
+                counts=counts,
+            ),
+        ),
+        transactions=tuple(transactions),
+    )
+    app_hdr = header(gateway_bic, receiver_bic, pacs_002, reference, now, answering)
+    return Outbound(pacs_002, reference, receiver_bic, status_report_message(app_hdr, report))
+
+
+def status_report_for_request(
+    gateway_bic: str,
+    receiver_bic: str,
+    now: datetime,
+    answering: BusinessHeader | None,
+    transactions: Sequence[TransactionStatus],
+) -> Outbound:
+    """A pacs.002 answering a pacs.028: transactions of possibly several original messages, each naming its own."""
+    reference = new_message_id()
+    report = StatusReport(
+        message_id=reference,
+        creation_time=now,
+        instructing_agent_bic=gateway_bic,
+        instructed_agent_bic=receiver_bic,
+        groups=(),
+        transactions=tuple(transactions),
+    )
+    app_hdr = header(gateway_bic, receiver_bic, pacs_002, reference, now, answering)
+    return Outbound(pacs_002, reference, receiver_bic, status_report_message(app_hdr, report))
+
+
+def transaction_status(
+    *,
+    end_to_end_id: str | None,
+    instruction_id: str | None,
+    transaction_id: str | None,
+    uetr: uuid.UUID | None,
+    status: PaymentStatus,
+    reasons: Sequence[StatusReason] = (),
+    settled_at: datetime | None = None,
+    transfer_id: uuid.UUID | None = None,
+    original_message: OriginalMessage | None = None,
+) -> TransactionStatus:
+    return TransactionStatus(
+        status_id=None,
+        original_message=original_message,
+        original_instruction_id=instruction_id,
+        original_end_to_end_id=end_to_end_id,
+        original_transaction_id=transaction_id,
+        original_uetr=uetr,
+        status=status,
+        reasons=tuple(reasons),
+        acceptance_time=None,
+        settlement=settled_at,
+        clearing_system_reference=None if transfer_id is None else transfer_id.hex,
+        original_amount=None,
+        original_settlement_date=None,
+    )
+
+
+def rejection_reasons(rejections: Sequence[Rejection], path_prefix: str | None = None) -> list[StatusReason]:
+    """The rejections found under `path_prefix` (all of them when None), as status reasons."""
+    chosen = [r for r in rejections if path_prefix is None or r.path == path_prefix or r.path.startswith(path_prefix + "/")]
+    return [status_reason_for(r) for r in chosen]
+
+
+def message_rejected(
+    gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None,
+    rejection: Rejection, reference: str | None,
+) -> Outbound:
+    """An admi.002: the message as a whole could not be processed (unreadable, not allowed, not a command)."""
+    own_reference = new_message_id()
+    app_hdr = header(gateway_bic, receiver_bic, admi_002, own_reference, now, answering)
+    payload = message_reject_message(app_hdr, message_reject(rejection, reference, now))
+    return Outbound(admi_002, own_reference, receiver_bic, payload)
+
+
+def forwarded(
+    gateway_bic: str, forward_message_id: MessageId, forward: Forward, now: datetime, answering: BusinessHeader | None
+) -> Outbound:
+    """A settled pacs.008 or pacs.009 for its creditor agent. The AppHdr relates it to the debtor agent's message."""
+    writer = pacs_008_writer if forward_message_id == pacs_008 else pacs_009_writer
+    assert forward_message_id in (pacs_008, pacs_009), forward_message_id
+    app_hdr = header(gateway_bic, forward.instructed_agent_bic, forward_message_id, forward.message_id, now, answering)
+    payload = envelope.to_bytes(envelope.envelope(head_001_001_02.write(app_hdr), writer.write(forward)))
+    return Outbound(forward_message_id, forward.message_id, forward.instructed_agent_bic, payload)
+
+
+def narrative(text: str) -> StatusReason:
+    """NARR: a reason told in words, for a transaction refused together with others in its message."""
+    return status_reason("NARR", text)

@@ -1,0 +1,58 @@
+"""Who is who, as of one read of the registry: participants, their status and the wallet each settles on.
+
+Read from the database (where operators' suspensions and additions live), not from the config, and refreshed every
+few seconds: a stale snapshot can only be wrong about a suspension for that long, and the ledger itself refuses a
+suspended account's transfers in any case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from gateway.domain.ledger import Account, AccountKind, AccountStatus
+from gateway.ledger.ports import Participant
+from gateway.messages.rules import RuleContext
+from gateway.registry import account_code
+
+# The wallet payments settle on when a participant has several: "main" if it has one, else its first.
+settlement_wallet_name = "main"
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    central_bank_bic: str
+    participants: dict[str, Participant]  # by canonical BIC, the central bank included
+    settlement_wallets: dict[str, int]  # canonical BIC -> account id of the wallet payments settle on
+    settlement_days_ahead_max: int
+
+    @classmethod
+    def build(
+        cls,
+        central_bank_bic: str,
+        participants: list[Participant],
+        accounts: list[Account],
+        settlement_days_ahead_max: int,
+    ) -> Directory:
+        wallets: dict[str, int] = {}
+        for account in sorted(accounts, key=lambda a: a.id):
+            if account.kind is not AccountKind.WALLET:
+                continue
+            preferred = account.code == account_code(account.owner_bic, settlement_wallet_name)
+            if preferred or account.owner_bic not in wallets:
+                wallets[account.owner_bic] = account.id
+        return cls(central_bank_bic, {p.bic: p for p in participants}, wallets, settlement_days_ahead_max)
+
+    def rule_context(self, today: date, authenticated_bic: str | None) -> RuleContext:
+        banks = [p for p in self.participants.values() if p.bic != self.central_bank_bic]
+        return RuleContext(
+            today=today,
+            central_bank_bic=self.central_bank_bic,
+            participants=frozenset(p.bic for p in banks if p.status is AccountStatus.ACTIVE),
+            suspended_participants=frozenset(p.bic for p in banks if p.status is AccountStatus.SUSPENDED),
+            settlement_days_ahead_max=self.settlement_days_ahead_max,
+            authenticated_bic=authenticated_bic,
+        )
+
+    def is_known(self, bic: str) -> bool:
+        return bic in self.participants

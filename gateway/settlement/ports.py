@@ -1,0 +1,35 @@
+"""What the settlement service needs from storage besides the ledger: reads of the message journal.
+`gateway_adapters.sql.journal.JournalReader` implements it on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from gateway.domain.journal import MailboxItem, PaymentRecord, StoredMessage
+
+
+class JournalReads(Protocol):
+    async def taken_claims(self, keys: Sequence[str]) -> set[str]: ...
+
+    async def message_by_key(self, idempotency_key: str) -> StoredMessage | None: ...
+
+    async def message(self, message_id: UUID) -> StoredMessage | None: ...
+
+    async def answer_to(self, message_id: UUID, receiver_bic: str) -> StoredMessage | None: ...
+
+    async def mailbox(self, recipient_bic: str, after_seq: int, limit: int, since_us: int) -> list[MailboxItem]: ...
+
+    async def payments_of_message(self, message_id: UUID) -> list[PaymentRecord]: ...
+
+    async def inbound_by_reference(self, sender_bic: str, reference: str) -> StoredMessage | None: ...
+
+    async def find_payments(
+        self, debtor_bic: str, uetrs: Sequence[UUID] = (), end_to_end_ids: Sequence[str] = ()
+    ) -> list[PaymentRecord]: ...
+
+    async def payments_received(self, creditor_bic: str, uetrs: Sequence[UUID]) -> list[PaymentRecord]: ...
+
+    async def warehoused_due(self, business_date: date, limit: int) -> list[PaymentRecord]: ...

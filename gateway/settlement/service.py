@@ -1,0 +1,724 @@
+"""The settlement service: one message from a bank in, its ISO 20022 answer out, exactly once.
+
+    intake (message layer) -> prepare transfers and journal rows -> auto-batcher (ledger + journal, one transaction)
+    -> the answer the journal rows carry
+
+Exactly once: a message claims its idempotency key (sender, MsgId), and each payment its (debtor, UETR) and
+(debtor, EndToEndId), in the same database transaction that posts its transfers. The claims are checked under the
+ledger's head lock, so two copies of a message, in one process or two, can never both settle: the second finds its
+key taken (JournalConflict) and is answered from the journal: the same answer when it is the same message byte for
+byte, DUPL when the same MsgId carries something else. A payment whose UETR or EndToEndId was already used is
+rejected DUPL and the rest of its message settles.
+
+Every answer and forwarded message is journaled and put in its recipient's mailbox in that same transaction: a
+message the gateway answered is never lost, and nothing half-done is ever visible.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from uuid import UUID
+
+from gateway.config import Config, canonical_bic
+from gateway.domain.journal import (
+    Direction,
+    JournalRows,
+    MailboxEntry,
+    MessageRecord,
+    MessageStatus,
+    PaymentKind,
+    PaymentRecord,
+    PaymentState,
+    end_to_end_key,
+    message_key,
+    payload_digest,
+    payment_transfer_id,
+    uetr_key,
+)
+from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
+from gateway.ledger.batcher import AutoBatcher
+from gateway.ledger.ports import JournalConflict
+from gateway.messages.commands import (
+    Amount,
+    BusinessHeader,
+    CreditTransfer,
+    FinancialInstitutionTransfer,
+    OriginalMessage,
+    StatusRequest,
+)
+from gateway.messages.envelope import unwrap
+from gateway.messages.intake import Refused, intake
+from gateway.messages.readers import head_001_001_02 as header_reader
+from gateway.messages.readers import read_command
+from gateway.messages.rejections import Layer, Rejection
+from gateway.messages.reports import (
+    PaymentStatus,
+    StatusReason,
+    TransactionStatus,
+    status_reason,
+)
+from gateway.messages.safe_xml import parse_bounded
+from gateway.messages.writers._credit_transfer import Forward, SettledTransaction
+from gateway.settlement import answers
+from gateway.settlement.answers import Outbound
+from gateway.settlement.directory import Directory
+from gateway.settlement.ports import JournalReads
+
+log = logging.getLogger(__name__)
+
+# The gateway's business day runs on Moscow time, as the central bank's does.
+business_zone = timezone(timedelta(hours=3), "MSK")
+
+# How often a message whose claims conflicted is prepared again before the gateway gives up (503). A conflict
+# means another copy of it, or of one of its payments, settled in between: the next look-up finds it.
+conflict_retries_max = 3
+
+# ExternalStatusReason1Code values for what the ledger refused.
+_ledger_reasons: dict[TransferResult, tuple[str, str]] = {
+    TransferResult.INSUFFICIENT_FUNDS: ("AM04", "insufficient funds in the debtor agent's wallet"),
+    TransferResult.TRANSFER_ABOVE_LIMIT: ("AM02", "above the debtor agent's limit for one transfer"),
+    TransferResult.BALANCE_ABOVE_LIMIT: ("AM02", "would take the creditor agent's wallet above its balance limit"),
+    TransferResult.AMOUNT_TOO_LARGE: ("AM02", "above the largest amount the ledger settles"),
+    TransferResult.DEBIT_ACCOUNT_SUSPENDED: ("AG10", "the debtor agent's wallet is suspended"),
+    TransferResult.CREDIT_ACCOUNT_SUSPENDED: ("AG11", "the creditor agent's wallet is suspended"),
+    TransferResult.DEBIT_ACCOUNT_NOT_FOUND: ("DNOR", "the debtor agent has no wallet"),
+    TransferResult.CREDIT_ACCOUNT_NOT_FOUND: ("CNOR", "the creditor agent has no wallet"),
+    TransferResult.EXISTS: ("DUPL", "this payment (debtor agent and UETR) was already settled"),
+    TransferResult.ID_CONFLICT: ("DUPL", "this payment's UETR was already used by the debtor agent"),
+}
+duplicate = "DUPL"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the HTTP layer sends back: a status and an ISO 20022 message, and a label for the metrics."""
+
+    http_status: int
+    body: bytes
+    outcome: str  # accepted | rejected | replayed | refused
+
+
+def instant(now_us: int) -> datetime:
+    """A ledger timestamp as the aware date-time the messages carry, in the business zone, to the second."""
+    return datetime.fromtimestamp(now_us // 1_000_000, business_zone)
+
+
+def ledger_reason(result: TransferResult) -> tuple[str, str]:
+    return _ledger_reasons.get(result, ("NARR", f"the ledger refused the transfer: {result.value}"))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One message's journal: the batch attachment
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Payment:
+    """One transaction of a pacs.008/009 as settlement prepared it."""
+
+    position: int
+    kind: PaymentKind
+    debtor_bic: str
+    creditor_bic: str
+    uetr: UUID
+    end_to_end_id: str
+    instruction_id: str | None
+    transaction_id: str | None
+    amount: Amount
+    settlement_date: date
+    xml: bytes
+    transfer_id: UUID
+    rejection: tuple[str, str] | None = None  # (code, text) decided before the ledger
+    warehoused: bool = False
+    request_index: int | None = None  # its TransferRequest's index in the submission
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return uetr_key(self.debtor_bic, self.uetr), end_to_end_key(self.debtor_bic, self.end_to_end_id)
+
+
+@dataclass(slots=True)
+class _CreditTransferJournal:
+    """The BatchAttachment of one pacs.008 or pacs.009: its claims, and the rows its results produce."""
+
+    gateway_bic: str
+    sender_bic: str
+    header: BusinessHeader
+    command: CreditTransfer | FinancialInstitutionTransfer
+    message_type: str
+    payload: bytes
+    payments: list[_Payment]
+    inbound_id: UUID
+    received_at_us: int
+    wallets: dict[str, int]  # canonical BIC -> settlement wallet account id, from the directory in use
+    answer: Outbound | None = field(default=None)
+
+    @property
+    def claim_keys(self) -> list[str]:
+        keys = [message_key(self.sender_bic, self.header.business_message_id)]
+        for payment in self.payments:
+            if payment.rejection is None:
+                keys.extend(payment.keys)
+        return keys
+
+    @property
+    def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
+        return ()
+
+    def requests(self) -> list[TransferRequest]:
+        """The transfers of the payments still to settle now; numbers each payment's request as it goes."""
+        requests = []
+        reference = f"{self.sender_bic}:{self.header.business_message_id}"
+        for payment in self.payments:
+            payment.request_index = None
+            if payment.rejection is not None or payment.warehoused:
+                continue
+            payment.request_index = len(requests)
+            requests.append(
+                TransferRequest(
+                    id=payment.transfer_id,
+                    debit_account_id=self.wallets[payment.debtor_bic],
+                    credit_account_id=self.wallets[payment.creditor_bic],
+                    amount_kopecks=payment.amount.kopecks,
+                    kind=TransferKind.PAYMENT,
+                    reference=reference,
+                    uetr=payment.uetr,
+                )
+            )
+        return requests
+
+    def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
+        settled_at = instant(settled_at_us)
+        records: list[PaymentRecord] = []
+        statuses: list[TransactionStatus] = []
+        settled: list[_Payment] = []
+        for payment in self.payments:
+            rejection = payment.rejection
+            if rejection is None and not payment.warehoused:
+                assert payment.request_index is not None
+                result = results[payment.request_index]
+                if result is not TransferResult.OK:
+                    rejection = ledger_reason(result)
+            if rejection is not None:
+                state, reasons = PaymentState.REJECTED, (status_reason(*rejection),)
+                status = PaymentStatus.RJCT
+            elif payment.warehoused:
+                state, reasons, status = PaymentState.WAREHOUSED, (), PaymentStatus.PDNG
+            else:
+                state, reasons, status = PaymentState.SETTLED, (), PaymentStatus.ACSC
+                settled.append(payment)
+            records.append(
+                PaymentRecord(
+                    id=payment.transfer_id,
+                    message_id=self.inbound_id,
+                    position=payment.position,
+                    kind=payment.kind,
+                    debtor_bic=payment.debtor_bic,
+                    creditor_bic=payment.creditor_bic,
+                    uetr=payment.uetr,
+                    end_to_end_id=payment.end_to_end_id,
+                    instruction_id=payment.instruction_id,
+                    transaction_id=payment.transaction_id,
+                    amount_kopecks=payment.amount.kopecks,
+                    settlement_date=payment.settlement_date,
+                    state=state,
+                    reason_code=None if rejection is None else rejection[0],
+                    claim_keys=() if rejection is not None else payment.keys,
+                    original_payment_id=None,
+                    created_at_us=settled_at_us,
+                    settled_at_us=settled_at_us if state is PaymentState.SETTLED else None,
+                )
+            )
+            statuses.append(
+                answers.transaction_status(
+                    end_to_end_id=payment.end_to_end_id,
+                    instruction_id=payment.instruction_id,
+                    transaction_id=payment.transaction_id,
+                    uetr=payment.uetr,
+                    status=status,
+                    reasons=reasons,
+                    settled_at=settled_at if status is PaymentStatus.ACSC else None,
+                    transfer_id=payment.transfer_id if status is PaymentStatus.ACSC else None,
+                )
+            )
+        self.answer = answers.status_report(
+            self.gateway_bic,
+            self.sender_bic,
+            settled_at,
+            self.header,
+            _original(self.command, self.message_type),
+            len(self.payments),
+            statuses,
+        )
+        forwards = _forwards(
+            self.gateway_bic, self.message_type, self.command.group.settlement_method, settled, settled_at, self.header
+        )
+        outbound = [self.answer, *forwards]
+        inbound = MessageRecord(
+            id=self.inbound_id,
+            direction=Direction.INBOUND,
+            sender_bic=self.sender_bic,
+            receiver_bic=self.gateway_bic,
+            message_type=self.message_type,
+            reference=self.header.business_message_id,
+            idempotency_key=message_key(self.sender_bic, self.header.business_message_id),
+            payload=self.payload,
+            payload_sha256=payload_digest(self.payload),
+            status=_message_status(records),
+            answers_id=None,
+            created_at_us=self.received_at_us,
+        )
+        messages, mailbox = _outbound_records(self.gateway_bic, outbound, inbound.id, settled_at_us)
+        return JournalRows(messages=(inbound, *messages), payments=tuple(records), mailbox=mailbox)
+
+
+def _original(command: CreditTransfer | FinancialInstitutionTransfer | StatusRequest, message_type: str) -> OriginalMessage:
+    group = command.group
+    return OriginalMessage(group.message_id, message_type, group.creation_time)
+
+
+def _message_status(records: Sequence[PaymentRecord]) -> MessageStatus:
+    states = {r.state for r in records}
+    if states == {PaymentState.REJECTED}:
+        return MessageStatus.REJECTED
+    if PaymentState.REJECTED in states:
+        return MessageStatus.PARTIALLY_ACCEPTED
+    if PaymentState.WAREHOUSED in states:
+        return MessageStatus.WAREHOUSED
+    return MessageStatus.ACCEPTED
+
+
+def _forwards(
+    gateway_bic: str,
+    message_type: str,
+    settlement_method: str,
+    settled: Sequence[_Payment],
+    settled_at: datetime,
+    answering: BusinessHeader | None,
+) -> list[Outbound]:
+    """One forwarded pacs.008/009 per creditor agent, holding that agent's settled transactions in message order."""
+    by_creditor: dict[str, list[_Payment]] = {}
+    for payment in settled:
+        by_creditor.setdefault(payment.creditor_bic, []).append(payment)
+    forward_type = answers.pacs_008 if message_type == str(answers.pacs_008) else answers.pacs_009
+    forwards = []
+    for creditor_bic, payments in by_creditor.items():
+        forward = Forward(
+            message_id=answers.new_message_id(),
+            creation_time=settled_at,
+            instructing_agent_bic=gateway_bic,
+            instructed_agent_bic=creditor_bic,
+            settlement_method=settlement_method,
+            total=Amount(sum(p.amount.kopecks for p in payments), payments[0].amount.currency),
+            transactions=tuple(SettledTransaction(p.xml, settled_at) for p in payments),
+        )
+        forwards.append(answers.forwarded(gateway_bic, forward_type, forward, settled_at, answering))
+    return forwards
+
+
+def _outbound_records(
+    gateway_bic: str, outbound: Sequence[Outbound], answers_id: UUID | None, now_us: int
+) -> tuple[list[MessageRecord], tuple[MailboxEntry, ...]]:
+    messages, mailbox = [], []
+    for message in outbound:
+        record = MessageRecord(
+            id=uuid.uuid4(),
+            direction=Direction.OUTBOUND,
+            sender_bic=gateway_bic,
+            receiver_bic=message.receiver_bic,
+            message_type=str(message.message_id),
+            reference=message.reference,
+            idempotency_key=None,
+            payload=message.payload,
+            payload_sha256=payload_digest(message.payload),
+            status=MessageStatus.DELIVERABLE,
+            answers_id=answers_id,
+            created_at_us=now_us,
+        )
+        messages.append(record)
+        mailbox.append(MailboxEntry(message.receiver_bic, record.id))
+    return messages, tuple(mailbox)
+
+
+@dataclass(slots=True)
+class _AnsweredJournal:
+    """The BatchAttachment of a message that moves no money (refused, a status request, a DUPL): the inbound
+    message and its answer, journaled and delivered through the same batches as everything else, so that mailbox
+    order is commit order. Claims nothing."""
+
+    inbound: MessageRecord
+    answer: Outbound
+    answer_receiver_bic: str | None  # None: the sender could not be named; the answer goes back on HTTP only
+
+    @property
+    def claim_keys(self) -> Sequence[str]:
+        return ()
+
+    @property
+    def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
+        return ()
+
+    def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
+        assert not results, "an answered message moves no money"
+        assert self.inbound.receiver_bic is not None, "an inbound message is received by the gateway"
+        gateway_bic = self.inbound.receiver_bic
+        messages, mailbox = _outbound_records(gateway_bic, [self.answer], self.inbound.id, settled_at_us)
+        if self.answer_receiver_bic is None:
+            mailbox = ()
+        return JournalRows(messages=(self.inbound, *messages), mailbox=mailbox)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The service
+# --------------------------------------------------------------------------------------------------------------
+
+
+class Settlement:
+    """Turns one message into its answer. Shares the process's auto-batcher; holds no per-message state."""
+
+    def __init__(
+        self,
+        config: Config,
+        batcher: AutoBatcher,
+        journal: JournalReads,
+        directory: Directory,
+        clock_us: Callable[[], int],
+    ) -> None:
+        self.gateway_bic = config.central_bank.bic
+        self._batcher = batcher
+        self.journal = journal
+        self.directory = directory  # replaced by the app's refresher every few seconds
+        self.clock_us = clock_us
+
+    async def receive(self, data: bytes, authenticated_bic: str | None) -> Reply:
+        """The answer to one message from a bank. `authenticated_bic` is the mTLS client certificate's BIC (None
+        only in the loopback development mode, where the AppHdr's Fr is taken at its word)."""
+        received_at_us = self.clock_us()
+        now = instant(received_at_us)
+        directory = self.directory
+        outcome = intake(
+            data,
+            allow_bare_document=False,
+            context=directory.rule_context(now.date(), authenticated_bic),
+        )
+        if isinstance(outcome, Refused):
+            return await self._refused(data, outcome, authenticated_bic, received_at_us)
+        header = outcome.header
+        assert header is not None, "the HTTP intake never allows a bare Document"
+        assert header.from_bic is not None, "sender_is_debtor names the sender of every accepted message"
+        sender = canonical_bic(header.from_bic)
+        to_bic = None if header.to_bic is None else canonical_bic(header.to_bic)
+        if to_bic != self.gateway_bic:
+            text = f"AppHdr/To names {header.to_bic}: messages for settlement are addressed to {self.gateway_bic}"
+            rejection = Rejection("RC02", f"{header.path}/To/FIId/FinInstnId/BICFI", text, Layer.BUSINESS)
+            return await self._answer_rejected(data, sender, header, str(outcome.message_id), rejection, received_at_us)
+        command = outcome.command
+        message_type = str(outcome.message_id)
+        if isinstance(command, CreditTransfer | FinancialInstitutionTransfer):
+            return await self._settle_credit_transfer(data, sender, header, command, message_type, received_at_us)
+        if isinstance(command, StatusRequest):
+            return await self._status(data, sender, header, command, message_type, received_at_us)
+        text = f"{message_type} is read but not yet settled by this gateway version"
+        rejection = Rejection("FF01", "", text, Layer.BUSINESS)
+        return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
+
+    # --- pacs.008 and pacs.009 -------------------------------------------------------------------------------
+
+    async def _settle_credit_transfer(
+        self,
+        data: bytes,
+        sender: str,
+        header: BusinessHeader,
+        command: CreditTransfer | FinancialInstitutionTransfer,
+        message_type: str,
+        received_at_us: int,
+    ) -> Reply:
+        duplicates: set[str] = set()
+        for _ in range(conflict_retries_max):
+            directory = self.directory
+            today = instant(received_at_us).date()
+            attachment = _CreditTransferJournal(
+                gateway_bic=self.gateway_bic,
+                sender_bic=sender,
+                header=header,
+                command=command,
+                message_type=message_type,
+                payload=data,
+                payments=self._payments(command, directory, today, duplicates),
+                inbound_id=uuid.uuid4(),
+                received_at_us=received_at_us,
+                wallets=directory.settlement_wallets,
+            )
+            try:
+                await self._batcher.submit(attachment.requests(), attachment)
+            except JournalConflict:
+                replay = await self._replay(data, sender, header, message_type, received_at_us)
+                if replay is not None:
+                    return replay
+                keys = [key for payment in attachment.payments for key in payment.keys]
+                duplicates |= await self.journal.taken_claims(keys)
+                continue
+            assert attachment.answer is not None, "the batch journaled the message, so its answer was built"
+            return Reply(200, attachment.answer.payload, "accepted")
+        raise JournalConflictsPersist(f"{sender}:{header.business_message_id} conflicted {conflict_retries_max} times")
+
+    def _payments(
+        self,
+        command: CreditTransfer | FinancialInstitutionTransfer,
+        directory: Directory,
+        today: date,
+        duplicates: set[str],
+    ) -> list[_Payment]:
+        payments = []
+        customer = isinstance(command, CreditTransfer)
+        for position, tx in enumerate(command.transactions, start=1):
+            debtor_agent = tx.debtor_agent if customer else tx.debtor  # type: ignore[union-attr]
+            creditor_agent = tx.creditor_agent if customer else tx.creditor  # type: ignore[union-attr]
+            # The usage guideline and business rules have required all of these by now.
+            assert debtor_agent is not None and debtor_agent.bic is not None
+            assert creditor_agent is not None and creditor_agent.bic is not None
+            assert tx.uetr is not None
+            settlement_date = tx.settlement_date or command.group.settlement_date
+            assert settlement_date is not None
+            debtor, creditor = canonical_bic(debtor_agent.bic), canonical_bic(creditor_agent.bic)
+            payment = _Payment(
+                position=position,
+                kind=PaymentKind.CUSTOMER_CREDIT_TRANSFER if customer else PaymentKind.INSTITUTION_CREDIT_TRANSFER,
+                debtor_bic=debtor,
+                creditor_bic=creditor,
+                uetr=tx.uetr,
+                end_to_end_id=tx.end_to_end_id,
+                instruction_id=tx.instruction_id,
+                transaction_id=tx.transaction_id,
+                amount=tx.amount,
+                settlement_date=settlement_date,
+                xml=tx.xml,
+                transfer_id=payment_transfer_id(debtor, tx.uetr),
+                warehoused=settlement_date > today,
+            )
+            uetr_taken, end_to_end_taken = (key in duplicates for key in payment.keys)
+            if uetr_taken:
+                payment.rejection = (duplicate, f"UETR {payment.uetr} was already used by {debtor}")
+            elif end_to_end_taken:
+                payment.rejection = (duplicate, f"EndToEndId was already used by {debtor}")
+            elif debtor not in directory.settlement_wallets:
+                payment.rejection = ("DNOR", f"{debtor} has no wallet on the ledger")
+            elif creditor not in directory.settlement_wallets:
+                payment.rejection = ("CNOR", f"{creditor} has no wallet on the ledger")
+            payments.append(payment)
+        return payments
+
+    async def _replay(
+        self, data: bytes, sender: str, header: BusinessHeader, message_type: str, received_at_us: int
+    ) -> Reply | None:
+        """The answer to a message whose (sender, MsgId) is already journaled: the stored answer when it is the
+        same message, DUPL when the id carries different content. None when the message itself is new."""
+        stored = await self.journal.message_by_key(message_key(sender, header.business_message_id))
+        if stored is None:
+            return None
+        if stored.payload_sha256 == payload_digest(data):
+            answer = await self.journal.answer_to(stored.id, sender)
+            assert answer is not None, "a journaled message is journaled with its answer"
+            return Reply(200, answer.payload, "replayed")
+        log.warning("%s reused message id %r for different content", sender, header.business_message_id)
+        text = f"message id {header.business_message_id} was already used by {sender} for a different message"
+        rejection = Rejection(duplicate, f"{header.path}/BizMsgIdr", text, Layer.BUSINESS)
+        return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
+
+    # --- pacs.028 ----------------------------------------------------------------------------------------------
+
+    async def _status(
+        self,
+        data: bytes,
+        sender: str,
+        header: BusinessHeader,
+        command: StatusRequest,
+        message_type: str,
+        received_at_us: int,
+    ) -> Reply:
+        """The current status of each payment asked about, as the sender's own payments: a bank sees only what it
+        sent (as debtor agent)."""
+        statuses: list[TransactionStatus] = []
+        for group in command.original_groups:
+            original = await self.journal.inbound_by_reference(sender, group.original_message.message_id)
+            payments = [] if original is None else await self.journal.payments_of_message(original.id)
+            if not payments:
+                statuses.append(_unknown(group.original_message, None, None, None))
+            statuses.extend(_status_of(p, group.original_message) for p in payments)
+        for request in command.transactions:
+            uetrs = [request.original_uetr] if request.original_uetr is not None else []
+            end_to_end_ids = [request.original_end_to_end_id] if request.original_end_to_end_id is not None else []
+            found = await self.journal.find_payments(sender, uetrs, end_to_end_ids)
+            if request.original_uetr is not None:
+                found = [p for p in found if p.uetr == request.original_uetr]
+            if not found:
+                statuses.append(
+                    _unknown(request.original_message, request.original_uetr, request.original_end_to_end_id,
+                             request.original_instruction_id)
+                )
+                continue
+            statuses.append(_status_of(found[0], request.original_message))  # newest first: the live attempt
+        now = instant(self.clock_us())
+        answer = answers.status_report_for_request(self.gateway_bic, sender, now, header, statuses)
+        inbound = self._inbound_record(data, sender, message_type, header.business_message_id, MessageStatus.ACCEPTED,
+                                       received_at_us)
+        await self._batcher.submit((), _AnsweredJournal(inbound, answer, sender))
+        return Reply(200, answer.payload, "accepted")
+
+    # --- refusals ----------------------------------------------------------------------------------------------
+
+    async def _refused(
+        self, data: bytes, outcome: Refused, authenticated_bic: str | None, received_at_us: int
+    ) -> Reply:
+        header = outcome.header
+        sender = authenticated_bic
+        if sender is None and header is not None and header.from_bic is not None:
+            sender = canonical_bic(header.from_bic)
+        now = instant(received_at_us)
+        command = outcome.command
+        message_type = None if outcome.message_id is None else str(outcome.message_id)
+        if isinstance(command, CreditTransfer | FinancialInstitutionTransfer) and sender is not None:
+            answer = self._payments_refused(sender, now, header, command, message_type or "", outcome.rejections)
+        else:
+            # Addressed to the sender when it can be named; else to the gateway itself, and only sent on HTTP.
+            first = outcome.rejections[0]
+            receiver = sender or self.gateway_bic
+            answer = answers.message_rejected(self.gateway_bic, receiver, now, header, first, outcome.reference)
+        inbound = self._inbound_record(data, sender, message_type, outcome.reference, MessageStatus.REJECTED,
+                                       received_at_us)
+        await self._batcher.submit((), _AnsweredJournal(inbound, answer, sender))
+        # A message sent in another bank's name is an authorisation failure, not a business answer.
+        forbidden = any(r.code == "AG01" and r.path.endswith("/Fr/FIId/FinInstnId/BICFI") for r in outcome.rejections)
+        return Reply(403 if forbidden and authenticated_bic is not None else 200, answer.payload, "rejected")
+
+    def _payments_refused(
+        self,
+        sender: str,
+        now: datetime,
+        header: BusinessHeader | None,
+        command: CreditTransfer | FinancialInstitutionTransfer,
+        message_type: str,
+        rejections: Sequence[Rejection],
+    ) -> Outbound:
+        """A pacs.002 refusing every transaction of a message a rule refused: each transaction with the reasons
+        found in it, or a narrative pointing at the group's reasons."""
+        statuses = []
+        for tx in command.transactions:
+            reasons = answers.rejection_reasons(rejections, tx.path)
+            if not reasons:
+                reasons = [answers.narrative("not settled: the message was refused, see the group status reasons")]
+            statuses.append(
+                answers.transaction_status(
+                    end_to_end_id=tx.end_to_end_id,
+                    instruction_id=tx.instruction_id,
+                    transaction_id=tx.transaction_id,
+                    uetr=tx.uetr,
+                    status=PaymentStatus.RJCT,
+                    reasons=reasons[: answers.group_reasons_max],
+                )
+            )
+        return answers.status_report(
+            self.gateway_bic,
+            sender,
+            now,
+            header,
+            _original(command, message_type),
+            len(command.transactions),
+            statuses,
+            group_reasons=answers.rejection_reasons(rejections),
+            group_status=PaymentStatus.RJCT,
+        )
+
+    async def _answer_rejected(
+        self, data: bytes, sender: str, header: BusinessHeader, message_type: str, rejection: Rejection,
+        received_at_us: int,
+    ) -> Reply:
+        now = instant(received_at_us)
+        answer = answers.message_rejected(self.gateway_bic, sender, now, header, rejection, header.business_message_id)
+        inbound = self._inbound_record(data, sender, message_type, header.business_message_id, MessageStatus.REJECTED,
+                                       received_at_us)
+        await self._batcher.submit((), _AnsweredJournal(inbound, answer, sender))
+        return Reply(200, answer.payload, "rejected")
+
+    def _inbound_record(
+        self, data: bytes, sender: str | None, message_type: str | None, reference: str | None,
+        status: MessageStatus, received_at_us: int,
+    ) -> MessageRecord:
+        return MessageRecord(
+            id=uuid.uuid4(),
+            direction=Direction.INBOUND,
+            sender_bic=sender,
+            receiver_bic=self.gateway_bic,
+            message_type=message_type,
+            reference=reference,
+            idempotency_key=None,
+            payload=data,
+            payload_sha256=payload_digest(data),
+            status=status,
+            answers_id=None,
+            created_at_us=received_at_us,
+        )
+
+
+class JournalConflictsPersist(Exception):
+    """A message kept conflicting with the journal: answered 503, the bank retries (the same answer then)."""
+
+
+def _status_of(payment: PaymentRecord, original: OriginalMessage | None) -> TransactionStatus:
+    reasons: tuple[StatusReason, ...] = ()
+    settled_at = None
+    if payment.state is PaymentState.SETTLED:
+        status = PaymentStatus.ACSC
+        assert payment.settled_at_us is not None
+        settled_at = instant(payment.settled_at_us)
+    elif payment.state is PaymentState.WAREHOUSED:
+        status = PaymentStatus.PDNG
+    elif payment.state is PaymentState.CANCELLED:
+        status = PaymentStatus.RJCT
+        reasons = (answers.narrative("cancelled at the debtor agent's request before its settlement date"),)
+    else:
+        status = PaymentStatus.RJCT
+        assert payment.reason_code is not None
+        reasons = (status_reason(payment.reason_code),)
+    return answers.transaction_status(
+        end_to_end_id=payment.end_to_end_id,
+        instruction_id=payment.instruction_id,
+        transaction_id=payment.transaction_id,
+        uetr=payment.uetr,
+        status=status,
+        reasons=reasons,
+        settled_at=settled_at,
+        transfer_id=payment.id if status is PaymentStatus.ACSC else None,
+        original_message=original,
+    )
+
+
+def _unknown(
+    original: OriginalMessage | None, uetr: UUID | None, end_to_end_id: str | None, instruction_id: str | None
+) -> TransactionStatus:
+    return answers.transaction_status(
+        end_to_end_id=end_to_end_id,
+        instruction_id=instruction_id,
+        transaction_id=None,
+        uetr=uetr,
+        status=PaymentStatus.RJCT,
+        reasons=(answers.narrative("no such payment from this sender is known to the gateway"),),
+        original_message=original,
+    )
+
+
+def reread(payload: bytes) -> tuple[BusinessHeader | None, object]:
+    """A journaled inbound message read again (it passed intake when it arrived, so reading it cannot fail)."""
+    parsed = parse_bounded(payload)
+    assert not isinstance(parsed, Rejection)
+    unwrapped = unwrap(parsed)
+    assert not isinstance(unwrapped, Rejection)
+    header = None if unwrapped.app_hdr is None else header_reader.read(unwrapped.app_hdr)
+    assert not isinstance(header, list)
+    command = read_command(unwrapped)
+    assert not isinstance(command, list)
+    return header, command

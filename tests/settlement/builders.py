@@ -1,0 +1,95 @@
+"""Messages the tests send, written from parameters: pacs.008, pacs.009 and pacs.028 in the gateway's envelope, as
+a bank's payment system would send them (RUB, real-looking parties, a UETR per transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from xml.sax.saxutils import escape
+
+from gateway.domain.money import text_from_kopecks
+
+CBRF = "CBRFRUMMXXX"
+SBER, VTB, ALFA = "SABRRUMMXXX", "VTBRRUMMXXX", "ALFARUMMXXX"
+
+
+@dataclass(frozen=True)
+class Tx:
+    debtor_agent: str
+    creditor_agent: str
+    kopecks: int
+    end_to_end_id: str = field(default_factory=lambda: "E2E-" + uuid.uuid4().hex[:20])
+    uetr: uuid.UUID = field(default_factory=uuid.uuid4)
+    settlement_date: date | None = None
+    remittance: str = "Оплата по договору поставки № 17/2026, НДС не облагается"
+
+
+def _agent(name: str, bic: str) -> str:
+    return f"<{name}><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></{name}>"
+
+
+def app_hdr(sender: str, message_id: str, definition: str, to: str = CBRF, created: str = "2026-11-24T09:00:00Z") -> str:
+    return (
+        '<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">'
+        f"<Fr><FIId><FinInstnId><BICFI>{sender}</BICFI></FinInstnId></FIId></Fr>"
+        f"<To><FIId><FinInstnId><BICFI>{to}</BICFI></FinInstnId></FIId></To>"
+        f"<BizMsgIdr>{escape(message_id)}</BizMsgIdr><MsgDefIdr>{definition}</MsgDefIdr><CreDt>{created}</CreDt>"
+        "</AppHdr>"
+    )
+
+
+def envelope(app_header: str, document: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Envelope xmlns="urn:cryptoruble:gateway:envelope:1">'
+        + app_header + document + "</Envelope>"
+    ).encode()
+
+
+def pacs_008(
+    sender: str, message_id: str, transactions: list[Tx], settlement_date: date, to: str = CBRF,
+    number_of_transactions: int | None = None,
+) -> bytes:
+    txs = "".join(
+        "<CdtTrfTxInf>"
+        f"<PmtId><InstrId>I-{i}</InstrId><EndToEndId>{escape(tx.end_to_end_id)}</EndToEndId><UETR>{tx.uetr}</UETR></PmtId>"
+        f'<IntrBkSttlmAmt Ccy="RUB">{text_from_kopecks(tx.kopecks)}</IntrBkSttlmAmt>'
+        + (f"<IntrBkSttlmDt>{tx.settlement_date.isoformat()}</IntrBkSttlmDt>" if tx.settlement_date else "")
+        + "<ChrgBr>SLEV</ChrgBr>"
+        "<Dbtr><Nm>ООО «Северный ветер»</Nm></Dbtr>"
+        "<DbtrAcct><Id><Othr><Id>40702810938000012345</Id></Othr></Id></DbtrAcct>"
+        + _agent("DbtrAgt", tx.debtor_agent)
+        + _agent("CdtrAgt", tx.creditor_agent)
+        + "<Cdtr><Nm>АО «Уральская сталь»</Nm></Cdtr>"
+        "<CdtrAcct><Id><Othr><Id>40702810700000004567</Id></Othr></Id></CdtrAcct>"
+        f"<RmtInf><Ustrd>{escape(tx.remittance)}</Ustrd></RmtInf>"
+        "</CdtTrfTxInf>"
+        for i, tx in enumerate(transactions, start=1)
+    )
+    count = len(transactions) if number_of_transactions is None else number_of_transactions
+    document = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"><FIToFICstmrCdtTrf><GrpHdr>'
+        f"<MsgId>{escape(message_id)}</MsgId><CreDtTm>2026-11-24T12:00:00+03:00</CreDtTm><NbOfTxs>{count}</NbOfTxs>"
+        f"<IntrBkSttlmDt>{settlement_date.isoformat()}</IntrBkSttlmDt>"
+        "<SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf>"
+        + _agent("InstgAgt", sender)
+        + _agent("InstdAgt", CBRF)
+        + "</GrpHdr>" + txs + "</FIToFICstmrCdtTrf></Document>"
+    )
+    return envelope(app_hdr(sender, message_id, "pacs.008.001.08", to), document)
+
+
+def pacs_028(sender: str, message_id: str, uetrs: list[uuid.UUID]) -> bytes:
+    txs = "".join(f"<TxInf><OrgnlUETR>{uetr}</OrgnlUETR></TxInf>" for uetr in uetrs)
+    document = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.028.001.03"><FIToFIPmtStsReq><GrpHdr>'
+        f"<MsgId>{escape(message_id)}</MsgId><CreDtTm>2026-11-24T12:00:00+03:00</CreDtTm>"
+        "</GrpHdr>" + txs + "</FIToFIPmtStsReq></Document>"
+    )
+    return envelope(app_hdr(sender, message_id, "pacs.028.001.03"), document)
+
+
+def today_in_moscow() -> date:
+    from gateway.settlement.service import business_zone
+
+    return datetime.now(business_zone).date()

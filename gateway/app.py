@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 pending_sweep_seconds = 1.0
 pending_sweep_transfers_max = 1_000
 directory_refresh_seconds = 2.0
+warehouse_sweep_seconds = 5.0
+warehouse_sweep_payments_max = 10_000
 
 
 def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -> web.Application:
@@ -52,6 +54,7 @@ def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no
             tasks = [
                 asyncio.create_task(_sweep_expired_pending(gateway), name="pending-sweeper"),
                 asyncio.create_task(_refresh_directory(gateway, settlement), name="directory-refresher"),
+                asyncio.create_task(_release_warehoused(settlement), name="warehouse-releaser"),
             ]
             try:
                 yield
@@ -63,6 +66,18 @@ def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no
                         await task
 
     return context
+
+
+async def _release_warehoused(settlement: Settlement) -> None:
+    """Future-dated payments settle as their business day starts: this checks every few seconds for due ones."""
+    while True:
+        await asyncio.sleep(warehouse_sweep_seconds)
+        try:
+            released = await settlement.settle_due(warehouse_sweep_payments_max)
+            if released:
+                log.info("settled %d warehoused payments that came due", released)
+        except Exception:  # the next sweep tries again; a release is one transaction, never half-done
+            log.exception("warehouse release failed")
 
 
 async def _refresh_directory(gateway: Gateway, settlement: Settlement) -> None:

@@ -60,6 +60,7 @@ def _message_row(m: MessageRecord) -> dict[str, Any]:
 def _payment_row(p: PaymentRecord) -> dict[str, Any]:
     return {
         "id": p.id,
+        "transfer_id": p.transfer_id,
         "message_id": p.message_id,
         "position": p.position,
         "kind": p.kind.value,
@@ -147,8 +148,12 @@ async def sqlalchemy_write_journal(connection: AsyncConnection, rows: Sequence[J
         await connection.execute(
             update(payments_table)
             .where(payments_table.c.id == bindparam("payment"))
-            .values(state=bindparam("new_state"), settled_at_us=bindparam("settled"), reason_code=None),
-            [{"payment": u.payment_id, "new_state": u.new_state.value, "settled": u.settled_at_us} for u in updates],
+            .values(state=bindparam("new_state"), settled_at_us=bindparam("settled"), reason_code=bindparam("reason")),
+            [
+                {"payment": u.payment_id, "new_state": u.new_state.value, "settled": u.settled_at_us,
+                 "reason": u.reason_code}
+                for u in updates
+            ],
         )
 
 
@@ -186,11 +191,13 @@ async def pg_write_journal(connection: asyncpg.Connection, rows: Sequence[Journa
     updates = [u for journal in rows for u in journal.payment_updates]
     if updates:
         await connection.execute(
-            "UPDATE payments AS p SET state = v.state, settled_at_us = v.settled, reason_code = NULL"
-            " FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS v(id, state, settled) WHERE p.id = v.id",
+            "UPDATE payments AS p SET state = v.state, settled_at_us = v.settled, reason_code = v.reason"
+            " FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[]) AS v(id, state, settled, reason)"
+            " WHERE p.id = v.id",
             [u.payment_id for u in updates],
             [u.new_state.value for u in updates],
             [u.settled_at_us for u in updates],
+            [u.reason_code for u in updates],
         )
 
 
@@ -216,6 +223,7 @@ def _stored_message(row: Any) -> StoredMessage:
 def _payment(row: Any) -> PaymentRecord:
     return PaymentRecord(
         id=row.id,
+        transfer_id=row.transfer_id,
         message_id=row.message_id,
         position=row.position,
         kind=PaymentKind(row.kind),

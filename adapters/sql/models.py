@@ -151,6 +151,7 @@ class PaymentRow(Base):
     __tablename__ = "payments"
 
     id: Mapped[object] = mapped_column(Uuid, primary_key=True)
+    transfer_id: Mapped[object] = mapped_column(Uuid)
     message_id: Mapped[object] = mapped_column(Uuid, ForeignKey("messages.id"))
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
@@ -172,6 +173,7 @@ class PaymentRow(Base):
         CheckConstraint("state IN ('settled', 'rejected', 'warehoused', 'cancelled')", name="payment_state_known"),
         CheckConstraint("amount_kopecks > 0", name="payment_amount_positive"),
         Index("payments_by_message", "message_id", "position"),
+        Index("payments_by_transfer", "transfer_id"),
         Index("payments_by_uetr", "uetr"),
         Index("payments_by_end_to_end_id", "debtor_bic", "end_to_end_id"),
         Index("payments_warehoused_by_date", "state", "settlement_date"),

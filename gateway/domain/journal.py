@@ -75,6 +75,11 @@ def payment_transfer_id(debtor_bic: str, uetr: UUID) -> UUID:
     return uuid.uuid5(_transfer_namespace, f"{debtor_bic}|{uetr}")
 
 
+def return_transfer_id(original_payment_id: UUID) -> UUID:
+    """The ledger transfer id of the return of a payment (there is at most one)."""
+    return uuid.uuid5(_transfer_namespace, f"return|{original_payment_id}")
+
+
 def payload_digest(payload: bytes) -> bytes:
     return hashlib.sha256(payload).digest()
 
@@ -103,7 +108,8 @@ class MessageRecord:
 class PaymentRecord:
     """One transaction of a pacs.008, pacs.009 or pacs.004, and what became of it."""
 
-    id: UUID  # the ledger transfer id it settles (or would have settled) under
+    id: UUID  # this record's own id
+    transfer_id: UUID  # the ledger transfer it settles (or would have settled) under; shared by resends of it
     message_id: UUID  # the inbound MessageRecord
     position: int  # 1-based index of the transaction in its message
     kind: PaymentKind
@@ -148,6 +154,11 @@ class PaymentUpdate:
     expected_state: PaymentState
     new_state: PaymentState
     settled_at_us: int | None
+    reason_code: str | None  # why, when the new state is REJECTED
+
+    def __post_init__(self) -> None:
+        assert (self.new_state is PaymentState.REJECTED) == (self.reason_code is not None), self
+        assert (self.new_state is PaymentState.SETTLED) == (self.settled_at_us is not None), self
 
 
 @dataclass(frozen=True, slots=True)

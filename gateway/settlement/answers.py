@@ -32,6 +32,7 @@ from gateway.messages.writers import (
     message_reject_message,
     status_report_message,
 )
+from gateway.messages.writers import pacs_004_001_09 as pacs_004_writer
 from gateway.messages.writers import pacs_008_001_08 as pacs_008_writer
 from gateway.messages.writers import pacs_009_001_08 as pacs_009_writer
 from gateway.messages.writers._credit_transfer import Forward
@@ -40,6 +41,8 @@ pacs_002 = MessageId("pacs", "002", "001", "10")
 admi_002 = MessageId("admi", "002", "001", "01")
 pacs_008 = MessageId("pacs", "008", "001", "08")
 pacs_009 = MessageId("pacs", "009", "001", "08")
+pacs_004 = MessageId("pacs", "004", "001", "09")
+_forward_writers = {pacs_008: pacs_008_writer, pacs_009: pacs_009_writer, pacs_004: pacs_004_writer}
 
 # Reasons per transaction an answer spells out; beyond them the sender reads the group status.
 group_reasons_max = 10
@@ -202,9 +205,9 @@ def message_rejected(
 def forwarded(
     gateway_bic: str, forward_message_id: MessageId, forward: Forward, now: datetime, answering: BusinessHeader | None
 ) -> Outbound:
-    """A settled pacs.008 or pacs.009 for its creditor agent. The AppHdr relates it to the debtor agent's message."""
-    writer = pacs_008_writer if forward_message_id == pacs_008 else pacs_009_writer
-    assert forward_message_id in (pacs_008, pacs_009), forward_message_id
+    """A settled pacs.008, pacs.009 or pacs.004 for the bank it credits. The AppHdr relates it to the paying bank's
+    message."""
+    writer = _forward_writers[forward_message_id]
     app_hdr = header(gateway_bic, forward.instructed_agent_bic, forward_message_id, forward.message_id, now, answering)
     payload = envelope.to_bytes(envelope.envelope(head_001_001_02.write(app_hdr), writer.write(forward)))
     return Outbound(forward_message_id, forward.message_id, forward.instructed_agent_bic, payload)

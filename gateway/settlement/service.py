@@ -33,13 +33,17 @@ from gateway.domain.journal import (
     PaymentKind,
     PaymentRecord,
     PaymentState,
+    PaymentUpdate,
     end_to_end_key,
     message_key,
     payload_digest,
     payment_transfer_id,
+    return_key,
+    return_transfer_id,
     uetr_key,
 )
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
+from gateway.domain.money import text_from_kopecks
 from gateway.ledger.batcher import AutoBatcher
 from gateway.ledger.ports import JournalConflict
 from gateway.messages.commands import (
@@ -48,9 +52,11 @@ from gateway.messages.commands import (
     CreditTransfer,
     FinancialInstitutionTransfer,
     OriginalMessage,
+    PaymentReturn,
     StatusRequest,
 )
 from gateway.messages.envelope import unwrap
+from gateway.messages.identity import MessageId
 from gateway.messages.intake import Refused, intake
 from gateway.messages.readers import head_001_001_02 as header_reader
 from gateway.messages.readers import read_command
@@ -132,24 +138,24 @@ class _Payment:
     settlement_date: date
     xml: bytes
     transfer_id: UUID
+    claims: tuple[str, ...]  # the idempotency keys it takes when it settles or is warehoused
+    original_payment_id: UUID | None = None  # a return: the payment it returns
     rejection: tuple[str, str] | None = None  # (code, text) decided before the ledger
     warehoused: bool = False
     request_index: int | None = None  # its TransferRequest's index in the submission
 
-    @property
-    def keys(self) -> tuple[str, str]:
-        return uetr_key(self.debtor_bic, self.uetr), end_to_end_key(self.debtor_bic, self.end_to_end_id)
-
 
 @dataclass(slots=True)
-class _CreditTransferJournal:
-    """The BatchAttachment of one pacs.008 or pacs.009: its claims, and the rows its results produce."""
+class _PaymentsJournal:
+    """The BatchAttachment of one pacs.008, pacs.009 or pacs.004: its claims, and the rows its results produce."""
 
     gateway_bic: str
     sender_bic: str
     header: BusinessHeader
-    command: CreditTransfer | FinancialInstitutionTransfer
+    command: CreditTransfer | FinancialInstitutionTransfer | PaymentReturn
     message_type: str
+    transfer_kind: TransferKind
+    forward_type: MessageId
     payload: bytes
     payments: list[_Payment]
     inbound_id: UUID
@@ -162,7 +168,7 @@ class _CreditTransferJournal:
         keys = [message_key(self.sender_bic, self.header.business_message_id)]
         for payment in self.payments:
             if payment.rejection is None:
-                keys.extend(payment.keys)
+                keys.extend(payment.claims)
         return keys
 
     @property
@@ -184,7 +190,7 @@ class _CreditTransferJournal:
                     debit_account_id=self.wallets[payment.debtor_bic],
                     credit_account_id=self.wallets[payment.creditor_bic],
                     amount_kopecks=payment.amount.kopecks,
-                    kind=TransferKind.PAYMENT,
+                    kind=self.transfer_kind,
                     reference=reference,
                     uetr=payment.uetr,
                 )
@@ -213,7 +219,8 @@ class _CreditTransferJournal:
                 settled.append(payment)
             records.append(
                 PaymentRecord(
-                    id=payment.transfer_id,
+                    id=uuid.uuid4(),
+                    transfer_id=payment.transfer_id,
                     message_id=self.inbound_id,
                     position=payment.position,
                     kind=payment.kind,
@@ -227,8 +234,8 @@ class _CreditTransferJournal:
                     settlement_date=payment.settlement_date,
                     state=state,
                     reason_code=None if rejection is None else rejection[0],
-                    claim_keys=() if rejection is not None else payment.keys,
-                    original_payment_id=None,
+                    claim_keys=() if rejection is not None else payment.claims,
+                    original_payment_id=payment.original_payment_id,
                     created_at_us=settled_at_us,
                     settled_at_us=settled_at_us if state is PaymentState.SETTLED else None,
                 )
@@ -255,7 +262,7 @@ class _CreditTransferJournal:
             statuses,
         )
         forwards = _forwards(
-            self.gateway_bic, self.message_type, self.command.group.settlement_method, settled, settled_at, self.header
+            self.gateway_bic, self.forward_type, self.command.group.settlement_method, settled, settled_at, self.header
         )
         outbound = [self.answer, *forwards]
         inbound = MessageRecord(
@@ -276,7 +283,9 @@ class _CreditTransferJournal:
         return JournalRows(messages=(inbound, *messages), payments=tuple(records), mailbox=mailbox)
 
 
-def _original(command: CreditTransfer | FinancialInstitutionTransfer | StatusRequest, message_type: str) -> OriginalMessage:
+def _original(
+    command: CreditTransfer | FinancialInstitutionTransfer | PaymentReturn, message_type: str
+) -> OriginalMessage:
     group = command.group
     return OriginalMessage(group.message_id, message_type, group.creation_time)
 
@@ -294,17 +303,16 @@ def _message_status(records: Sequence[PaymentRecord]) -> MessageStatus:
 
 def _forwards(
     gateway_bic: str,
-    message_type: str,
+    forward_type: MessageId,
     settlement_method: str,
     settled: Sequence[_Payment],
     settled_at: datetime,
     answering: BusinessHeader | None,
 ) -> list[Outbound]:
-    """One forwarded pacs.008/009 per creditor agent, holding that agent's settled transactions in message order."""
+    """One forwarded message per credited bank, holding that bank's settled transactions in message order."""
     by_creditor: dict[str, list[_Payment]] = {}
     for payment in settled:
         by_creditor.setdefault(payment.creditor_bic, []).append(payment)
-    forward_type = answers.pacs_008 if message_type == str(answers.pacs_008) else answers.pacs_009
     forwards = []
     for creditor_bic, payments in by_creditor.items():
         forward = Forward(
@@ -372,6 +380,82 @@ class _AnsweredJournal:
         return JournalRows(messages=(self.inbound, *messages), mailbox=mailbox)
 
 
+@dataclass(slots=True)
+class _WarehouseRelease:
+    """The BatchAttachment that settles a message's warehoused payments on their settlement date: each must still be
+    warehoused (not cancelled, not released by another process), its claims were taken when it arrived. The
+    debtor agent is told the outcome with a pacs.002, the creditor agent gets the forwarded payment."""
+
+    gateway_bic: str
+    sender_bic: str
+    header: BusinessHeader | None
+    original: OriginalMessage
+    number_of_transactions: int
+    forward_type: MessageId
+    settlement_method: str
+    payments: list[tuple[PaymentRecord, _Payment]]
+    inbound_id: UUID
+    wallets: dict[str, int]
+
+    @property
+    def claim_keys(self) -> Sequence[str]:
+        return ()
+
+    @property
+    def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
+        return [(record.id, PaymentState.WAREHOUSED) for record, _ in self.payments]
+
+    def requests(self) -> list[TransferRequest]:
+        reference = f"{self.sender_bic}:{self.original.message_id}"
+        return [
+            TransferRequest(
+                id=payment.transfer_id,
+                debit_account_id=self.wallets[payment.debtor_bic],
+                credit_account_id=self.wallets[payment.creditor_bic],
+                amount_kopecks=payment.amount.kopecks,
+                kind=TransferKind.PAYMENT,
+                reference=reference,
+                uetr=payment.uetr,
+            )
+            for _, payment in self.payments
+        ]
+
+    def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
+        settled_at = instant(settled_at_us)
+        updates, statuses, settled = [], [], []
+        for (record, payment), result in zip(self.payments, results, strict=True):
+            if result is TransferResult.OK:
+                update = PaymentUpdate(record.id, PaymentState.WAREHOUSED, PaymentState.SETTLED, settled_at_us, None)
+                status, reasons = PaymentStatus.ACSC, ()
+                settled.append(payment)
+            else:
+                code, text = ledger_reason(result)
+                update = PaymentUpdate(record.id, PaymentState.WAREHOUSED, PaymentState.REJECTED, None, code)
+                status, reasons = PaymentStatus.RJCT, (status_reason(code, text),)
+            updates.append(update)
+            statuses.append(
+                answers.transaction_status(
+                    end_to_end_id=payment.end_to_end_id,
+                    instruction_id=payment.instruction_id,
+                    transaction_id=payment.transaction_id,
+                    uetr=payment.uetr,
+                    status=status,
+                    reasons=reasons,
+                    settled_at=settled_at if status is PaymentStatus.ACSC else None,
+                    transfer_id=payment.transfer_id if status is PaymentStatus.ACSC else None,
+                )
+            )
+        report = answers.status_report(
+            self.gateway_bic, self.sender_bic, settled_at, self.header, self.original, self.number_of_transactions,
+            statuses,
+        )
+        forwards = _forwards(
+            self.gateway_bic, self.forward_type, self.settlement_method, settled, settled_at, self.header
+        )
+        messages, mailbox = _outbound_records(self.gateway_bic, [report, *forwards], self.inbound_id, settled_at_us)
+        return JournalRows(messages=tuple(messages), mailbox=mailbox, payment_updates=tuple(updates))
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The service
 # --------------------------------------------------------------------------------------------------------------
@@ -418,8 +502,8 @@ class Settlement:
             return await self._answer_rejected(data, sender, header, str(outcome.message_id), rejection, received_at_us)
         command = outcome.command
         message_type = str(outcome.message_id)
-        if isinstance(command, CreditTransfer | FinancialInstitutionTransfer):
-            return await self._settle_credit_transfer(data, sender, header, command, message_type, received_at_us)
+        if isinstance(command, CreditTransfer | FinancialInstitutionTransfer | PaymentReturn):
+            return await self._settle_payments(data, sender, header, command, message_type, received_at_us)
         if isinstance(command, StatusRequest):
             return await self._status(data, sender, header, command, message_type, received_at_us)
         text = f"{message_type} is read but not yet settled by this gateway version"
@@ -428,27 +512,34 @@ class Settlement:
 
     # --- pacs.008 and pacs.009 -------------------------------------------------------------------------------
 
-    async def _settle_credit_transfer(
+    async def _settle_payments(
         self,
         data: bytes,
         sender: str,
         header: BusinessHeader,
-        command: CreditTransfer | FinancialInstitutionTransfer,
+        command: CreditTransfer | FinancialInstitutionTransfer | PaymentReturn,
         message_type: str,
         received_at_us: int,
     ) -> Reply:
         duplicates: set[str] = set()
+        returning = isinstance(command, PaymentReturn)
         for _ in range(conflict_retries_max):
             directory = self.directory
             today = instant(received_at_us).date()
-            attachment = _CreditTransferJournal(
+            if isinstance(command, PaymentReturn):
+                payments = await self._returns(sender, command, directory, today, duplicates)
+            else:
+                payments = self._payments(command, directory, today, duplicates)
+            attachment = _PaymentsJournal(
                 gateway_bic=self.gateway_bic,
                 sender_bic=sender,
                 header=header,
                 command=command,
                 message_type=message_type,
+                transfer_kind=TransferKind.RETURN if returning else TransferKind.PAYMENT,
+                forward_type=_forward_type(command),
                 payload=data,
-                payments=self._payments(command, directory, today, duplicates),
+                payments=payments,
                 inbound_id=uuid.uuid4(),
                 received_at_us=received_at_us,
                 wallets=directory.settlement_wallets,
@@ -459,7 +550,7 @@ class Settlement:
                 replay = await self._replay(data, sender, header, message_type, received_at_us)
                 if replay is not None:
                     return replay
-                keys = [key for payment in attachment.payments for key in payment.keys]
+                keys = [key for payment in attachment.payments for key in payment.claims]
                 duplicates |= await self.journal.taken_claims(keys)
                 continue
             assert attachment.answer is not None, "the batch journaled the message, so its answer was built"
@@ -498,9 +589,10 @@ class Settlement:
                 settlement_date=settlement_date,
                 xml=tx.xml,
                 transfer_id=payment_transfer_id(debtor, tx.uetr),
+                claims=(uetr_key(debtor, tx.uetr), end_to_end_key(debtor, tx.end_to_end_id)),
                 warehoused=settlement_date > today,
             )
-            uetr_taken, end_to_end_taken = (key in duplicates for key in payment.keys)
+            uetr_taken, end_to_end_taken = (key in duplicates for key in payment.claims)
             if uetr_taken:
                 payment.rejection = (duplicate, f"UETR {payment.uetr} was already used by {debtor}")
             elif end_to_end_taken:
@@ -508,6 +600,48 @@ class Settlement:
             elif debtor not in directory.settlement_wallets:
                 payment.rejection = ("DNOR", f"{debtor} has no wallet on the ledger")
             elif creditor not in directory.settlement_wallets:
+                payment.rejection = ("CNOR", f"{creditor} has no wallet on the ledger")
+            payments.append(payment)
+        return payments
+
+    async def _returns(
+        self, sender: str, command: PaymentReturn, directory: Directory, today: date, duplicates: set[str]
+    ) -> list[_Payment]:
+        """Each pacs.004 transaction returns (part of) a payment the sender received and that settled: from the
+        sender's wallet back to the original debtor agent's, at most once per payment, never more than it was."""
+        uetrs = [tx.original_uetr for tx in command.transactions if tx.original_uetr is not None]
+        received = {p.uetr: p for p in await self.journal.payments_received(sender, uetrs)
+                    if p.state is PaymentState.SETTLED and p.kind is not PaymentKind.RETURN}
+        payments = []
+        for position, tx in enumerate(command.transactions, start=1):
+            assert tx.original_uetr is not None, "uetr_required asks every return for the original's UETR"
+            original = received.get(tx.original_uetr)
+            creditor = original.debtor_bic if original is not None else self.gateway_bic
+            payment = _Payment(
+                position=position,
+                kind=PaymentKind.RETURN,
+                debtor_bic=sender,
+                creditor_bic=creditor,
+                uetr=tx.original_uetr,
+                end_to_end_id=tx.return_id or tx.original_end_to_end_id or tx.original_uetr.hex[:35],
+                instruction_id=tx.original_instruction_id,
+                transaction_id=tx.original_transaction_id,
+                amount=tx.returned_amount,
+                settlement_date=today,
+                xml=tx.xml,
+                transfer_id=return_transfer_id(tx.original_uetr if original is None else original.id),
+                claims=(return_key(original.id),) if original is not None else (),
+                original_payment_id=None if original is None else original.id,
+            )
+            if original is None:
+                text = f"no settled payment with UETR {tx.original_uetr} credited to {sender} is known"
+                payment.rejection = ("NARR", text)
+            elif payment.claims[0] in duplicates:
+                payment.rejection = (duplicate, f"the payment with UETR {tx.original_uetr} was already returned")
+            elif tx.returned_amount.kopecks > original.amount_kopecks:
+                text = f"returns more than the {text_from_kopecks(original.amount_kopecks)} RUB that settled"
+                payment.rejection = ("AM02", text)
+            elif sender not in directory.settlement_wallets or creditor not in directory.settlement_wallets:
                 payment.rejection = ("CNOR", f"{creditor} has no wallet on the ledger")
             payments.append(payment)
         return payments
@@ -528,6 +662,44 @@ class Settlement:
         text = f"message id {header.business_message_id} was already used by {sender} for a different message"
         rejection = Rejection(duplicate, f"{header.path}/BizMsgIdr", text, Layer.BUSINESS)
         return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
+
+    # --- warehoused payments ------------------------------------------------------------------------------------
+
+    async def settle_due(self, payments_max: int) -> int:
+        """Settle warehoused payments whose settlement date has come (run from the start of each business day).
+        Returns how many were released. Another process releasing the same message first is a JournalConflict,
+        which leaves the work to it."""
+        today = instant(self.clock_us()).date()
+        due = await self.journal.warehoused_due(today, payments_max)
+        by_message: dict[UUID, list[PaymentRecord]] = {}
+        for record in due:
+            by_message.setdefault(record.message_id, []).append(record)
+        released = 0
+        for message_id, records in by_message.items():
+            stored = await self.journal.message(message_id)
+            assert stored is not None and stored.sender_bic is not None
+            header, command = reread(stored.payload)
+            assert isinstance(command, CreditTransfer | FinancialInstitutionTransfer)
+            directory = self.directory
+            prepared = self._payments(command, directory, today, set())
+            release = _WarehouseRelease(
+                gateway_bic=self.gateway_bic,
+                sender_bic=stored.sender_bic,
+                header=header,
+                original=_original(command, stored.message_type or ""),
+                number_of_transactions=len(command.transactions),
+                forward_type=_forward_type(command),
+                settlement_method=command.group.settlement_method,
+                payments=[(record, prepared[record.position - 1]) for record in records],
+                inbound_id=message_id,
+                wallets=directory.settlement_wallets,
+            )
+            try:
+                await self._batcher.submit(release.requests(), release)
+            except JournalConflict:
+                continue
+            released += len(records)
+        return released
 
     # --- pacs.028 ----------------------------------------------------------------------------------------------
 
@@ -664,6 +836,14 @@ class Settlement:
         )
 
 
+def _forward_type(command: CreditTransfer | FinancialInstitutionTransfer | PaymentReturn) -> MessageId:
+    if isinstance(command, CreditTransfer):
+        return answers.pacs_008
+    if isinstance(command, FinancialInstitutionTransfer):
+        return answers.pacs_009
+    return answers.pacs_004
+
+
 class JournalConflictsPersist(Exception):
     """A message kept conflicting with the journal: answered 503, the bank retries (the same answer then)."""
 
@@ -692,7 +872,7 @@ def _status_of(payment: PaymentRecord, original: OriginalMessage | None) -> Tran
         status=status,
         reasons=reasons,
         settled_at=settled_at,
-        transfer_id=payment.id if status is PaymentStatus.ACSC else None,
+        transfer_id=payment.transfer_id if status is PaymentStatus.ACSC else None,
         original_message=original,
     )
 

@@ -1,6 +1,6 @@
-"""What the pacs.008 and pacs.009 writers share: a credit transfer the gateway forwards to the creditor agent after
+"""What the pacs.008, pacs.009 and pacs.004 writers share: a payment the gateway forwards to the credited bank after
 settlement. A new group header names the gateway (the central bank) as instructing agent; each transaction is the
-one the debtor agent sent, element for element, with the date and time it settled on the ledger written in."""
+one the paying bank sent, element for element, with the date and time it settled on the ledger written in."""
 
 from __future__ import annotations
 
@@ -26,10 +26,26 @@ _transaction_parser = etree.XMLParser(
     collect_ids=False,
 )
 
-# CreditTransferTransaction39 (pacs.008) and 36 (pacs.009) start alike: PmtId, PmtTpInf?, IntrBkSttlmAmt,
-# IntrBkSttlmDt?, SttlmPrty?, SttlmTmIndctn?, ... The settlement date goes right after the amount, the time
-# indication after the settlement priority.
-_before_settlement_time = ("IntrBkSttlmAmt", "IntrBkSttlmDt", "SttlmPrty")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where one message version keeps what the forwarding writes. In CreditTransferTransaction39 (pacs.008), 36
+    (pacs.009) and PaymentTransaction112 (pacs.004) the settled amount is followed by IntrBkSttlmDt?, SttlmPrty?,
+    SttlmTmIndctn?: the date goes right after the amount, the time indication after the settlement priority."""
+
+    body: str  # FIToFICstmrCdtTrf, FICdtTrf, PmtRtr
+    total: str  # the group's total: TtlIntrBkSttlmAmt, or TtlRtrdIntrBkSttlmAmt for a return
+    amount: str  # the transaction's settled amount: IntrBkSttlmAmt, or RtrdIntrBkSttlmAmt
+
+    @property
+    def before_settlement_time(self) -> tuple[str, ...]:
+        return (self.amount, "IntrBkSttlmDt", "SttlmPrty")
+
+
+customer_credit_transfer = Layout("FIToFICstmrCdtTrf", "TtlIntrBkSttlmAmt", "IntrBkSttlmAmt")
+institution_credit_transfer = Layout("FICdtTrf", "TtlIntrBkSttlmAmt", "IntrBkSttlmAmt")
+payment_return = Layout("PmtRtr", "TtlRtrdIntrBkSttlmAmt", "RtrdIntrBkSttlmAmt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,32 +69,34 @@ class Forward:
         assert 1 <= len(self.message_id) <= 35, self.message_id
 
 
-def write(writing: Writing, body_name: str, forward: Forward) -> etree._Element:
+def write(writing: Writing, layout: Layout, forward: Forward) -> etree._Element:
     document = writing.root("Document")
-    body = writing.element(document, body_name)
+    body = writing.element(document, layout.body)
     group = writing.element(body, "GrpHdr")
     writing.element(group, "MsgId", forward.message_id)
     writing.iso_datetime(group, "CreDtTm", forward.creation_time)
     writing.element(group, "NbOfTxs", str(len(forward.transactions)))
-    writing.amount(group, "TtlIntrBkSttlmAmt", forward.total)
+    writing.amount(group, layout.total, forward.total)
     writing.element(writing.element(group, "SttlmInf"), "SttlmMtd", forward.settlement_method)
     writing.agent(group, "InstgAgt", forward.instructing_agent_bic)
     writing.agent(group, "InstdAgt", forward.instructed_agent_bic)
     for transaction in forward.transactions:
-        body.append(_with_settlement(writing, transaction))
+        body.append(_with_settlement(writing, layout, transaction))
     return writing.checked(document)
 
 
-def _with_settlement(writing: Writing, transaction: SettledTransaction) -> etree._Element:
+def _with_settlement(writing: Writing, layout: Layout, transaction: SettledTransaction) -> etree._Element:
     element = etree.fromstring(transaction.xml, _transaction_parser)
     assert etree.QName(element).namespace == writing.namespace, "a transaction is forwarded in its own message version"
     children = [child for child in element if isinstance(child.tag, str)]
     names = [etree.QName(child).localname for child in children]
     settled_date = transaction.settled_at.date()
-    date_element = _replace_or_insert(writing, element, names, "IntrBkSttlmDt", after=("IntrBkSttlmAmt",))
+    date_element = _replace_or_insert(writing, element, names, "IntrBkSttlmDt", after=(layout.amount,))
     date_element.text = format_date(settled_date)
     names = [etree.QName(child).localname for child in element if isinstance(child.tag, str)]
-    indication = _replace_or_insert(writing, element, names, "SttlmTmIndctn", after=_before_settlement_time)
+    indication = _replace_or_insert(
+        writing, element, names, "SttlmTmIndctn", after=layout.before_settlement_time
+    )
     for child in list(indication):
         indication.remove(child)
     # CdtDtTm: when the creditor agent's wallet was credited, which on the ledger is when the transfer settled.

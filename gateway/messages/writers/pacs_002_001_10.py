@@ -7,7 +7,12 @@ from datetime import datetime
 from lxml import etree
 
 from gateway.messages.identity import MessageId
-from gateway.messages.reports import GroupStatus, StatusReason, StatusReport, TransactionStatus
+from gateway.messages.reports import (
+    GroupStatus,
+    StatusReason,
+    StatusReport,
+    TransactionStatus,
+)
 from gateway.messages.writers._writing import Writing
 
 message_id = MessageId("pacs", "002", "001", "10")

@@ -38,6 +38,7 @@ def upgrade() -> None:
     op.create_table(
         "payments",
         sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("transfer_id", sa.Uuid(), nullable=False),
         sa.Column("message_id", sa.Uuid(), sa.ForeignKey("messages.id"), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
@@ -58,6 +59,7 @@ def upgrade() -> None:
         sa.CheckConstraint("amount_kopecks > 0", name="payment_amount_positive"),
     )
     op.create_index("payments_by_message", "payments", ["message_id", "position"])
+    op.create_index("payments_by_transfer", "payments", ["transfer_id"])
     op.create_index("payments_by_uetr", "payments", ["uetr"])
     op.create_index("payments_by_end_to_end_id", "payments", ["debtor_bic", "end_to_end_id"])
     op.create_index("payments_warehoused_by_date", "payments", ["state", "settlement_date"])
@@ -86,7 +88,7 @@ def downgrade() -> None:
     op.drop_index("mailbox_by_recipient", table_name="mailbox")
     op.drop_table("mailbox")
     op.drop_table("claims")
-    for index in ("payments_warehoused_by_date", "payments_by_end_to_end_id", "payments_by_uetr", "payments_by_message"):
+    for index in ("payments_by_transfer", "payments_warehoused_by_date", "payments_by_end_to_end_id", "payments_by_uetr", "payments_by_message"):
         op.drop_index(index, table_name="payments")
     op.drop_table("payments")
     op.drop_index("messages_by_answered", table_name="messages")

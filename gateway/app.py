@@ -7,17 +7,27 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
+from gateway_adapters.sql.store import now_us
 
 from gateway.config import Config
+from gateway.delivery.relay import Relay
 from gateway.domain.ledger import AccountKind
 from gateway.domain.money import text_from_kopecks
 from gateway.http import messages
 from gateway.http.errors import error_middleware
-from gateway.http.keys import HttpSettings, gateway_key, settings_key, settlement_key
+from gateway.http.keys import (
+    HttpSettings,
+    gateway_key,
+    metrics_key,
+    settings_key,
+    settlement_key,
+    webhooks_key,
+)
+from gateway.http.metrics import Metrics, metrics_handler
 from gateway.runtime import Gateway, running_gateway
 from gateway.settlement.service import Settlement
-from gateway_adapters.sql.store import now_us
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +46,11 @@ def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -
         request_bytes_max=config.limits.request_bytes_max,
         mailbox_retention_seconds=config.http.mailbox_retention_days * 86_400,
     )
+    app[metrics_key] = Metrics()
+    app[webhooks_key] = {p.bic: p.webhook_url for p in config.participants if p.webhook_url is not None}
     app.cleanup_ctx.append(_gateway_context(config, upgrade_database))
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/ledger/head", ledger_head)
     app.router.add_post("/v1/messages", messages.post_message)
@@ -47,7 +60,8 @@ def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -
 
 def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no-untyped-def]
     async def context(app: web.Application) -> AsyncIterator[None]:
-        async with running_gateway(config, upgrade=upgrade_database) as gateway:
+        observe_batch = app[metrics_key].batch_transfers.observe
+        async with running_gateway(config, upgrade=upgrade_database, observe_batch=observe_batch) as gateway:
             app[gateway_key] = gateway
             settlement = Settlement(config, gateway.batcher, gateway.journal, await gateway.directory(), now_us)
             app[settlement_key] = settlement
@@ -56,6 +70,11 @@ def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no
                 asyncio.create_task(_refresh_directory(gateway, settlement), name="directory-refresher"),
                 asyncio.create_task(_release_warehoused(settlement), name="warehouse-releaser"),
             ]
+            session = None
+            if app[webhooks_key]:
+                session = aiohttp.ClientSession()
+                relay = Relay(gateway.journal, app[webhooks_key], now_us, session)
+                tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
             try:
                 yield
             finally:
@@ -64,6 +83,8 @@ def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                if session is not None:
+                    await session.close()
 
     return context
 

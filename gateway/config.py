@@ -25,6 +25,7 @@ _bic_pattern = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")
 _wallet_name_pattern = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _rtgs_account_pattern = re.compile(r"[0-9A-Z]{1,34}")
 _clearing_code_pattern = re.compile(r"[0-9]{9}")  # Russian BIK, carried as ClrSysMmbId (RUCBC)
+_webhook_url_pattern = re.compile(r"https?://[^\s]{1,2000}")
 
 
 class ConfigError(ValueError):
@@ -53,6 +54,7 @@ class HttpConfig:
     host: str
     port: int
     mailbox_retention_days: int  # how long a message stays readable with GET /v1/messages
+    tls_dir: Path  # server.pem, server.key and ca.pem (the CA that issues participants' client certificates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,8 @@ class ParticipantConfig:
     wallets: tuple[str, ...]
     transfer_max_kopecks: int | None
     balance_max_kopecks: int | None
+    webhook_url: str | None  # where the outbox relay pushes this bank's messages; None: it reads its mailbox
+    credit_notifications: bool  # whether it wants a camt.054 for every credit to its wallets
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,14 @@ class _Reader:
             raise ConfigError(self._name(name), f"{value} is outside [{minimum}, {maximum}]")
         return value
 
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.table.pop(name, default)
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            value = value.strip().lower() == "true"  # environment overrides arrive as text
+        if not isinstance(value, bool):
+            raise ConfigError(self._name(name), f"must be true or false, got {value!r}")
+        return value
+
     def roubles(self, name: str, required: bool) -> int | None:
         """Money is written as a string of roubles ("1000000.00"): a TOML float would already have lost kopecks."""
         if name not in self.table:
@@ -227,6 +239,7 @@ def _parse(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
         mailbox_retention_days=http.integer(
             "mailbox_retention_days", default=bounds.mailbox_retention_days_default, minimum=1, maximum=3660
         ),
+        tls_dir=base_dir / http.text("tls_dir", default="var/certs"),
     )
     http.finish()
 
@@ -303,6 +316,8 @@ def _parse_participants(value: Any, cb_bic: str) -> tuple[ParticipantConfig, ...
                 ),
                 transfer_max_kopecks=reader.roubles("transfer_max_rub", required=False),
                 balance_max_kopecks=reader.roubles("balance_max_rub", required=False),
+                webhook_url=reader.optional_text("webhook_url", pattern=_webhook_url_pattern),
+                credit_notifications=reader.boolean("credit_notifications", default=False),
             )
         )
         reader.finish()

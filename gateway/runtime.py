@@ -4,10 +4,18 @@ The CLI, the HTTP app and the tests all build the gateway through here."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from gateway_adapters.sql.journal import JournalReader
+from gateway_adapters.sql.migrate import (
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
+from gateway_adapters.sql.store import SqlStore, is_transient, now_us
 
 from gateway import bounds
 from gateway.config import Config
@@ -16,9 +24,6 @@ from gateway.ledger.service import Ledger
 from gateway.ledger.signing import ChainSigner, load_private_key
 from gateway.registry import bootstrap
 from gateway.settlement.directory import Directory
-from gateway_adapters.sql.journal import JournalReader
-from gateway_adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
-from gateway_adapters.sql.store import SqlStore, is_transient, now_us
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,9 @@ async def open_store(config: Config, upgrade: bool) -> SqlStore:
 
 
 @asynccontextmanager
-async def running_gateway(config: Config, upgrade: bool) -> AsyncIterator[Gateway]:
+async def running_gateway(
+    config: Config, upgrade: bool, observe_batch: Callable[[int], None] | None = None
+) -> AsyncIterator[Gateway]:
     signer = ChainSigner(load_private_key(config.central_bank.signing_key_file))
     store = await open_store(config, upgrade)
     try:
@@ -77,6 +84,7 @@ async def running_gateway(config: Config, upgrade: bool) -> AsyncIterator[Gatewa
             batch_transfers_max=config.limits.batch_transfers_max,
             batch_wait_us=config.limits.batch_wait_us,
             queue_transfers_max=config.limits.queue_transfers_max,
+            observe_batch=observe_batch,
         )
         await batcher.start()
         try:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 from gateway_adapters.sql.models import ClaimRow, MailboxRow, MessageRow, PaymentRow
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.domain.journal import (
@@ -361,3 +361,48 @@ class JournalReader:
         )
         async with self.engine.connect() as connection:
             return [_payment(row) for row in await connection.execute(query)]
+
+    # --- the outbox relay's view of the mailboxes ------------------------------------------------------------
+
+    async def undelivered(self, recipients: Sequence[str], now_us: int, limit: int) -> list[MailboxItem]:
+        """Mailbox entries of push recipients not yet delivered and due for an attempt, oldest first."""
+        if not recipients:
+            return []
+        query = (
+            select(mailbox_table.c.seq, mailbox_table.c.delivery_attempts, messages_table)
+            .join(messages_table, messages_table.c.id == mailbox_table.c.message_id)
+            .where(
+                mailbox_table.c.recipient_bic.in_(list(recipients)),
+                mailbox_table.c.delivered_at_us.is_(None),
+                or_(mailbox_table.c.next_attempt_at_us.is_(None), mailbox_table.c.next_attempt_at_us <= now_us),
+            )
+            .order_by(mailbox_table.c.seq)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [MailboxItem(row.seq, _stored_message(row), row.delivery_attempts) for row in rows]
+
+    async def delivery_attempted(self, seq: int, delivered_at_us: int | None, next_attempt_at_us: int | None) -> None:
+        """Record one push attempt: delivered, or failed with the time of the next try."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(mailbox_table)
+                .where(mailbox_table.c.seq == seq)
+                .values(
+                    delivered_at_us=delivered_at_us,
+                    next_attempt_at_us=next_attempt_at_us,
+                    delivery_attempts=mailbox_table.c.delivery_attempts + 1,
+                )
+            )
+
+    async def oldest_undelivered_us(self, recipients: Sequence[str]) -> int | None:
+        """When the oldest message still waiting for push delivery was put in its mailbox (the outbox lag)."""
+        if not recipients:
+            return None
+        query = select(func.min(mailbox_table.c.created_at_us)).where(
+            mailbox_table.c.recipient_bic.in_(list(recipients)), mailbox_table.c.delivered_at_us.is_(None)
+        )
+        async with self.engine.connect() as connection:
+            value: int | None = (await connection.execute(query)).scalar()
+        return value

@@ -3,6 +3,7 @@
   gateway serve                          run the gateway (the packaged demo config when no --config is given)
   gateway db upgrade | status            migrate the database / show its schema revision
   gateway keys init                      create the central bank's Ed25519 chain-signing key
+  gateway certs init DIR [--host H]... [--force]   a development CA, server and participant certificates for mTLS
   gateway participants list | add | suspend | resume
   gateway ledger verify | status         recompute the whole ledger from the raw tables / show supply and reserve
   gateway validate [--profile iso|gateway] FILE...   check ISO 20022 message files, layer by layer
@@ -16,6 +17,8 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import signal
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -63,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the gateway")
     serve.add_argument("--host", help="listen address (default: http.host from the config)")
     serve.add_argument("--port", type=int, help="listen port (default: http.port from the config)")
+    serve.add_argument("--tls-dir", type=Path,
+                       help="server.pem, server.key and the client CA ca.pem (default: http.tls_dir from the config)")
+    serve.add_argument("--plain-http", action="store_true",
+                       help="DEVELOPMENT ONLY: no TLS, no client certificates, loopback addresses only")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="serve from this many processes sharing the port (PostgreSQL only)")
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set on the extra workers
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True, metavar="ACTION")
@@ -75,6 +85,19 @@ def _parser() -> argparse.ArgumentParser:
     keys_init = keys.add_parser("init", help="create the Ed25519 key named by central_bank.signing_key_file")
     keys_init.add_argument("--key-file", type=Path, help="write here instead of the configured path")
     keys_init.set_defaults(handler=_keys_init)
+
+    certs = commands.add_parser("certs", help="development PKI for mutual TLS").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    certs_init = certs.add_parser(
+        "init", help="write a CA, the gateway's server certificate and a client certificate per configured bank"
+    )
+    certs_init.add_argument("directory", type=Path, metavar="DIR")
+    certs_init.add_argument("--host", action="append", default=[],
+                            help="a DNS name or IP address for the server certificate besides localhost and 127.0.0.1"
+                            " (repeatable)")  # fmt: skip
+    certs_init.add_argument("--force", action="store_true", help="replace files already in DIR (a new CA, too)")
+    certs_init.set_defaults(handler=_certs_init)
 
     participants = commands.add_parser("participants", help="the participants registry").add_subparsers(
         required=True, metavar="ACTION"
@@ -117,28 +140,79 @@ def _is_demo(config: Config) -> bool:
 
 
 def _serve(config: Config, args: argparse.Namespace) -> int:
+    """TLS with client certificates by default; plain HTTP only with --plain-http, only on loopback. The packaged
+    demo creates its own throw-away signing key and development PKI under ./var on first start."""
     from gateway.app import make_app
+    from gateway.security.certs import parties_of, server_ssl_context, write_development_pki
 
     host = args.host or config.http.host
     port = args.port or config.http.port
-    if not ipaddress.ip_address(host if host != "localhost" else "127.0.0.1").is_loopback:
-        raise UsageError(f"refusing to listen on {host}: without TLS the gateway serves on a loopback address only")
+    if not 1 <= args.workers <= 64:
+        raise UsageError("--workers must be within 1..64")
+    if args.workers > 1 and config.database.url.startswith("sqlite"):
+        raise UsageError("--workers needs PostgreSQL: SQLite has one writer, so more processes would only queue")
     key_file = config.central_bank.signing_key_file
     if _is_demo(config) and not key_file.exists():
         generate_key_file(key_file)
         log.warning("DEMO: generated a throw-away central bank signing key at %s", key_file)
+    ssl_context = None
+    if args.plain_http:
+        if not ipaddress.ip_address(host if host != "localhost" else "127.0.0.1").is_loopback:
+            raise UsageError(f"refusing plain HTTP on {host}: without TLS the gateway serves on a loopback address only")
+        for _ in range(3):
+            log.warning("PLAIN HTTP on %s:%d: NO TLS, NO CLIENT CERTIFICATES, the AppHdr sender is taken at its word."
+                        " For development on this machine only, never for banks' traffic.", host, port)
+    else:
+        tls_dir = args.tls_dir or config.http.tls_dir
+        files = [tls_dir / "server.pem", tls_dir / "server.key", tls_dir / "ca.pem"]
+        if _is_demo(config) and not any(f.exists() for f in files):
+            parties = parties_of(config)
+            write_development_pki(tls_dir, parties[0], parties, force=False)
+            log.warning("DEMO: created a development PKI in %s (client certificates for every participant)", tls_dir)
+        missing = [str(f) for f in files if not f.exists()]
+        if missing:
+            raise UsageError(f"TLS files missing: {', '.join(missing)} (create a development set with"
+                             f" `gateway certs init {tls_dir}`, or serve --plain-http on loopback for development)")
+        ssl_context = server_ssl_context(*files)
     # The embedded SQLite default migrates itself; a shared PostgreSQL is migrated deliberately with `db upgrade`.
     upgrade = config.database.url.startswith("sqlite")
-    log.warning("PLAIN HTTP on %s:%d, loopback only: for development, never for banks' traffic", host, port)
-    log.info("config %s, database %s", config.source, _redacted(config.database.url))
-    web.run_app(
-        make_app(config, upgrade_database=upgrade, plain_http=True),
-        host=host,
-        port=port,
-        shutdown_timeout=config.limits.shutdown_timeout_ms / 1000,
-        print=lambda line: log.info("%s", line),
-    )
+    scheme = "http" if ssl_context is None else "https (client certificates required)"
+    log.info("config %s, database %s, %s on %s:%d", config.source, _redacted(config.database.url), scheme, host, port)
+    workers = _start_extra_workers(args) if args.workers > 1 else []
+    try:
+        web.run_app(
+            make_app(config, upgrade_database=upgrade, plain_http=args.plain_http),
+            host=host,
+            port=port,
+            ssl_context=ssl_context,
+            reuse_port=args.workers > 1 or args.reuse_port,
+            shutdown_timeout=config.limits.shutdown_timeout_ms / 1000,
+            print=lambda line: log.info("%s", line),
+        )
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGINT)
+        for worker in workers:
+            try:
+                worker.wait(timeout=config.limits.shutdown_timeout_ms / 1000 + 5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
     return 0
+
+
+def _start_extra_workers(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
+    """The other worker processes: this same command, one worker each, on the same port (SO_REUSEPORT lets the
+    kernel spread connections). They coordinate only through PostgreSQL, as separate gateway hosts would."""
+    argv, skip_next = [], False
+    for arg in sys.argv[1:]:
+        if skip_next:
+            skip_next = False
+        elif arg == "--workers":
+            skip_next = True
+        elif not arg.startswith("--workers="):
+            argv.append(arg)
+    command = [sys.executable, "-m", "gateway.cli.main", *argv, "--reuse-port"]
+    return [subprocess.Popen(command) for _ in range(args.workers - 1)]
 
 
 def _redacted(url: str) -> str:
@@ -181,6 +255,27 @@ def _keys_init(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _certs_init(config: Config, args: argparse.Namespace) -> int:
+    """Client certificates for the central bank and the config's participants; banks added later with
+    `participants add` get theirs from a re-run with --force (which also replaces the CA)."""
+    from gateway.security.certs import PkiError, parties_of, write_development_pki
+
+    parties = parties_of(config)  # the central bank first
+    try:
+        pki = write_development_pki(args.directory, parties[0], parties, tuple(args.host), force=args.force)
+    except PkiError as error:
+        raise UsageError(str(error)) from None
+    rows = [(pki.ca, "the CA that the gateway and every client trust")]
+    rows.append((pki.server, f"the gateway: {', '.join(pki.server_names)}"))
+    rows += [(files, f"client CN={bic}, SAN URI urn:bic:{bic}") for bic, files in pki.clients]
+    print(f"wrote a development PKI to {pki.directory} (EC P-256; keys mode 0600; CA valid until"
+          f" {pki.not_valid_after:%Y-%m-%d}):")
+    width = max(len(f"{files.certificate.name}, {files.key.name}") for files, _ in rows)
+    for files, what in rows:
+        print(f"  {f'{files.certificate.name}, {files.key.name}':<{width}}  {what}")
+    return 0
+
+
 def _participants_list(config: Config, args: argparse.Namespace) -> int:
     async def run() -> None:
         store = await open_store(config, upgrade=False)
@@ -213,6 +308,8 @@ def _participants_add(config: Config, args: argparse.Namespace) -> int:
         wallets=tuple(args.wallet or ["main"]),
         transfer_max_kopecks=kopecks_from_text(args.transfer_max_rub) if args.transfer_max_rub else None,
         balance_max_kopecks=kopecks_from_text(args.balance_max_rub) if args.balance_max_rub else None,
+        webhook_url=None,  # push delivery is configured in the config file, where the relay reads it
+        credit_notifications=False,
     )
 
     async def run() -> int:

@@ -197,3 +197,4 @@ class StoredMessage:
 class MailboxItem:
     seq: int
     message: StoredMessage
+    delivery_attempts: int = 0  # failed pushes to the recipient's webhook so far

@@ -8,12 +8,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from gateway_adapters.sql.store import is_transient
 from sqlalchemy.exc import OperationalError
 
 from gateway.ledger.batcher import LedgerBusy, LedgerHalted
 from gateway.ledger.ports import StorageUnavailable
 from gateway.settlement.service import JournalConflictsPersist
-from gateway_adapters.sql.store import is_transient
 
 log = logging.getLogger(__name__)
 

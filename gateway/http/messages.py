@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from datetime import datetime
 
 from aiohttp import web
 
 from gateway.http.auth import authenticated_bic, development_bic
-from gateway.http.keys import settings_key, settlement_key
+from gateway.http.keys import metrics_key, settings_key, settlement_key
 from gateway.messages.rejections import Layer, Rejection
 from gateway.settlement import answers
 from gateway.settlement.service import instant
@@ -54,7 +55,11 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     settlement = request.app[settlement_key]
     # Shielded: a client that hangs up mid-request must not cut settlement short. The answer then waits in the
     # journal, and the bank's retry of the same message is answered from there.
+    started = time.perf_counter()
     reply = await asyncio.shield(settlement.receive(data, bic))
+    metrics = request.app[metrics_key]
+    metrics.settlement_seconds.observe(time.perf_counter() - started)
+    metrics.messages.labels(reply.message_type, reply.outcome).inc()
     return web.Response(
         status=reply.http_status,
         body=reply.body,

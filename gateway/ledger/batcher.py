@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from gateway import bounds
@@ -59,8 +59,11 @@ class AutoBatcher:
         batch_transfers_max: int,
         batch_wait_us: int,
         queue_transfers_max: int,
+        observe_batch: Callable[[int], None] | None = None,
     ) -> None:
+        """`observe_batch` is told the number of transfers of every settled batch (for the metrics)."""
         assert batch_transfers_max >= 1 and queue_transfers_max >= 1
+        self._observe_batch = observe_batch
         self._ledger = ledger
         self._batch_transfers_max = batch_transfers_max
         self._batch_wait_seconds = batch_wait_us / 1_000_000
@@ -202,6 +205,8 @@ class AutoBatcher:
             return
         self.batches_settled += 1
         self.transfers_settled += len(requests)
+        if self._observe_batch is not None:
+            self._observe_batch(len(requests))
         offset = 0
         for submission in batch:
             count = len(submission.requests)

@@ -105,7 +105,8 @@ class Reply:
 
     http_status: int
     body: bytes
-    outcome: str  # accepted | rejected | replayed | refused
+    outcome: str  # accepted | rejected | replayed
+    message_type: str  # of the message answered, e.g. pacs.008.001.08; "unreadable" when it could not be told
 
 
 def instant(now_us: int) -> datetime:
@@ -478,6 +479,9 @@ class Settlement:
         self.directory = directory  # replaced by the app's refresher every few seconds
         self.clock_us = clock_us
 
+    def queued_transfers(self) -> int:
+        return self._batcher.queued_transfers
+
     async def receive(self, data: bytes, authenticated_bic: str | None) -> Reply:
         """The answer to one message from a bank. `authenticated_bic` is the mTLS client certificate's BIC (None
         only in the loopback development mode, where the AppHdr's Fr is taken at its word)."""
@@ -554,7 +558,7 @@ class Settlement:
                 duplicates |= await self.journal.taken_claims(keys)
                 continue
             assert attachment.answer is not None, "the batch journaled the message, so its answer was built"
-            return Reply(200, attachment.answer.payload, "accepted")
+            return Reply(200, attachment.answer.payload, "accepted", message_type)
         raise JournalConflictsPersist(f"{sender}:{header.business_message_id} conflicted {conflict_retries_max} times")
 
     def _payments(
@@ -657,7 +661,7 @@ class Settlement:
         if stored.payload_sha256 == payload_digest(data):
             answer = await self.journal.answer_to(stored.id, sender)
             assert answer is not None, "a journaled message is journaled with its answer"
-            return Reply(200, answer.payload, "replayed")
+            return Reply(200, answer.payload, "replayed", message_type)
         log.warning("%s reused message id %r for different content", sender, header.business_message_id)
         text = f"message id {header.business_message_id} was already used by {sender} for a different message"
         rejection = Rejection(duplicate, f"{header.path}/BizMsgIdr", text, Layer.BUSINESS)
@@ -739,7 +743,7 @@ class Settlement:
         inbound = self._inbound_record(data, sender, message_type, header.business_message_id, MessageStatus.ACCEPTED,
                                        received_at_us)
         await self._batcher.submit((), _AnsweredJournal(inbound, answer, sender))
-        return Reply(200, answer.payload, "accepted")
+        return Reply(200, answer.payload, "accepted", message_type)
 
     # --- refusals ----------------------------------------------------------------------------------------------
 
@@ -765,7 +769,8 @@ class Settlement:
         await self._batcher.submit((), _AnsweredJournal(inbound, answer, sender))
         # A message sent in another bank's name is an authorisation failure, not a business answer.
         forbidden = any(r.code == "AG01" and r.path.endswith("/Fr/FIId/FinInstnId/BICFI") for r in outcome.rejections)
-        return Reply(403 if forbidden and authenticated_bic is not None else 200, answer.payload, "rejected")
+        status = 403 if forbidden and authenticated_bic is not None else 200
+        return Reply(status, answer.payload, "rejected", message_type or "unreadable")
 
     def _payments_refused(
         self,
@@ -814,7 +819,7 @@ class Settlement:
         inbound = self._inbound_record(data, sender, message_type, header.business_message_id, MessageStatus.REJECTED,
                                        received_at_us)
         await self._batcher.submit((), _AnsweredJournal(inbound, answer, sender))
-        return Reply(200, answer.payload, "rejected")
+        return Reply(200, answer.payload, "rejected", message_type)
 
     def _inbound_record(
         self, data: bytes, sender: str | None, message_type: str | None, reference: str | None,

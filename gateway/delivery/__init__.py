@@ -1,0 +1,1 @@
+"""Outbound delivery: pushing mailbox messages to banks' webhooks."""

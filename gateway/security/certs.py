@@ -1,0 +1,378 @@
+"""The development PKI for mutual TLS, the TLS contexts that use it, and the BIC a client certificate authenticates.
+
+`gateway certs init DIR` (write_development_pki) issues, all with EC P-256 keys (ECDSA over P-256 is the one
+certificate type every TLS 1.2 and 1.3 stack speaks):
+  ca.pem, ca.key            a CA of its own: the only issuer the gateway trusts for client certificates
+  server.pem, server.key    the gateway's certificate; subjectAltName DNS localhost, IP 127.0.0.1 and every --host
+  <BIC>.pem, <BIC>.key      one client certificate per party of the config: the central bank and each participant
+Private keys are unencrypted PKCS#8 PEM files of mode 0600; certificates are PEM files of mode 0644. Nothing is
+overwritten unless the caller says so: a re-run would otherwise silently replace the CA every bank trusts.
+
+How a client certificate names its participant. The subject is CN=<BIC>, O=<name from the config>, for people who
+read it. The gateway reads the subjectAltName instead, which carries exactly one URI urn:bic:<BIC>: a SAN entry is
+typed, so the BIC cannot be confused with a host name or with free text in a distinguished name. "urn:bic" is not
+a registered URN namespace; it is this gateway's convention, and safe because the gateway trusts only its own CA
+for client certificates. bic_from_certificate insists on exactly one such URI and, when the subject has a CN, on
+the CN saying the same BIC: a certificate that names two banks names none.
+
+For development and tests only: a production CA keeps its key offline and issues from a certificate request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from gateway.config import Config, canonical_bic, is_bic
+
+# Bounds of this module (to move to gateway.bounds):
+# How long the development CA and the certificates it issues are valid. A leaf never outlives its CA.
+ca_validity_days = 3650
+leaf_validity_days = 825
+# Certificates start this far in the past, so that a peer whose clock runs a little behind accepts them at once.
+clock_skew_seconds = 300
+# Names one server certificate may carry besides localhost and 127.0.0.1 (each --host is one).
+server_hosts_max = 64
+# A DNS name, as RFC 1035 bounds it.
+dns_name_chars_max = 253
+# An organisation name in a certificate subject (X.520 ub-organization-name); a longer bank name is cut.
+organization_name_chars_max = 64
+
+bic_uri_prefix = "urn:bic:"
+ca_file_names = ("ca.pem", "ca.key")
+server_file_names = ("server.pem", "server.key")
+default_server_names = ("localhost", "127.0.0.1")
+
+# TLS 1.2 suites allowed: forward secrecy and AEAD only. TLS 1.3's suites are all of that kind and OpenSSL fixes them.
+tls12_ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+_dns_label = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_key_file_mode = 0o600
+_certificate_file_mode = 0o644
+_directory_mode = 0o700
+
+
+class PkiError(Exception):
+    """The PKI cannot be written as asked: files already there, or a host name no certificate can carry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Whoever gets a client certificate: the central bank or a participant, by canonical BIC."""
+
+    bic: str
+    name: str
+
+    def __post_init__(self) -> None:
+        assert is_bic(self.bic), self.bic
+        assert canonical_bic(self.bic) == self.bic, f"{self.bic} is not in its canonical 11-character form"
+        assert self.name, "a party has a name"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedFiles:
+    certificate: Path
+    key: Path
+
+
+@dataclass(frozen=True, slots=True)
+class DevelopmentPki:
+    """What write_development_pki wrote."""
+
+    directory: Path
+    ca: IssuedFiles
+    server: IssuedFiles
+    server_names: tuple[str, ...]  # the server certificate's subjectAltName entries, as text
+    clients: tuple[tuple[str, IssuedFiles], ...]  # (canonical BIC, its files), the central bank first
+    not_valid_after: datetime  # of the CA
+
+
+def parties_of(config: Config) -> tuple[Party, ...]:
+    """The central bank, then every participant of the config, each of which gets a client certificate."""
+    central_bank = Party(config.central_bank.bic, config.central_bank.name)
+    return (central_bank, *(Party(participant.bic, participant.name) for participant in config.participants))
+
+
+def write_development_pki(
+    directory: Path,
+    central_bank: Party,
+    parties: Sequence[Party],
+    hosts: Sequence[str] = (),
+    *,
+    force: bool,
+) -> DevelopmentPki:
+    """Issue the CA, the server certificate and a client certificate for each party, and write them to `directory`.
+
+    Raises PkiError, before writing anything, when a host cannot go into a certificate or when any of the files is
+    already there and `force` is false. With `force`, existing files are replaced, each one atomically."""
+    server_names = _server_names(hosts)
+    bics = [party.bic for party in parties]
+    assert len(set(bics)) == len(bics), f"each party once: {bics}"
+    client_files = {bic: IssuedFiles(directory / f"{bic}.pem", directory / f"{bic}.key") for bic in bics}
+    ca = IssuedFiles(*(directory / name for name in ca_file_names))
+    server = IssuedFiles(*(directory / name for name in server_file_names))
+    every_file = [path for files in (ca, server, *client_files.values()) for path in (files.certificate, files.key)]
+    existing = [path.name for path in every_file if path.exists() or path.is_symlink()]
+    if existing and not force:
+        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        raise PkiError(f"{directory} already holds {shown}; refusing to replace them without --force")
+
+    issued_at = datetime.now(UTC) - timedelta(seconds=clock_skew_seconds)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name("cryptoruble gateway development CA", central_bank.name, "development only")
+    ca_certificate = (
+        _builder(ca_name, ca_name, ca_key.public_key(), issued_at, timedelta(days=ca_validity_days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(key_cert_sign=True), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    issuer = _Issuer(ca_certificate, ca_key)
+    outputs: list[tuple[Path, bytes, int]] = [(ca.certificate, _pem(ca_certificate), _certificate_file_mode)]
+    outputs.append((ca.key, _key_pem(ca_key), _key_file_mode))
+
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server_certificate = issuer.issue(
+        _name("cryptoruble gateway", central_bank.name),
+        server_key,
+        x509.SubjectAlternativeName([_general_name(name) for name in server_names]),
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        issued_at,
+    )
+    outputs += [(server.certificate, _pem(server_certificate), _certificate_file_mode)]
+    outputs += [(server.key, _key_pem(server_key), _key_file_mode)]
+
+    for party in parties:
+        client_key = ec.generate_private_key(ec.SECP256R1())
+        client_certificate = issuer.issue(
+            _name(party.bic, party.name),
+            client_key,
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(bic_uri_prefix + party.bic)]),
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            issued_at,
+        )
+        assert bic_from_certificate(client_certificate.public_bytes(serialization.Encoding.DER)) == party.bic
+        files = client_files[party.bic]
+        outputs += [(files.certificate, _pem(client_certificate), _certificate_file_mode)]
+        outputs += [(files.key, _key_pem(client_key), _key_file_mode)]
+
+    try:
+        directory.mkdir(mode=_directory_mode, parents=True, exist_ok=True)
+        for path, data, mode in outputs:
+            _write(path, data, mode, replace=force)
+    except OSError as error:  # a file where the directory should be, no permission, a full disk
+        raise PkiError(f"cannot write {error.filename or directory}: {error.strerror}") from None
+    return DevelopmentPki(
+        directory=directory,
+        ca=ca,
+        server=server,
+        server_names=server_names,
+        clients=tuple((bic, files) for bic, files in client_files.items()),
+        not_valid_after=ca_certificate.not_valid_after_utc,
+    )
+
+
+def bic_from_certificate(der: bytes | None) -> str | None:
+    """The canonical BIC a client certificate authenticates, from its DER bytes as
+    ssl.SSLObject.getpeercert(binary_form=True) returns them; None when there is no certificate or it names no BIC
+    unambiguously (see the module docstring). It checks no signature: call it only on the peer certificate of a
+    handshake that verified the chain (server_ssl_context requires one)."""
+    if not der:
+        return None
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+        alternative_names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        common_names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except (ValueError, x509.ExtensionNotFound):
+        return None
+    uris = alternative_names.get_values_for_type(x509.UniformResourceIdentifier)
+    named = [uri[len(bic_uri_prefix) :] for uri in uris if uri.startswith(bic_uri_prefix)]
+    if len(named) != 1 or not is_bic(named[0]):
+        return None
+    bic = canonical_bic(named[0])
+    if any(not isinstance(cn.value, str) or canonical_bic(cn.value) != bic for cn in common_names):
+        return None
+    return bic
+
+
+def server_ssl_context(certificate_file: Path, key_file: Path, client_ca_file: Path) -> ssl.SSLContext:
+    """TLS 1.2 or newer, the gateway's certificate, and a client certificate required from every peer and verified
+    against `client_ca_file` alone (not the system's CAs: they vouch for web sites, not for banks)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = False  # a server does not match its clients against a host name
+    context.verify_flags = ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_TRUSTED_FIRST
+    # No compression (CRIME), no renegotiation a client could start (a CPU sink); the server picks the suite.
+    context.options |= (
+        ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION | ssl.OP_CIPHER_SERVER_PREFERENCE | ssl.OP_SINGLE_ECDH_USE
+    )
+    context.set_ciphers(tls12_ciphers)
+    context.load_cert_chain(certfile=certificate_file, keyfile=key_file)
+    context.load_verify_locations(cafile=client_ca_file)
+    return context
+
+
+def client_ssl_context(
+    ca_file: Path, certificate_file: Path | None = None, key_file: Path | None = None
+) -> ssl.SSLContext:
+    """TLS 1.2 or newer, the server verified against `ca_file` and its host name, and the participant's certificate
+    presented when one is given."""
+    assert (certificate_file is None) == (key_file is None), "a client certificate comes with its key"
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    context.verify_flags = ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_TRUSTED_FIRST
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
+    context.set_ciphers(tls12_ciphers)
+    context.load_verify_locations(cafile=ca_file)
+    if certificate_file is not None:
+        context.load_cert_chain(certfile=certificate_file, keyfile=key_file)
+    return context
+
+
+# --- issuing -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Issuer:
+    certificate: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+    def issue(
+        self,
+        subject: x509.Name,
+        key: ec.EllipticCurvePrivateKey,
+        alternative_names: x509.SubjectAlternativeName,
+        purpose: x509.ObjectIdentifier,
+        issued_at: datetime,
+    ) -> x509.Certificate:
+        lifetime = min(timedelta(days=leaf_validity_days), self.certificate.not_valid_after_utc - issued_at)
+        authority = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        return (
+            _builder(subject, self.certificate.subject, key.public_key(), issued_at, lifetime)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(digital_signature=True), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([purpose]), critical=False)
+            .add_extension(alternative_names, critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(authority), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+
+
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    issued_at: datetime,
+    lifetime: timedelta,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(issued_at)
+        .not_valid_after(issued_at + lifetime)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
+def _name(common_name: str, organization: str, unit: str | None = None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:organization_name_chars_max]))
+    if unit is not None:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
+    return x509.Name(attributes)
+
+
+def _key_usage(*, digital_signature: bool = False, key_cert_sign: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=key_cert_sign,
+        crl_sign=key_cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _server_names(hosts: Sequence[str]) -> tuple[str, ...]:
+    """localhost, 127.0.0.1 and the hosts, each once, as IP addresses in their compressed form or DNS names in
+    lower case. Raises PkiError for anything that is neither."""
+    if len(hosts) > server_hosts_max:
+        raise PkiError(f"{len(hosts)} hosts; a server certificate carries at most {server_hosts_max}")
+    names: list[str] = []
+    for host in (*default_server_names, *hosts):
+        name = _server_name(host)
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _server_name(host: str) -> str:
+    try:
+        return ipaddress.ip_address(host).compressed
+    except ValueError:
+        pass
+    name = host.lower().removesuffix(".")
+    labels = name.split(".")
+    if not name or len(name) > dns_name_chars_max or not all(_dns_label.fullmatch(label) for label in labels):
+        raise PkiError(f"{host!r} is neither an IP address nor a DNS host name (letters, digits, hyphens, dots)")
+    return name
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def _pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    return key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption())
+
+
+def _write(path: Path, data: bytes, mode: int, *, replace: bool) -> None:
+    """Write a file with exactly `mode`, whatever the umask. Without `replace`, O_EXCL refuses a file that appeared
+    since the check; with it, the data goes to a private temporary file first and is renamed over the old one, so
+    that a key is never readable by others, not even for a moment, and a reader never sees half a file."""
+    target = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp") if replace else path
+    try:
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise PkiError(f"{path} appeared while the PKI was being written; refusing to replace it") from None
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+        if replace:
+            os.replace(target, path)
+    except BaseException:
+        if replace:
+            target.unlink(missing_ok=True)
+        raise

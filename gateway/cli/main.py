@@ -32,7 +32,7 @@ from gateway.domain.money import AmountError, kopecks_from_text, text_from_kopec
 from gateway.ledger.ports import Participant
 from gateway.ledger.signing import KeyFileError, generate_key_file, key_id_of, load_public_key, public_path
 from gateway.ledger.verify import verify_ledger
-from gateway.registry import wallet_accounts
+from gateway.registry import account_code, wallet_accounts
 from gateway.runtime import SchemaOutOfDate, open_store
 from gateway_adapters.sql.migrate import current_revision, head_revision
 
@@ -384,6 +384,8 @@ def _validate(config: Config, args: argparse.Namespace) -> int:
         suspended_participants=frozenset(),
         settlement_days_ahead_max=bounds.settlement_days_ahead_max,
         authenticated_bic=None,
+        rtgs_accounts={p.bic: p.rtgs_account for p in config.participants},
+        wallets=frozenset(account_code(p.bic, wallet) for p in config.participants for wallet in p.wallets),
     )
     all_valid = True
     for path in args.files:

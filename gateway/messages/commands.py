@@ -13,9 +13,10 @@ so that a command read back from a message someone else wrapped equals the one w
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TypeAlias
 
 from gateway import bounds
@@ -276,4 +277,286 @@ class StatusRequest:
     transactions: tuple[TransactionStatusRequest, ...]
 
 
-Command: TypeAlias = CreditTransfer | FinancialInstitutionTransfer | PaymentReturn | StatusRequest
+# --------------------------------------------------------------------------------------------------------------
+# Parties and accounts the camt messages name
+# --------------------------------------------------------------------------------------------------------------
+
+# Id/Othr/SchmeNm/Prtry of a cryptorouble wallet, whose Id/Othr/Id is its ledger code, <BIC>/<wallet name>. An
+# account named by Id/Othr/Id alone, without a scheme, is an account number at the central bank: a participant's
+# RTGS account. docs/usage-guidelines.md tells banks so.
+wallet_scheme = "CRUB-WALLET"
+
+
+class AccountRole(enum.Enum):
+    """What an account named in a camt message is to the gateway, read from how it is named."""
+
+    RTGS = "rtgs"  # a participant's fiat rouble account at the central bank's RTGS
+    WALLET = "wallet"  # a participant's cryptorouble wallet on the ledger
+
+
+class LiquidityDirection(enum.Enum):
+    """Which way a liquidity transfer (camt.050) converts roubles."""
+
+    MINT = "mint"  # RTGS account -> wallet: fiat roubles reserved at the central bank, cryptoroubles issued
+    BURN = "burn"  # wallet -> RTGS account: cryptoroubles destroyed, fiat roubles released
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """Party40Choice (an assigner, a case creator, an account owner): an agent (Agt) or a party that is not a
+    financial institution (Pty). Reduced to the agent: the gateway deals with banks, and where it needs one the
+    usage guideline refuses a Pty."""
+
+    agent: Agent | None  # Agt; None when the party is named as a Pty
+    path: str = field(compare=False)  # element path of the Party40Choice element, e.g. .../Assgnmt/Assgnr
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """CashAccount38 reduced to how it is named: Id/IBAN, or Id/Othr/Id with its scheme and issuer; and its Ccy."""
+
+    iban: str | None  # Id/IBAN
+    identification: str | None  # Id/Othr/Id; None exactly when iban is not
+    scheme_code: str | None  # Id/Othr/SchmeNm/Cd
+    scheme_proprietary: str | None  # Id/Othr/SchmeNm/Prtry
+    issuer: str | None  # Id/Othr/Issr
+    currency: str | None  # Ccy
+    path: str = field(compare=False)  # element path of the account element, e.g. .../LqdtyCdtTrf/DbtrAcct
+
+    def __post_init__(self) -> None:
+        assert (self.iban is None) != (self.identification is None), "Id is a choice of IBAN and Othr"
+        assert self.scheme_code is None or self.scheme_proprietary is None, "SchmeNm is a choice of Cd and Prtry"
+
+    @property
+    def role(self) -> AccountRole | None:
+        """WALLET for Othr under the wallet scheme, RTGS for Othr without a scheme, None for any other naming."""
+        if self.identification is None or self.scheme_code is not None:
+            return None
+        if self.scheme_proprietary is None:
+            return AccountRole.RTGS
+        return AccountRole.WALLET if self.scheme_proprietary == wallet_scheme else None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# camt.056: cancellation request
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Assgnmt (CaseAssignment5) as a bank sent it: who hands the case to whom, and when. (The gateway's own, in
+    the camt.029 it answers with, is gateway.messages.reports.CaseAssignment.)"""
+
+    assignment_id: str  # Id
+    assigner: Party  # Assgnr: the bank asking, the sender
+    assignee: Party  # Assgne: the gateway's central bank, or the creditor agent the case is meant for
+    creation_time: datetime  # CreDtTm
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """Case5: the investigation the request opens (or re-opens), and who opened it."""
+
+    case_id: str  # Id
+    creator: Party  # Cretr
+    reopened: bool | None  # ReopCaseIndctn
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentCancellationReason:
+    """CxlRsnInf (PaymentCancellationReason5): why the sender asks for the cancellation, an
+    ExternalCancellationReason1Code (DUPL, FRAD, TECH, CUST, AGNT, AM09 ...) or a proprietary reason, and text."""
+
+    code: str | None  # Rsn/Cd
+    proprietary: str | None  # Rsn/Prtry
+    additional_info: tuple[str, ...]  # AddtlInf
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalGroupCancellation:
+    """Undrlyg/OrgnlGrpInfAndCxl (OriginalGroupHeader15): the original message of the transactions to cancel,
+    or, with GrpCxl true, the whole message to cancel."""
+
+    group_cancellation_id: str | None  # GrpCxlId
+    case: Case | None
+    original_message: OriginalMessage  # OrgnlMsgId, OrgnlMsgNmId, OrgnlCreDtTm
+    number_of_transactions: int | None  # NbOfTxs of the original message
+    control_sum_kopecks: int | None  # CtrlSum of the original message
+    group_cancellation: bool | None  # GrpCxl
+    reasons: tuple[PaymentCancellationReason, ...]  # CxlRsnInf, for every transaction under it
+    path: str = field(compare=False)
+    xml: bytes = field(compare=False)  # the element as sent, to forward (see CustomerCreditTransaction.xml)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionCancellation:
+    """Undrlyg/TxInf (PaymentTransaction106): one original transaction to cancel, by its references."""
+
+    cancellation_id: str | None  # CxlId
+    case: Case | None
+    original_message: OriginalMessage | None  # OrgnlGrpInf
+    original_instruction_id: str | None  # OrgnlInstrId
+    original_end_to_end_id: str | None  # OrgnlEndToEndId
+    original_transaction_id: str | None  # OrgnlTxId
+    original_uetr: uuid.UUID | None  # OrgnlUETR
+    original_clearing_system_reference: str | None  # OrgnlClrSysRef: the ledger transfer's reference
+    original_amount: Amount | None  # OrgnlIntrBkSttlmAmt
+    original_settlement_date: date | None  # OrgnlIntrBkSttlmDt
+    assigner: Agent | None  # Assgnr
+    assignee: Agent | None  # Assgne
+    reasons: tuple[PaymentCancellationReason, ...]  # CxlRsnInf
+    path: str = field(compare=False)
+    xml: bytes = field(compare=False)  # the transaction element as sent (see CustomerCreditTransaction.xml)
+
+
+@dataclass(frozen=True, slots=True)
+class UnderlyingCancellation:
+    """Undrlyg (UnderlyingTransaction23): one original message, and the transactions of it to cancel."""
+
+    original_group: OriginalGroupCancellation | None  # OrgnlGrpInfAndCxl
+    transactions: tuple[TransactionCancellation, ...]  # TxInf
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationRequest:
+    """camt.056.001.08 FIToFIPaymentCancellationRequest."""
+
+    assignment: Assignment
+    case: Case | None
+    number_of_transactions: int | None  # CtrlData/NbOfTxs
+    control_sum_kopecks: int | None  # CtrlData/CtrlSum
+    underlyings: tuple[UnderlyingCancellation, ...]
+    path: str = field(compare=False)  # element path of FIToFIPmtCxlReq
+
+    @property
+    def transactions(self) -> tuple[TransactionCancellation, ...]:
+        """Every TxInf of every Undrlyg, in message order."""
+        return tuple(tx for underlying in self.underlyings for tx in underlying.transactions)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# camt.050: liquidity credit transfer
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidityTransfer:
+    """camt.050.001.05 LiquidityCreditTransfer: a bank converts its own roubles between its RTGS account at the
+    central bank and one of its wallets. Which way is `direction`, read from how the two accounts are named."""
+
+    message_id: str  # MsgHdr/MsgId
+    creation_time: datetime | None  # MsgHdr/CreDtTm
+    instruction_id: str | None  # LqdtyTrfId/InstrId
+    end_to_end_id: str | None  # LqdtyTrfId/EndToEndId; None when there is no LqdtyTrfId
+    transaction_id: str | None  # LqdtyTrfId/TxId
+    uetr: uuid.UUID | None  # LqdtyTrfId/UETR
+    creditor: Agent | None  # Cdtr
+    credit_account: Account | None  # CdtrAcct
+    # TrfdAmt: AmtWthCcy as sent, or AmtWthtCcy in the settlement system's own currency, RUB.
+    amount: Amount
+    debtor: Agent | None  # Dbtr
+    debit_account: Account | None  # DbtrAcct
+    settlement_date: date | None  # SttlmDt
+    path: str = field(compare=False)  # element path of the transfer, LqdtyCdtTrf/LqdtyCdtTrf
+    amount_path: str = field(compare=False)  # .../TrfdAmt/AmtWthCcy or .../TrfdAmt/AmtWthtCcy
+
+    @property
+    def direction(self) -> LiquidityDirection | None:
+        """MINT from the RTGS account to a wallet, BURN from a wallet to the RTGS account; None for any other pair
+        (the usage guideline refuses it)."""
+        accounts = (self.debit_account, self.credit_account)
+        roles = tuple(None if account is None else account.role for account in accounts)
+        if roles == (AccountRole.RTGS, AccountRole.WALLET):
+            return LiquidityDirection.MINT
+        if roles == (AccountRole.WALLET, AccountRole.RTGS):
+            return LiquidityDirection.BURN
+        return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# camt.060: account reporting request
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingPeriod:
+    """RptgPrd (ReportingPeriod2): the days reported on, optionally the hours, and what to report."""
+
+    from_date: date  # FrToDt/FrDt
+    to_date: date | None  # FrToDt/ToDt; open-ended when absent
+    from_time: time | None  # FrToTm/FrTm, aware when sent with an offset; 24:00:00 reads as time.max
+    to_time: time | None  # FrToTm/ToTm
+    query_type: str  # Tp: ALLL, CHNG or MODF
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FloorLimit:
+    """ReqdTxTp/FlrLmt (Limit2): report only entries at or above this amount."""
+
+    amount: Amount  # Amt
+    credit_debit: str  # CdtDbtInd: CRED, DEBT or BOTH
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedTransactionType:
+    """ReqdTxTp (TransactionType2): the entries asked for, by status and side."""
+
+    status_code: str | None  # Sts/Cd, an ExternalEntryStatus1Code: BOOK, PDNG, INFO ...
+    status_proprietary: str | None  # Sts/Prtry
+    credit_debit: str  # CdtDbtInd: CRDT or DBIT
+    floor_limits: tuple[FloorLimit, ...]  # FlrLmt
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedBalanceType:
+    """ReqdBalTp (BalanceType13): a balance asked for, an ExternalBalanceType1Code (OPBD, ITBD, CLBD ...) or a
+    proprietary type. The sub-type is not read."""
+
+    code: str | None  # CdOrPrtry/Cd
+    proprietary: str | None  # CdOrPrtry/Prtry
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingRequest:
+    """One RptgReq (ReportingRequest5): which report, on which account of which owner, over which period."""
+
+    request_id: str | None  # Id
+    requested_message_name_id: str  # ReqdMsgNmId, e.g. camt.053.001.08
+    account: Account | None  # Acct; absent: every wallet of the owner
+    account_owner: Party  # AcctOwnr
+    account_servicer: Agent | None  # AcctSvcr
+    period: ReportingPeriod | None  # RptgPrd
+    sequence_range_present: bool  # RptgSeq is there (the usage guideline does not admit it)
+    transaction_type: RequestedTransactionType | None  # ReqdTxTp
+    balance_types: tuple[RequestedBalanceType, ...]  # ReqdBalTp
+    path: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountReportingRequest:
+    """camt.060.001.05 AccountReportingRequest."""
+
+    message_id: str  # GrpHdr/MsgId
+    creation_time: datetime  # GrpHdr/CreDtTm
+    message_sender: Party | None  # GrpHdr/MsgSndr
+    requests: tuple[ReportingRequest, ...]  # RptgReq
+    path: str = field(compare=False)  # element path of GrpHdr
+
+
+Command: TypeAlias = (
+    CreditTransfer
+    | FinancialInstitutionTransfer
+    | PaymentReturn
+    | StatusRequest
+    | CancellationRequest
+    | LiquidityTransfer
+    | AccountReportingRequest
+)

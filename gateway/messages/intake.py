@@ -25,6 +25,9 @@ from gateway.messages.schemas import SchemaSet, compiled
 # transactions can be thousands; the answer names the first hundred.
 rejections_per_refusal_max = bounds.rejections_per_refusal_max
 
+# Where a Document without an AppHdr states its own reference, under its message element: (holder, element).
+_document_references = (("GrpHdr", "MsgId"), ("MsgHdr", "MsgId"), ("Assgnmt", "Id"))
+
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
@@ -95,12 +98,17 @@ def check_iso(data: bytes, schemas: SchemaSet | None = None) -> tuple[MessageId 
 
 def _reference(unwrapped: Unwrapped) -> str | None:
     """The message's own reference, looked up before validation so that even a schema refusal can quote it:
-    AppHdr/BizMsgIdr, else the Document's GrpHdr/MsgId. None when absent or not a Max35Text."""
+    AppHdr/BizMsgIdr, else the Document's GrpHdr/MsgId (camt.050: MsgHdr/MsgId; camt.056: Assgnmt/Id). None when
+    absent or not a Max35Text."""
+    found = None
     if unwrapped.app_hdr is not None:
         found = unwrapped.app_hdr.find(f"{{{app_hdr_message_id.namespace}}}BizMsgIdr")
     else:
         namespace = unwrapped.message_id.namespace
-        found = unwrapped.document.find(f"{{{namespace}}}*/{{{namespace}}}GrpHdr/{{{namespace}}}MsgId")
+        for holder, name in _document_references:
+            found = unwrapped.document.find(f"{{{namespace}}}*/{{{namespace}}}{holder}/{{{namespace}}}{name}")
+            if found is not None:
+                break
     text = None if found is None else found.text
     return text if text and len(text) <= reference_chars_max else None
 

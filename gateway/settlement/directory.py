@@ -7,8 +7,9 @@ suspended account's transfers in any case.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 
 from gateway.domain.ledger import Account, AccountKind, AccountStatus
 from gateway.ledger.ports import Participant
@@ -17,6 +18,7 @@ from gateway.registry import account_code
 
 # The wallet payments settle on when a participant has several: "main" if it has one, else its first.
 settlement_wallet_name = "main"
+contexts_cached_max = 4_096  # (date, participant) pairs; a fresh Directory every few seconds empties it anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,11 @@ class Directory:
     central_bank_bic: str
     participants: dict[str, Participant]  # by canonical BIC, the central bank included
     settlement_wallets: dict[str, int]  # canonical BIC -> account id of the wallet payments settle on
+    wallet_codes: frozenset[str]  # every wallet's ledger code, <BIC>/<name>
     settlement_days_ahead_max: int
+    # Rule contexts by (business date, authenticated BIC): built once, as checking one costs a pass over every
+    # participant, which would otherwise be paid by every message.
+    _contexts: dict[tuple[date, str | None], RuleContext] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -41,18 +47,30 @@ class Directory:
             preferred = account.code == account_code(account.owner_bic, settlement_wallet_name)
             if preferred or account.owner_bic not in wallets:
                 wallets[account.owner_bic] = account.id
-        return cls(central_bank_bic, {p.bic: p for p in participants}, wallets, settlement_days_ahead_max)
+        wallet_codes = frozenset(a.code for a in accounts if a.kind is AccountKind.WALLET)
+        return cls(
+            central_bank_bic, {p.bic: p for p in participants}, wallets, wallet_codes, settlement_days_ahead_max
+        )
 
     def rule_context(self, today: date, authenticated_bic: str | None) -> RuleContext:
-        banks = [p for p in self.participants.values() if p.bic != self.central_bank_bic]
-        return RuleContext(
-            today=today,
-            central_bank_bic=self.central_bank_bic,
-            participants=frozenset(p.bic for p in banks if p.status is AccountStatus.ACTIVE),
-            suspended_participants=frozenset(p.bic for p in banks if p.status is AccountStatus.SUSPENDED),
-            settlement_days_ahead_max=self.settlement_days_ahead_max,
-            authenticated_bic=authenticated_bic,
-        )
+        key = (today, authenticated_bic)
+        context = self._contexts.get(key)
+        if context is None:
+            banks = [p for p in self.participants.values() if p.bic != self.central_bank_bic]
+            context = RuleContext(
+                today=today,
+                central_bank_bic=self.central_bank_bic,
+                participants=frozenset(p.bic for p in banks if p.status is AccountStatus.ACTIVE),
+                suspended_participants=frozenset(p.bic for p in banks if p.status is AccountStatus.SUSPENDED),
+                settlement_days_ahead_max=self.settlement_days_ahead_max,
+                authenticated_bic=authenticated_bic,
+                rtgs_accounts=MappingProxyType({p.bic: p.rtgs_account for p in banks}),
+                wallets=self.wallet_codes,
+            )
+            if len(self._contexts) > contexts_cached_max:
+                self._contexts.clear()
+            self._contexts[key] = context
+        return context
 
     def is_known(self, bic: str) -> bool:
         return bic in self.participants

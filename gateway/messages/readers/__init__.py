@@ -13,7 +13,15 @@ from typing import TypeAlias
 from gateway.messages.commands import Command
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
-from gateway.messages.readers import pacs_004_001_09, pacs_008_001_08, pacs_009_001_08, pacs_028_001_03
+from gateway.messages.readers import (
+    camt_050_001_05,
+    camt_056_001_08,
+    camt_060_001_05,
+    pacs_004_001_09,
+    pacs_008_001_08,
+    pacs_009_001_08,
+    pacs_028_001_03,
+)
 from gateway.messages.rejections import Layer, Rejection, invalid_file_format
 from gateway.messages.safe_xml import element_path
 
@@ -26,6 +34,9 @@ command_readers: Mapping[MessageId, CommandReader] = MappingProxyType(
         pacs_009_001_08.message_id: pacs_009_001_08.read,
         pacs_004_001_09.message_id: pacs_004_001_09.read,
         pacs_028_001_03.message_id: pacs_028_001_03.read,
+        camt_056_001_08.message_id: camt_056_001_08.read,
+        camt_050_001_05.message_id: camt_050_001_05.read,
+        camt_060_001_05.message_id: camt_060_001_05.read,
     }
 )
 

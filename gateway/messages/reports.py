@@ -1,7 +1,9 @@
-"""What the gateway answers, as immutable values: a payment status report (pacs.002) and a message reject (admi.002).
+"""What the gateway answers, as immutable values: a payment status report (pacs.002), a message reject (admi.002),
+the resolution of a cancellation request (camt.029) and the receipt for a liquidity transfer (camt.025).
 
 Writers (gateway.messages.writers) turn these into XML. Every field already fits its ISO 20022 type; the
-constructors below (status_reason, message_reject) fit free text from rejections into those types.
+constructors below (status_reason, message_reject, cancellation_reason, request_handling...) fit free text from
+rejections into those types. Account reports (camt.052/053/054) are in gateway.messages.statements.
 """
 
 from __future__ import annotations
@@ -183,3 +185,190 @@ def message_reject(rejection: Rejection, reference: str | None, rejection_time: 
 def _assert_id(value: str) -> None:
     assert 1 <= len(value) <= reference_chars_max, value
     assert xml_safe(value) == value, "an identifier holds characters XML cannot carry"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# camt.029: the resolution of a cancellation request (camt.056)
+# --------------------------------------------------------------------------------------------------------------
+
+# ExternalPaymentCancellationRejection1Code values the gateway gives when it refuses a cancellation itself.
+already_returned = "ARDT"  # AlreadyReturned: the payment's funds already went back (pacs.004)
+no_original_transaction = "NOOR"  # NoOriginalTransactionReceived: the gateway holds no such payment
+legal_decision = "LEGL"  # LegalDecision: a court order or a sanction forbids undoing it
+
+_bic = re.compile(r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")  # BICFIDec2014Identifier
+
+
+class InvestigationStatus(enum.Enum):
+    """ExternalInvestigationExecutionConfirmation1Code values that answer a cancellation request (Sts/Conf)."""
+
+    CNCL = "CNCL"  # CancelledAsPerRequest
+    PDCR = "PDCR"  # PendingCancellationRequest: the creditor agent has not answered yet
+    RJCR = "RJCR"  # RejectedCancellationRequest: see each transaction's reason
+
+
+class CancellationStatus(enum.Enum):
+    """CancellationIndividualStatus1Code (TxCxlSts): the whole closed list."""
+
+    ACCR = "ACCR"  # AcceptedCancellationRequest
+    PDCR = "PDCR"  # PendingCancellationRequest
+    RJCR = "RJCR"  # RejectedCancellationRequest
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAssignment:
+    """CaseAssignment5: who hands the answer to whom, and when. Both are agents (Party40Choice/Agt), by BIC."""
+
+    assignment_id: str  # Id
+    assigner_bic: str  # Assgnr/Agt: the bank (or the gateway) that answers
+    assignee_bic: str  # Assgne/Agt: the bank the answer goes to
+    creation_time: datetime  # CreDtTm
+
+    def __post_init__(self) -> None:
+        _assert_id(self.assignment_id)
+        _assert_bic(self.assigner_bic)
+        _assert_bic(self.assignee_bic)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCase:
+    """Case5: the case the camt.056 opened, and the agent that opened it."""
+
+    case_id: str  # Id
+    creator_bic: str  # Cretr/Agt
+
+    def __post_init__(self) -> None:
+        _assert_id(self.case_id)
+        _assert_bic(self.creator_bic)
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationReason:
+    """CancellationStatusReason4: an ExternalPaymentCancellationRejection1Code (ARDT ...) and lines of text.
+
+    The code may be absent: an accepted cancellation often carries a note only."""
+
+    code: str | None  # Rsn/Cd
+    additional_info: tuple[str, ...]  # AddtlInf: each line 1..105 characters
+
+    def __post_init__(self) -> None:
+        assert self.code is None or _code.fullmatch(self.code), self.code
+        for line in self.additional_info:
+            assert 1 <= len(line) <= additional_info_chars_max, len(line)
+            assert xml_safe(line) == line, "additional info holds characters XML cannot carry"
+
+
+def cancellation_reason(code: str, text: str | None = None) -> CancellationReason:
+    """A reason with its text trimmed to one AddtlInf line of 105 characters."""
+    return CancellationReason(code, () if not text else (fit(text, additional_info_chars_max),))
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationTransactionStatus:
+    """PaymentTransaction102 (CxlDtls/TxInfAndSts): what became of one transaction whose cancellation was asked."""
+
+    cancellation_status_id: str | None  # CxlStsId
+    original_message: OriginalMessage | None  # OrgnlGrpInf: the pacs.008/009 that carried the payment
+    original_instruction_id: str | None
+    original_end_to_end_id: str | None
+    original_transaction_id: str | None
+    original_clearing_system_reference: str | None  # OrgnlClrSysRef: the ledger transfer's reference
+    original_uetr: uuid.UUID | None
+    status: CancellationStatus  # TxCxlSts
+    reasons: tuple[CancellationReason, ...]  # CxlStsRsnInf
+    original_amount: Amount | None  # OrgnlIntrBkSttlmAmt
+    original_settlement_date: date | None  # OrgnlIntrBkSttlmDt
+
+    def __post_init__(self) -> None:
+        for value in (
+            self.cancellation_status_id,
+            self.original_instruction_id,
+            self.original_end_to_end_id,
+            self.original_transaction_id,
+            self.original_clearing_system_reference,
+        ):
+            if value is not None:
+                _assert_id(value)
+        if self.original_message is not None:
+            _assert_id(self.original_message.message_id)
+            _assert_id(self.original_message.message_name_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionOfInvestigation:
+    """camt.029.001.09 ResolutionOfInvestigation answering a camt.056: written by the gateway when it resolves the
+    request itself, read when a creditor agent answers one that the gateway forwarded."""
+
+    assignment: CaseAssignment  # Assgnmt
+    resolved_case: ResolvedCase | None  # RslvdCase
+    status: InvestigationStatus  # Sts/Conf
+    transactions: tuple[CancellationTransactionStatus, ...]  # CxlDtls/TxInfAndSts, all in one CxlDtls
+
+
+# --------------------------------------------------------------------------------------------------------------
+# camt.025: the receipt for a liquidity transfer (camt.050)
+# --------------------------------------------------------------------------------------------------------------
+
+request_description_chars_max = 140  # RequestHandling1/Desc: Max140Text
+_status_code = re.compile(r"[a-zA-Z0-9]{1,4}")  # Max4AlphaNumericText
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHandling:
+    """RequestHandling1: a status code of the gateway's list and its wording.
+
+    The list is ISO's own codes: the payment status (ACSC settled, PDNG pending, RJCT rejected, as in a pacs.002)
+    and, after RJCT, the external reason code (AM04, ...) with the rejection's path and text."""
+
+    status_code: str  # StsCd
+    description: str | None  # Desc
+
+    def __post_init__(self) -> None:
+        assert _status_code.fullmatch(self.status_code), self.status_code
+        if self.description is not None:
+            assert 1 <= len(self.description) <= request_description_chars_max, len(self.description)
+            assert xml_safe(self.description) == self.description, "description holds characters XML cannot carry"
+
+
+def request_handling(status: PaymentStatus, text: str | None = None) -> RequestHandling:
+    """The status of a request, with its wording trimmed to 140 characters."""
+    return RequestHandling(status.value, None if not text else fit(text, request_description_chars_max))
+
+
+def request_handling_for(rejection: Rejection) -> RequestHandling:
+    """The reason a rejection gives, with its element path first, as the handling that follows RJCT."""
+    text = f"{rejection.path}: {rejection.text}" if rejection.path else rejection.text
+    return RequestHandling(rejection.code, fit(text, request_description_chars_max))
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptDetails:
+    """Receipt3: the request one receipt is about, and how it was handled."""
+
+    original_message_id: str  # OrgnlMsgId/MsgId: the camt.050's MsgId
+    original_message_name_id: str | None  # OrgnlMsgId/MsgNmId, e.g. camt.050.001.05
+    original_transaction_id: str | None  # OrgnlPmtId/TxId: the liquidity transfer's TxId
+    handlings: tuple[RequestHandling, ...]  # ReqHdlg
+
+    def __post_init__(self) -> None:
+        _assert_id(self.original_message_id)
+        for value in (self.original_message_name_id, self.original_transaction_id):
+            if value is not None:
+                _assert_id(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """camt.025.001.05 Receipt, from the gateway to the bank that sent a camt.050."""
+
+    message_id: str  # MsgHdr/MsgId
+    creation_time: datetime | None  # MsgHdr/CreDtTm
+    details: tuple[ReceiptDetails, ...]  # RctDtls: at least one
+
+    def __post_init__(self) -> None:
+        _assert_id(self.message_id)
+        assert self.details, "a receipt is about at least one request"
+
+
+def _assert_bic(value: str) -> None:
+    assert _bic.fullmatch(value), value

@@ -141,3 +141,11 @@ def corpus_units(message_ids: tuple[MessageId, ...]) -> Iterator[tuple[Path, Mes
             ):
                 continue
             yield path, message_id, etree.fromstring(etree.tostring(element))
+
+
+# The camt answers the gateway writes; camt.029 it also reads (a creditor agent's answer, routed back).
+camt_029 = MessageId("camt", "029", "001", "09")
+camt_025 = MessageId("camt", "025", "001", "05")
+camt_052 = MessageId("camt", "052", "001", "08")
+camt_053 = MessageId("camt", "053", "001", "08")
+camt_054 = MessageId("camt", "054", "001", "08")

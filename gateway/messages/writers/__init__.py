@@ -4,8 +4,24 @@ gateway's own schema (each writer asserts it). writers.envelope puts the two in 
 from __future__ import annotations
 
 from gateway.messages.commands import BusinessHeader
-from gateway.messages.reports import MessageReject, StatusReport
-from gateway.messages.writers import admi_002_001_01, envelope, head_001_001_02, pacs_002_001_10
+from gateway.messages.reports import (
+    MessageReject,
+    Receipt,
+    ResolutionOfInvestigation,
+    StatusReport,
+)
+from gateway.messages.statements import BankToCustomerReport, DebitCreditNotification
+from gateway.messages.writers import (
+    admi_002_001_01,
+    camt_025_001_05,
+    camt_029_001_09,
+    camt_052_001_08,
+    camt_053_001_08,
+    camt_054_001_08,
+    envelope,
+    head_001_001_02,
+    pacs_002_001_10,
+)
 
 
 def status_report_message(header: BusinessHeader, report: StatusReport) -> bytes:
@@ -18,3 +34,33 @@ def message_reject_message(header: BusinessHeader, reject: MessageReject) -> byt
     """An admi.002 with its AppHdr in the gateway's envelope, ready to send."""
     assert header.message_definition_id == str(admi_002_001_01.message_id), header.message_definition_id
     return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), admi_002_001_01.write(reject)))
+
+
+def resolution_message(header: BusinessHeader, resolution: ResolutionOfInvestigation) -> bytes:
+    """A camt.029 with its AppHdr in the gateway's envelope, ready to send."""
+    assert header.message_definition_id == str(camt_029_001_09.message_id), header.message_definition_id
+    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_029_001_09.write(resolution)))
+
+
+def receipt_message(header: BusinessHeader, receipt: Receipt) -> bytes:
+    """A camt.025 with its AppHdr in the gateway's envelope, ready to send."""
+    assert header.message_definition_id == str(camt_025_001_05.message_id), header.message_definition_id
+    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_025_001_05.write(receipt)))
+
+
+def account_report_message(header: BusinessHeader, report: BankToCustomerReport) -> bytes:
+    """A camt.052 intraday report with its AppHdr in the gateway's envelope, ready to send."""
+    assert header.message_definition_id == str(camt_052_001_08.message_id), header.message_definition_id
+    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_052_001_08.write(report)))
+
+
+def statement_message(header: BusinessHeader, report: BankToCustomerReport) -> bytes:
+    """A camt.053 statement with its AppHdr in the gateway's envelope, ready to send."""
+    assert header.message_definition_id == str(camt_053_001_08.message_id), header.message_definition_id
+    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_053_001_08.write(report)))
+
+
+def notification_message(header: BusinessHeader, notification: DebitCreditNotification) -> bytes:
+    """A camt.054 with its AppHdr in the gateway's envelope, ready to send."""
+    assert header.message_definition_id == str(camt_054_001_08.message_id), header.message_definition_id
+    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_054_001_08.write(notification)))

@@ -1,0 +1,35 @@
+"""Writer of camt.025.001.05 ReceiptV05: a Receipt to the Document that answers a camt.050 liquidity transfer."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from gateway.messages.identity import MessageId
+from gateway.messages.reports import Receipt, ReceiptDetails
+from gateway.messages.writers._writing import Writing
+
+message_id = MessageId("camt", "025", "001", "05")
+
+
+def write(receipt: Receipt) -> etree._Element:
+    writing = Writing(message_id)
+    document = writing.root("Document")
+    body = writing.element(document, "Rct")
+    header = writing.element(body, "MsgHdr")
+    writing.element(header, "MsgId", receipt.message_id)
+    writing.iso_datetime(header, "CreDtTm", receipt.creation_time)
+    for details in receipt.details:
+        _details(writing, writing.element(body, "RctDtls"), details)
+    return writing.checked(document)
+
+
+def _details(writing: Writing, element: etree._Element, details: ReceiptDetails) -> None:
+    original = writing.element(element, "OrgnlMsgId")
+    writing.element(original, "MsgId", details.original_message_id)
+    writing.text(original, "MsgNmId", details.original_message_name_id)
+    if details.original_transaction_id is not None:
+        writing.element(writing.element(element, "OrgnlPmtId"), "TxId", details.original_transaction_id)
+    for handling in details.handlings:
+        handling_element = writing.element(element, "ReqHdlg")
+        writing.element(handling_element, "StsCd", handling.status_code)
+        writing.text(handling_element, "Desc", handling.description)

@@ -104,7 +104,7 @@ class SqlStore:
             try:
                 async with self._pg_pool.acquire() as connection, connection.transaction():
                     yield _PostgresTransaction(connection)
-            except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as error:
+            except (OSError, TimeoutError, *_transient_asyncpg_errors) as error:
                 raise StorageUnavailable(str(error)) from error
         else:
             try:
@@ -510,10 +510,32 @@ def _pending(row: Any) -> PendingTransfer:
     )
 
 
+# asyncpg's errors that mean "the server cannot take the work now", not "the work is wrong": connection loss or
+# refusal (including a database closed to connections, SQLSTATE 55000), a client-side connection state broken by
+# such a loss, serialisation failures, deadlocks, cancelled statements (statement_timeout), admin shutdowns.
+_transient_asyncpg_errors = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.ObjectNotInPrerequisiteStateError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.QueryCanceledError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
 def is_transient(error: BaseException) -> bool:
-    """True for database errors worth retrying later (connection loss, serialisation failure, lock timeout)."""
-    if isinstance(error, StorageUnavailable | OSError | asyncpg.PostgresConnectionError):
+    """True for database errors worth retrying later (connection loss, serialisation failure, lock timeout), also
+    when SQLAlchemy wraps them."""
+    if isinstance(error, (StorageUnavailable, OSError, TimeoutError, *_transient_asyncpg_errors)):
         return True
-    if isinstance(error, asyncpg.SerializationError | asyncpg.DeadlockDetectedError | asyncpg.QueryCanceledError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated or isinstance(error, OperationalError):
+            return True
+        cause = error.orig.__cause__ if error.orig is not None else None
+        transient = (OSError, *_transient_asyncpg_errors)
+        return isinstance(error.orig, transient) or isinstance(cause, transient)
+    return False

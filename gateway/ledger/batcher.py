@@ -52,6 +52,13 @@ class _Submission:
         return max(1, len(self.requests))
 
 
+@dataclass(slots=True)
+class _Deferred:
+    after_batch: int  # released once the batch with this number (the retried rest of theirs) has settled
+    submissions: list[_Submission]
+    conflict: JournalConflict
+
+
 class AutoBatcher:
     def __init__(
         self,
@@ -74,6 +81,9 @@ class AutoBatcher:
         self._worker: asyncio.Task[None] | None = None
         self._halted: BaseException | None = None  # the programmer error that stopped settlement
         self._stopping = False
+        self._batches_taken = 0  # batches handed to the ledger so far; numbers each batch
+        self._deferred: list[_Deferred] = []  # conflicting submissions waiting for the batch retried after them
+        self._take_now = False  # the retried part of a conflicting batch goes without lingering
         self.batches_settled = 0
         self.transfers_settled = 0
 
@@ -146,14 +156,17 @@ class AutoBatcher:
                     return
                 await self._wakeup.wait()
                 self._wakeup.clear()
-                if self._batch_wait_seconds and self._queued_transfers < self._batch_transfers_max:
+                lingering = self._batch_wait_seconds and self._queued_transfers < self._batch_transfers_max
+                if lingering and not self._take_now:
                     await asyncio.sleep(self._batch_wait_seconds)  # linger, to let a batch fill under light load
+                self._take_now = False
                 continue
             if len(in_flight) >= bounds.batches_in_flight_max:
                 await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 continue
             # Tasks start in creation order, so the ledger receives batches in queue order.
-            task = asyncio.create_task(self._settle(self._take_batch()))
+            task = asyncio.create_task(self._settle(self._take_batch(), self._batches_taken))
+            self._batches_taken += 1
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
 
@@ -167,7 +180,24 @@ class AutoBatcher:
         self._queued_transfers -= size
         return batch
 
-    async def _settle(self, batch: list[_Submission]) -> None:
+    async def _settle(self, batch: list[_Submission], number: int) -> None:
+        try:
+            await self._settle_batch(batch)
+        finally:
+            self._release_deferred(settled_through=number)
+
+    def _release_deferred(self, settled_through: int) -> None:
+        """Tell conflicting callers, once every batch taken after their conflict has settled (or failed)."""
+        waiting = []
+        for deferred in self._deferred:
+            if settled_through >= deferred.after_batch or self._halted is not None or self._stopping:
+                for submission in deferred.submissions:
+                    _fail(submission.future, deferred.conflict)
+            else:
+                waiting.append(deferred)
+        self._deferred = waiting
+
+    async def _settle_batch(self, batch: list[_Submission]) -> None:
         requests = [request for submission in batch for request in submission.requests]
         attached, attached_submissions, offset = [], [], 0
         for submission in batch:
@@ -178,13 +208,19 @@ class AutoBatcher:
         try:
             results = await self._ledger.apply(requests, attached)
         except JournalConflict as conflict:
-            # Nothing was written. The conflicting callers prepare again; the others go first in the next batch.
+            # Nothing was written. The others go first in the next batch. The conflicting callers are told only once
+            # that batch has settled: a copy that lost to another copy in this same batch then finds the winner
+            # committed, and is answered from the journal instead of conflicting with it again.
             conflicting = [attached_submissions[position] for position in conflict.positions]
-            for submission in conflicting:
-                _fail(submission.future, conflict)
             retried = [s for s in batch if all(s is not c for c in conflicting)]
+            if not retried:
+                for submission in conflicting:
+                    _fail(submission.future, conflict)
+                return
             self._queue.extendleft(reversed(retried))
             self._queued_transfers += sum(s.weight for s in retried)
+            self._deferred.append(_Deferred(self._batches_taken, conflicting, conflict))
+            self._take_now = True
             self._wakeup.set()
             return
         except StorageUnavailable as error:

@@ -737,7 +737,10 @@ class Settlement:
                              request.original_instruction_id)
                 )
                 continue
-            statuses.append(_status_of(found[0], request.original_message))  # newest first: the live attempt
+            # The attempt that holds the payment's claim (settled, warehoused, cancelled) is its status; rejected
+            # attempts (a DUPL resend, an AM04 before funding) only when there is nothing else. Newest first.
+            live = [p for p in found if p.state is not PaymentState.REJECTED]
+            statuses.append(_status_of((live or found)[0], request.original_message))
         now = instant(self.clock_us())
         answer = answers.status_report_for_request(self.gateway_bic, sender, now, header, statuses)
         inbound = self._inbound_record(data, sender, message_type, header.business_message_id, MessageStatus.ACCEPTED,

@@ -23,6 +23,7 @@ class Tx:
     uetr: uuid.UUID = field(default_factory=uuid.uuid4)
     settlement_date: date | None = None
     remittance: str = "Оплата по договору поставки № 17/2026, НДС не облагается"
+    currency: str = "RUB"
 
 
 def _agent(name: str, bic: str) -> str:
@@ -53,7 +54,7 @@ def pacs_008(
     txs = "".join(
         "<CdtTrfTxInf>"
         f"<PmtId><InstrId>I-{i}</InstrId><EndToEndId>{escape(tx.end_to_end_id)}</EndToEndId><UETR>{tx.uetr}</UETR></PmtId>"
-        f'<IntrBkSttlmAmt Ccy="RUB">{text_from_kopecks(tx.kopecks)}</IntrBkSttlmAmt>'
+        f'<IntrBkSttlmAmt Ccy="{tx.currency}">{text_from_kopecks(tx.kopecks)}</IntrBkSttlmAmt>'
         + (f"<IntrBkSttlmDt>{tx.settlement_date.isoformat()}</IntrBkSttlmDt>" if tx.settlement_date else "")
         + "<ChrgBr>SLEV</ChrgBr>"
         "<Dbtr><Nm>ООО «Северный ветер»</Nm></Dbtr>"
@@ -77,6 +78,41 @@ def pacs_008(
         + "</GrpHdr>" + txs + "</FIToFICstmrCdtTrf></Document>"
     )
     return envelope(app_hdr(sender, message_id, "pacs.008.001.08", to), document)
+
+
+def pacs_009(
+    sender: str, message_id: str, transactions: list[Tx], settlement_date: date, to: str = CBRF,
+    number_of_transactions: int | None = None,
+) -> bytes:
+    """A bank-to-bank transfer: each Tx's debtor_agent is the paying institution (Dbtr), its creditor_agent the
+    institution paid (Cdtr); no DbtrAgt or CdtrAgt, as when banks move their own funds."""
+    txs = "".join(
+        "<CdtTrfTxInf>"
+        f"<PmtId><InstrId>I-{i}</InstrId><EndToEndId>{escape(tx.end_to_end_id)}</EndToEndId>"
+        f"<TxId>TX-{i}</TxId><UETR>{tx.uetr}</UETR></PmtId>"
+        f'<IntrBkSttlmAmt Ccy="{tx.currency}">{text_from_kopecks(tx.kopecks)}</IntrBkSttlmAmt>'
+        + (f"<IntrBkSttlmDt>{tx.settlement_date.isoformat()}</IntrBkSttlmDt>" if tx.settlement_date else "")
+        + "<SttlmPrty>URGT</SttlmPrty>"
+        + _agent("Dbtr", tx.debtor_agent)
+        + "<DbtrAcct><Id><Othr><Id>30101810200000000593</Id></Othr></Id></DbtrAcct>"
+        + _agent("Cdtr", tx.creditor_agent)
+        + "<CdtrAcct><Id><Othr><Id>30101810400000000225</Id></Othr></Id></CdtrAcct>"
+        "<Purp><Cd>LOAN</Cd></Purp>"
+        f"<RmtInf><Ustrd>{escape(tx.remittance)}</Ustrd></RmtInf>"
+        "</CdtTrfTxInf>"
+        for i, tx in enumerate(transactions, start=1)
+    )
+    count = len(transactions) if number_of_transactions is None else number_of_transactions
+    document = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.009.001.08"><FICdtTrf><GrpHdr>'
+        f"<MsgId>{escape(message_id)}</MsgId><CreDtTm>2026-11-24T12:00:00+03:00</CreDtTm><NbOfTxs>{count}</NbOfTxs>"
+        f"<IntrBkSttlmDt>{settlement_date.isoformat()}</IntrBkSttlmDt>"
+        "<SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf>"
+        + _agent("InstgAgt", sender)
+        + _agent("InstdAgt", CBRF)
+        + "</GrpHdr>" + txs + "</FICdtTrf></Document>"
+    )
+    return envelope(app_hdr(sender, message_id, "pacs.009.001.08", to), document)
 
 
 def pacs_028(sender: str, message_id: str, uetrs: list[uuid.UUID]) -> bytes:

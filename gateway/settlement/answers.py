@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from lxml import etree
+
 from gateway.messages.commands import BusinessHeader, OriginalMessage, RelatedHeader
 from gateway.messages.identity import MessageId
 from gateway.messages.rejections import Rejection
 from gateway.messages.reports import (
     GroupStatus,
     PaymentStatus,
+    ResolutionOfInvestigation,
     StatusCount,
     StatusReason,
     StatusReport,
@@ -26,10 +29,12 @@ from gateway.messages.reports import (
     status_reason,
     status_reason_for,
 )
+from gateway.messages.schemas import compiled
 from gateway.messages.writers import (
     envelope,
     head_001_001_02,
     message_reject_message,
+    resolution_message,
     status_report_message,
 )
 from gateway.messages.writers import pacs_004_001_09 as pacs_004_writer
@@ -216,3 +221,32 @@ def forwarded(
 def narrative(text: str) -> StatusReason:
     """NARR: a reason told in words, for a transaction refused together with others in its message."""
     return status_reason("NARR", text)
+
+
+camt_029 = MessageId("camt", "029", "001", "09")
+camt_056 = MessageId("camt", "056", "001", "08")
+
+
+def resolution(
+    gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None,
+    value: ResolutionOfInvestigation,
+) -> Outbound:
+    """A camt.029 from the gateway answering a cancellation request it resolved (or passed on) itself."""
+    reference = value.assignment.assignment_id
+    app_hdr = header(gateway_bic, receiver_bic, camt_029, reference, now, answering)
+    return Outbound(camt_029, reference, receiver_bic, resolution_message(app_hdr, value))
+
+
+def passed_on(
+    gateway_bic: str, receiver_bic: str, message_id: MessageId, document: etree._Element, now: datetime,
+    answering: BusinessHeader | None,
+) -> Outbound:
+    """A bank's own Document passed on to another bank under a new AppHdr from the gateway: a cancellation request
+    for the creditor agent, or the creditor agent's camt.029 for the bank that asked. The Document was checked
+    against our schema on intake; it is checked again here because it may have been cut to one recipient's part."""
+    problems = compiled().validate_element(document, message_id)
+    assert not problems, f"a {message_id} passed on is invalid: {problems}"
+    reference = new_message_id()
+    app_hdr = header(gateway_bic, receiver_bic, message_id, reference, now, answering)
+    payload = envelope.to_bytes(envelope.envelope(head_001_001_02.write(app_hdr), document))
+    return Outbound(message_id, reference, receiver_bic, payload)

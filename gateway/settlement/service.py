@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from uuid import UUID
 
+from lxml import etree
+
 from gateway.config import Config, canonical_bic
 from gateway.domain.journal import (
     Direction,
@@ -49,11 +51,13 @@ from gateway.ledger.ports import JournalConflict
 from gateway.messages.commands import (
     Amount,
     BusinessHeader,
+    CancellationRequest,
     CreditTransfer,
     FinancialInstitutionTransfer,
     OriginalMessage,
     PaymentReturn,
     StatusRequest,
+    TransactionCancellation,
 )
 from gateway.messages.envelope import unwrap
 from gateway.messages.identity import MessageId
@@ -62,12 +66,22 @@ from gateway.messages.readers import head_001_001_02 as header_reader
 from gateway.messages.readers import read_command
 from gateway.messages.rejections import Layer, Rejection
 from gateway.messages.reports import (
+    CancellationReason,
+    CancellationStatus,
+    CancellationTransactionStatus,
+    CaseAssignment,
+    InvestigationStatus,
     PaymentStatus,
+    ResolutionOfInvestigation,
+    ResolvedCase,
     StatusReason,
     TransactionStatus,
+    already_returned,
+    cancellation_reason,
+    no_original_transaction,
     status_reason,
 )
-from gateway.messages.safe_xml import parse_bounded
+from gateway.messages.safe_xml import element_path, parse_bounded
 from gateway.messages.writers._credit_transfer import Forward, SettledTransaction
 from gateway.settlement import answers
 from gateway.settlement.answers import Outbound
@@ -510,6 +524,8 @@ class Settlement:
             return await self._settle_payments(data, sender, header, command, message_type, received_at_us)
         if isinstance(command, StatusRequest):
             return await self._status(data, sender, header, command, message_type, received_at_us)
+        if isinstance(command, CancellationRequest):
+            return await self._cancel(data, sender, header, command, message_type, received_at_us)
         text = f"{message_type} is read but not yet settled by this gateway version"
         rejection = Rejection("FF01", "", text, Layer.BUSINESS)
         return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
@@ -705,6 +721,90 @@ class Settlement:
             released += len(records)
         return released
 
+    # --- camt.056 ----------------------------------------------------------------------------------------------
+
+    async def _cancel(
+        self,
+        data: bytes,
+        sender: str,
+        header: BusinessHeader,
+        command: CancellationRequest,
+        message_type: str,
+        received_at_us: int,
+    ) -> Reply:
+        """A bank asks to cancel payments it sent. A warehoused one the gateway cancels itself (ACCR); a settled one
+        is the creditor agent's to decide: the request goes on to it (PDCR), and its camt.029 comes back through
+        the gateway, and a pacs.004 from it returns the money. Anything else is refused with its reason."""
+        for _ in range(conflict_retries_max):
+            now = instant(self.clock_us())
+            statuses: list[CancellationTransactionStatus] = []
+            cancelled: list[PaymentRecord] = []
+            forwarded: dict[str, set[str]] = {}  # creditor agent -> element paths of its TxInf
+            for tx in command.transactions:
+                payment = await self._payment_to_cancel(sender, tx)
+                status, reasons = CancellationStatus.RJCR, (cancellation_reason(no_original_transaction),)
+                if payment is None:
+                    pass
+                elif payment.state is PaymentState.WAREHOUSED:
+                    status, reasons = CancellationStatus.ACCR, ()
+                    cancelled.append(payment)
+                elif payment.state is PaymentState.SETTLED:
+                    if await self.journal.taken_claims([return_key(payment.id)]):
+                        reasons = (cancellation_reason(already_returned),)
+                    else:
+                        status, reasons = CancellationStatus.PDCR, ()
+                        forwarded.setdefault(payment.creditor_bic, set()).add(tx.path)
+                elif payment.state is PaymentState.CANCELLED:
+                    reasons = (CancellationReason(None, ("the payment was already cancelled",)),)
+                else:
+                    reasons = (CancellationReason(None, ("the payment was rejected and never settled",)),)
+                statuses.append(_cancellation_status(tx, payment, status, reasons))
+            answer = answers.resolution(
+                self.gateway_bic, sender, now, header, _resolution(self.gateway_bic, sender, command, now, statuses)
+            )
+            passed_on = [
+                answers.passed_on(self.gateway_bic, creditor, answers.camt_056, _cut_to(data, paths), now, header)
+                for creditor, paths in forwarded.items()
+            ]
+            attachment = _CancellationJournal(
+                inbound=MessageRecord(
+                    id=uuid.uuid4(),
+                    direction=Direction.INBOUND,
+                    sender_bic=sender,
+                    receiver_bic=self.gateway_bic,
+                    message_type=message_type,
+                    reference=header.business_message_id,
+                    idempotency_key=message_key(sender, header.business_message_id),
+                    payload=data,
+                    payload_sha256=payload_digest(data),
+                    status=MessageStatus.ACCEPTED,
+                    answers_id=None,
+                    created_at_us=received_at_us,
+                ),
+                outbound=[answer, *passed_on],
+                cancelled=cancelled,
+            )
+            try:
+                await self._batcher.submit((), attachment)
+            except JournalConflict:
+                replay = await self._replay(data, sender, header, message_type, received_at_us)
+                if replay is not None:
+                    return replay
+                continue  # a payment moved (released, cancelled) since it was looked up: look again
+            return Reply(200, answer.payload, "accepted", message_type)
+        raise JournalConflictsPersist(f"{sender}:{header.business_message_id} conflicted {conflict_retries_max} times")
+
+    async def _payment_to_cancel(self, sender: str, tx: TransactionCancellation) -> PaymentRecord | None:
+        """The sender's payment a cancellation names, by UETR (the usage guideline requires it) or EndToEndId."""
+        uetrs = [tx.original_uetr] if tx.original_uetr is not None else []
+        end_to_end_ids = [tx.original_end_to_end_id] if tx.original_end_to_end_id is not None else []
+        found = await self.journal.find_payments(sender, uetrs, end_to_end_ids)
+        if tx.original_uetr is not None:
+            found = [p for p in found if p.uetr == tx.original_uetr]
+        found = [p for p in found if p.kind is not PaymentKind.RETURN]
+        live = [p for p in found if p.state is not PaymentState.REJECTED]
+        return (live or found or [None])[0]
+
     # --- pacs.028 ----------------------------------------------------------------------------------------------
 
     async def _status(
@@ -850,6 +950,102 @@ def _forward_type(command: CreditTransfer | FinancialInstitutionTransfer | Payme
     if isinstance(command, FinancialInstitutionTransfer):
         return answers.pacs_009
     return answers.pacs_004
+
+
+@dataclass(slots=True)
+class _CancellationJournal:
+    """The BatchAttachment of a camt.056: the request, the gateway's camt.029, the requests passed on to creditor
+    agents, and the warehoused payments it cancels (each must still be warehoused)."""
+
+    inbound: MessageRecord
+    outbound: list[Outbound]
+    cancelled: list[PaymentRecord]
+
+    @property
+    def claim_keys(self) -> Sequence[str]:
+        assert self.inbound.idempotency_key is not None
+        return (self.inbound.idempotency_key,)
+
+    @property
+    def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
+        return [(payment.id, PaymentState.WAREHOUSED) for payment in self.cancelled]
+
+    def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
+        assert not results, "a cancellation moves no money"
+        assert self.inbound.receiver_bic is not None
+        messages, mailbox = _outbound_records(self.inbound.receiver_bic, self.outbound, self.inbound.id, settled_at_us)
+        updates = tuple(
+            PaymentUpdate(p.id, PaymentState.WAREHOUSED, PaymentState.CANCELLED, None, None) for p in self.cancelled
+        )
+        return JournalRows(messages=(self.inbound, *messages), mailbox=mailbox, payment_updates=updates)
+
+
+def _cancellation_status(
+    tx: TransactionCancellation,
+    payment: PaymentRecord | None,
+    status: CancellationStatus,
+    reasons: tuple[CancellationReason, ...],
+) -> CancellationTransactionStatus:
+    return CancellationTransactionStatus(
+        cancellation_status_id=None,
+        original_message=tx.original_message,
+        original_instruction_id=tx.original_instruction_id,
+        original_end_to_end_id=tx.original_end_to_end_id,
+        original_transaction_id=tx.original_transaction_id,
+        original_clearing_system_reference=None if payment is None else payment.transfer_id.hex,
+        original_uetr=tx.original_uetr,
+        status=status,
+        reasons=reasons,
+        original_amount=None if payment is None else Amount(payment.amount_kopecks, "RUB"),
+        original_settlement_date=None if payment is None else payment.settlement_date,
+    )
+
+
+def _resolution(
+    gateway_bic: str, requester_bic: str, command: CancellationRequest, now: datetime,
+    statuses: Sequence[CancellationTransactionStatus],
+) -> ResolutionOfInvestigation:
+    """Sts/Conf: CNCL when every payment asked about was cancelled, RJCR when none was and none is pending, PDCR
+    while a creditor agent has still to decide. Each transaction carries its own status."""
+    kinds = {s.status for s in statuses}
+    if CancellationStatus.PDCR in kinds:
+        overall = InvestigationStatus.PDCR
+    elif kinds == {CancellationStatus.ACCR}:
+        overall = InvestigationStatus.CNCL
+    elif CancellationStatus.ACCR in kinds:
+        overall = InvestigationStatus.CNCL  # partly: the refused ones say RJCR with their reasons
+    else:
+        overall = InvestigationStatus.RJCR
+    case = command.case
+    resolved = None
+    if case is not None and case.creator.agent is not None and case.creator.agent.bic is not None:
+        resolved = ResolvedCase(case.case_id, canonical_bic(case.creator.agent.bic))
+    return ResolutionOfInvestigation(
+        assignment=CaseAssignment(answers.new_message_id(), gateway_bic, requester_bic, now),
+        resolved_case=resolved,
+        status=overall,
+        transactions=tuple(statuses),
+    )
+
+
+def _cut_to(payload: bytes, transaction_paths: set[str]) -> etree._Element:
+    """The camt.056 Document of `payload` holding only the TxInf at `transaction_paths` (one creditor agent's):
+    a bank sees no other bank's payments. CtrlData, whose counts would no longer hold, goes."""
+    parsed = parse_bounded(payload)
+    assert not isinstance(parsed, Rejection)
+    unwrapped = unwrap(parsed)
+    assert not isinstance(unwrapped, Rejection)
+    document = unwrapped.document
+    namespace = answers.camt_056.namespace
+    for transaction in list(document.iter(f"{{{namespace}}}TxInf")):
+        if element_path(transaction) not in transaction_paths:
+            transaction.getparent().remove(transaction)
+    for control in list(document.iter(f"{{{namespace}}}CtrlData")):
+        control.getparent().remove(control)
+    for underlying in list(document.iter(f"{{{namespace}}}Undrlyg")):
+        if next(underlying.iter(f"{{{namespace}}}TxInf"), None) is None:
+            underlying.getparent().remove(underlying)
+    return document
 
 
 class JournalConflictsPersist(Exception):

@@ -30,10 +30,24 @@ from gateway.messages.reports import (
     status_reason_for,
 )
 from gateway.messages.schemas import compiled
+from gateway.messages.statements import (
+    AccountId,
+    AccountNotification,
+    BankTransactionCode,
+    CreditDebit,
+    DebitCreditNotification,
+    Entry,
+    EntryStatus,
+    EntryTransaction,
+    PartyIdentification,
+    ReportedAccount,
+    ReportHeader,
+)
 from gateway.messages.writers import (
     envelope,
     head_001_001_02,
     message_reject_message,
+    notification_message,
     resolution_message,
     status_report_message,
 )
@@ -250,3 +264,91 @@ def passed_on(
     app_hdr = header(gateway_bic, receiver_bic, message_id, reference, now, answering)
     payload = envelope.to_bytes(envelope.envelope(head_001_001_02.write(app_hdr), document))
     return Outbound(message_id, reference, receiver_bic, payload)
+
+
+camt_054 = MessageId("camt", "054", "001", "08")
+wallet_scheme = "CRUB-WALLET"  # how a wallet is named in account identifications (see docs/usage-guidelines.md)
+# A received domestic credit transfer (ISO bank transaction code PMNT / RCDT / DMCT), with the gateway's own code.
+_received_credit = BankTransactionCode("PMNT", "RCDT", "DMCT", None, None)
+_received_return = BankTransactionCode("PMNT", "RCDT", "RRTN", None, None)  # reversal: a payment returned
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """One settled credit to a wallet, as a camt.054 entry tells it."""
+
+    wallet_code: str  # e.g. VTBRRUMMXXX/main
+    kopecks: int
+    settled_at: datetime
+    transfer_id: uuid.UUID
+    message_id: str  # the debtor agent's message
+    end_to_end_id: str
+    instruction_id: str | None
+    transaction_id: str | None
+    uetr: uuid.UUID
+    debtor_agent_bic: str
+    creditor_agent_bic: str
+    is_return: bool
+
+
+def credit_notification(gateway_bic: str, receiver_bic: str, now: datetime, credits: Sequence[Credit]) -> Outbound:
+    """A camt.054 for the credits one message brought to one bank's wallets: one Ntfctn per wallet, one entry per
+    credit, booked at the time the ledger settled it."""
+    by_wallet: dict[str, list[Credit]] = {}
+    for credit in credits:
+        by_wallet.setdefault(credit.wallet_code, []).append(credit)
+    reference = new_message_id()
+    notifications = tuple(
+        AccountNotification(
+            notification_id=new_message_id(),
+            pagination=None,
+            electronic_sequence_number=None,
+            creation_time=now,
+            period=None,
+            account=ReportedAccount(AccountId(wallet, wallet_scheme), None, None, gateway_bic),
+            entries=tuple(_credit_entry(credit) for credit in wallet_credits),
+            additional_info=None,
+        )
+        for wallet, wallet_credits in by_wallet.items()
+    )
+    notification = DebitCreditNotification(
+        ReportHeader(reference, now, PartyIdentification(None, receiver_bic), None), notifications
+    )
+    app_hdr = header(gateway_bic, receiver_bic, camt_054, reference, now, None)
+    return Outbound(camt_054, reference, receiver_bic, notification_message(app_hdr, notification))
+
+
+def _credit_entry(credit: Credit) -> Entry:
+    return Entry(
+        reference=credit.transfer_id.hex,
+        kopecks=credit.kopecks,
+        direction=CreditDebit.CRDT,
+        status=EntryStatus.BOOK,
+        booking_date=credit.settled_at,
+        value_date=credit.settled_at.date(),
+        account_servicer_reference=credit.transfer_id.hex,
+        bank_transaction_code=_received_return if credit.is_return else _received_credit,
+        transactions=(
+            EntryTransaction(
+                message_id=credit.message_id,
+                account_servicer_reference=credit.transfer_id.hex,
+                instruction_id=credit.instruction_id,
+                end_to_end_id=credit.end_to_end_id,
+                uetr=credit.uetr,
+                transaction_id=credit.transaction_id,
+                clearing_system_reference=credit.transfer_id.hex,
+                kopecks=credit.kopecks,
+                direction=CreditDebit.CRDT,
+                debtor=None,
+                debtor_account=None,
+                creditor=None,
+                creditor_account=None,
+                instructing_agent_bic=None,
+                instructed_agent_bic=None,
+                debtor_agent_bic=credit.debtor_agent_bic,
+                creditor_agent_bic=credit.creditor_agent_bic,
+                additional_info=None,
+            ),
+        ),
+        additional_info=None,
+    )

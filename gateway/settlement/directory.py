@@ -26,6 +26,7 @@ class Directory:
     central_bank_bic: str
     participants: dict[str, Participant]  # by canonical BIC, the central bank included
     settlement_wallets: dict[str, int]  # canonical BIC -> account id of the wallet payments settle on
+    settlement_wallet_codes: dict[str, str]  # canonical BIC -> that wallet's code, <BIC>/<name>
     wallet_codes: frozenset[str]  # every wallet's ledger code, <BIC>/<name>
     settlement_days_ahead_max: int
     # Rule contexts by (business date, authenticated BIC): built once, as checking one costs a pass over every
@@ -41,15 +42,17 @@ class Directory:
         settlement_days_ahead_max: int,
     ) -> Directory:
         wallets: dict[str, int] = {}
+        codes: dict[str, str] = {}
         for account in sorted(accounts, key=lambda a: a.id):
             if account.kind is not AccountKind.WALLET:
                 continue
             preferred = account.code == account_code(account.owner_bic, settlement_wallet_name)
             if preferred or account.owner_bic not in wallets:
                 wallets[account.owner_bic] = account.id
+                codes[account.owner_bic] = account.code
         wallet_codes = frozenset(a.code for a in accounts if a.kind is AccountKind.WALLET)
         return cls(
-            central_bank_bic, {p.bic: p for p in participants}, wallets, wallet_codes, settlement_days_ahead_max
+            central_bank_bic, {p.bic: p for p in participants}, wallets, codes, wallet_codes, settlement_days_ahead_max
         )
 
     def rule_context(self, today: date, authenticated_bic: str | None) -> RuleContext:

@@ -176,6 +176,8 @@ class _PaymentsJournal:
     inbound_id: UUID
     received_at_us: int
     wallets: dict[str, int]  # canonical BIC -> settlement wallet account id, from the directory in use
+    wallet_codes: dict[str, str]  # canonical BIC -> that wallet's code
+    credit_notified: frozenset[str]  # banks that asked for a camt.054 for every credit
     answer: Outbound | None = field(default=None)
 
     @property
@@ -279,7 +281,11 @@ class _PaymentsJournal:
         forwards = _forwards(
             self.gateway_bic, self.forward_type, self.command.group.settlement_method, settled, settled_at, self.header
         )
-        outbound = [self.answer, *forwards]
+        notifications = _credit_notifications(
+            self.gateway_bic, self.credit_notified, self.wallet_codes, self.header.business_message_id,
+            self.forward_type == answers.pacs_004, settled, settled_at,
+        )
+        outbound = [self.answer, *forwards, *notifications]
         inbound = MessageRecord(
             id=self.inbound_id,
             direction=Direction.INBOUND,
@@ -341,6 +347,39 @@ def _forwards(
         )
         forwards.append(answers.forwarded(gateway_bic, forward_type, forward, settled_at, answering))
     return forwards
+
+
+def _credit_notifications(
+    gateway_bic: str,
+    credit_notified: frozenset[str],
+    wallet_codes: dict[str, str],
+    message_id: str,
+    is_return: bool,
+    settled: Sequence[_Payment],
+    settled_at: datetime,
+) -> list[Outbound]:
+    """A camt.054 per credited bank that subscribed, for the credits this message brought it."""
+    by_creditor: dict[str, list[answers.Credit]] = {}
+    for payment in settled:
+        if payment.creditor_bic not in credit_notified:
+            continue
+        by_creditor.setdefault(payment.creditor_bic, []).append(
+            answers.Credit(
+                wallet_code=wallet_codes[payment.creditor_bic],
+                kopecks=payment.amount.kopecks,
+                settled_at=settled_at,
+                transfer_id=payment.transfer_id,
+                message_id=message_id,
+                end_to_end_id=payment.end_to_end_id,
+                instruction_id=payment.instruction_id,
+                transaction_id=payment.transaction_id,
+                uetr=payment.uetr,
+                debtor_agent_bic=payment.debtor_bic,
+                creditor_agent_bic=payment.creditor_bic,
+                is_return=is_return,
+            )
+        )
+    return [answers.credit_notification(gateway_bic, bic, settled_at, credits) for bic, credits in by_creditor.items()]
 
 
 def _outbound_records(
@@ -411,6 +450,8 @@ class _WarehouseRelease:
     payments: list[tuple[PaymentRecord, _Payment]]
     inbound_id: UUID
     wallets: dict[str, int]
+    wallet_codes: dict[str, str]
+    credit_notified: frozenset[str]
 
     @property
     def claim_keys(self) -> Sequence[str]:
@@ -467,7 +508,12 @@ class _WarehouseRelease:
         forwards = _forwards(
             self.gateway_bic, self.forward_type, self.settlement_method, settled, settled_at, self.header
         )
-        messages, mailbox = _outbound_records(self.gateway_bic, [report, *forwards], self.inbound_id, settled_at_us)
+        notifications = _credit_notifications(
+            self.gateway_bic, self.credit_notified, self.wallet_codes, self.original.message_id, False, settled,
+            settled_at,
+        )
+        outbound = [report, *forwards, *notifications]
+        messages, mailbox = _outbound_records(self.gateway_bic, outbound, self.inbound_id, settled_at_us)
         return JournalRows(messages=tuple(messages), mailbox=mailbox, payment_updates=tuple(updates))
 
 
@@ -488,6 +534,7 @@ class Settlement:
         clock_us: Callable[[], int],
     ) -> None:
         self.gateway_bic = config.central_bank.bic
+        self.credit_notified = frozenset(p.bic for p in config.participants if p.credit_notifications)
         self._batcher = batcher
         self.journal = journal
         self.directory = directory  # replaced by the app's refresher every few seconds
@@ -560,6 +607,8 @@ class Settlement:
                 forward_type=_forward_type(command),
                 payload=data,
                 payments=payments,
+                wallet_codes=directory.settlement_wallet_codes,
+                credit_notified=self.credit_notified,
                 inbound_id=uuid.uuid4(),
                 received_at_us=received_at_us,
                 wallets=directory.settlement_wallets,
@@ -713,6 +762,8 @@ class Settlement:
                 payments=[(record, prepared[record.position - 1]) for record in records],
                 inbound_id=message_id,
                 wallets=directory.settlement_wallets,
+                wallet_codes=directory.settlement_wallet_codes,
+                credit_notified=self.credit_notified,
             )
             try:
                 await self._batcher.submit(release.requests(), release)

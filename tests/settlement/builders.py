@@ -129,3 +129,42 @@ def today_in_moscow() -> date:
     from gateway.settlement.service import business_zone
 
     return datetime.now(business_zone).date()
+
+
+def pacs_004(sender: str, message_id: str, returns: list[tuple[uuid.UUID, int]], settlement_date: date) -> bytes:
+    """A return of (original UETR, kopecks returned) pairs, by the bank that received the originals."""
+    txs = "".join(
+        f"<TxInf><RtrId>R-{i}</RtrId><OrgnlUETR>{uetr}</OrgnlUETR>"
+        f'<RtrdIntrBkSttlmAmt Ccy="RUB">{text_from_kopecks(kopecks)}</RtrdIntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr>'
+        "<RtrRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>Счёт получателя закрыт</AddtlInf></RtrRsnInf></TxInf>"
+        for i, (uetr, kopecks) in enumerate(returns, start=1)
+    )
+    document = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09"><PmtRtr><GrpHdr>'
+        f"<MsgId>{escape(message_id)}</MsgId><CreDtTm>2026-11-24T12:00:00+03:00</CreDtTm>"
+        f"<NbOfTxs>{len(returns)}</NbOfTxs><IntrBkSttlmDt>{settlement_date.isoformat()}</IntrBkSttlmDt>"
+        "<SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf>"
+        + _agent("InstgAgt", sender)
+        + _agent("InstdAgt", CBRF)
+        + "</GrpHdr>" + txs + "</PmtRtr></Document>"
+    )
+    return envelope(app_hdr(sender, message_id, "pacs.004.001.09"), document)
+
+
+def camt_056(sender: str, message_id: str, originals: list[Tx]) -> bytes:
+    """A request to cancel the sender's payments `originals` (reason CUST), one TxInf each."""
+    txs = "".join(
+        f"<TxInf><CxlId>C-{i}</CxlId><OrgnlEndToEndId>{escape(tx.end_to_end_id)}</OrgnlEndToEndId>"
+        f"<OrgnlUETR>{tx.uetr}</OrgnlUETR>"
+        f'<OrgnlIntrBkSttlmAmt Ccy="RUB">{text_from_kopecks(tx.kopecks)}</OrgnlIntrBkSttlmAmt>'
+        "<CxlRsnInf><Rsn><Cd>CUST</Cd></Rsn><AddtlInf>Клиент отозвал поручение</AddtlInf></CxlRsnInf></TxInf>"
+        for i, tx in enumerate(originals, start=1)
+    )
+    document = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.056.001.08"><FIToFIPmtCxlReq><Assgnmt>'
+        f"<Id>{escape(message_id)}</Id>" + "<Assgnr>" + _agent("Agt", sender) + "</Assgnr>"
+        "<Assgne>" + _agent("Agt", CBRF) + "</Assgne><CreDtTm>2026-11-24T12:00:00+03:00</CreDtTm></Assgnmt>"
+        f"<Case><Id>CASE-{escape(message_id)}</Id><Cretr>" + _agent("Agt", sender) + "</Cretr></Case>"
+        "<Undrlyg>" + txs + "</Undrlyg></FIToFIPmtCxlReq></Document>"
+    )
+    return envelope(app_hdr(sender, message_id, "camt.056.001.08"), document)

@@ -1,0 +1,130 @@
+"""Over real mutual TLS, the client certificate decides who is sending: each bank settles as itself, a message in
+another bank's name is 403, a certificate of a bank the gateway does not know is 401, no certificate no connection."""
+
+from __future__ import annotations
+
+import ssl
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from gateway.app import make_app
+from gateway.config import load_config
+from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
+from gateway.http.keys import gateway_key
+from gateway.security.certs import (
+    Party,
+    client_ssl_context,
+    parties_of,
+    server_ssl_context,
+    write_development_pki,
+)
+from tests.conftest import write_config
+from tests.settlement.builders import ALFA, SBER, VTB, Tx, pacs_008, today_in_moscow
+from tests.settlement.conftest import (
+    FUNDING,
+    Message,
+    message_reject,
+    status_report,
+)
+
+unknown_bank = "TESTRUMMXXX"
+
+
+@dataclass
+class TlsGateway:
+    url: str
+    certs: Path
+    app: web.Application
+
+    def as_bank(self, bic: str | None, certs: Path | None = None) -> ssl.SSLContext:
+        folder = certs or self.certs
+        if bic is None:
+            return client_ssl_context(self.certs / "ca.pem")
+        return client_ssl_context(self.certs / "ca.pem", folder / f"{bic}.pem", folder / f"{bic}.key")
+
+    async def post(self, bic: str | None, payload: bytes, certs: Path | None = None) -> tuple[int, bytes]:
+        async with aiohttp.ClientSession() as session, session.post(
+            f"{self.url}/v1/messages", data=payload, headers={"Content-Type": "application/xml"},
+            ssl=self.as_bank(bic, certs),
+        ) as response:
+            return response.status, await response.read()
+
+
+@pytest.fixture
+async def tls_gateway(database_url: str, tmp_path: Path) -> AsyncIterator[TlsGateway]:
+    config = load_config(write_config(tmp_path, database_url), environ={})
+    certs = tmp_path / "certs"
+    parties = parties_of(config)
+    # One certificate more than the config has participants: a bank the gateway does not know.
+    write_development_pki(certs, parties[0], [*parties, Party(unknown_bank, "Unknown Bank")], force=False)
+    app = make_app(config, upgrade_database=True, plain_http=False)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ssl_context(
+        certs / "server.pem", certs / "server.key", certs / "ca.pem"))
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    gateway = TlsGateway(f"https://localhost:{port}", certs, app)
+    await _mint(app, FUNDING)
+    try:
+        yield gateway
+    finally:
+        await runner.cleanup()
+
+
+async def _mint(app: web.Application, amounts: dict[str, int]) -> None:
+    ledger = app[gateway_key]
+    ids = {a.code: a.id for a in await ledger.store.accounts()}
+    mints = [
+        TransferRequest(uuid.uuid4(), ids["CBRFRUMMXXX/issuance"], ids[f"{bic}/main"], kopecks, TransferKind.MINT, "mint")
+        for bic, kopecks in amounts.items()
+    ]
+    assert await ledger.batcher.submit(mints) == [TransferResult.OK] * len(mints)
+
+
+async def _balances(gateway: TlsGateway) -> dict[str, int]:
+    accounts = {a.code: a.posted_kopecks for a in await gateway.app[gateway_key].store.accounts()}
+    return {bic: accounts[f"{bic}/main"] for bic in (SBER, VTB, ALFA)}
+
+
+async def test_each_bank_settles_as_the_bank_its_certificate_names(tls_gateway: TlsGateway) -> None:
+    status, body = await tls_gateway.post(SBER, pacs_008(SBER, "TLS-1", [Tx(SBER, VTB, 5_00)], today_in_moscow()))
+    assert status == 200
+    assert status_report(body).group_status == "ACSC"
+    status, body = await tls_gateway.post(VTB, pacs_008(VTB, "TLS-1", [Tx(VTB, ALFA, 3_00)], today_in_moscow()))
+    assert status == 200 and status_report(body).group_status == "ACSC"
+    assert await _balances(tls_gateway) == {
+        SBER: FUNDING[SBER] - 5_00, VTB: FUNDING[VTB] + 5_00 - 3_00, ALFA: FUNDING[ALFA] + 3_00
+    }
+
+
+async def test_a_message_in_another_banks_name_is_forbidden_and_moves_nothing(tls_gateway: TlsGateway) -> None:
+    # VTB's certificate, Sberbank's AppHdr and debtor agent: VTB trying to spend Sberbank's money.
+    status, body = await tls_gateway.post(VTB, pacs_008(SBER, "TLS-2", [Tx(SBER, VTB, 5_00)], today_in_moscow()))
+    assert status == 403
+    reject = Message.read(body)
+    assert reject.kind == "pacs.002.001.10" or reject.kind == "admi.002.001.01"
+    assert b"AG01" in body
+    assert await _balances(tls_gateway) == FUNDING
+
+
+async def test_a_certificate_for_a_bank_the_gateway_does_not_know_is_unauthorised(tls_gateway: TlsGateway) -> None:
+    # Issued by the gateway's own CA (so the handshake succeeds) for a BIC that is no participant.
+    status, body = await tls_gateway.post(
+        unknown_bank, pacs_008(unknown_bank, "TLS-3", [Tx(unknown_bank, VTB, 1_00)], today_in_moscow())
+    )
+    assert status == 401
+    assert message_reject(body).text("Rsn/RjctgPtyRsn") == "FF01"
+    assert await _balances(tls_gateway) == FUNDING
+
+
+async def test_no_client_certificate_no_connection(tls_gateway: TlsGateway) -> None:
+    with pytest.raises((aiohttp.ClientError, ssl.SSLError, ConnectionError)):
+        await tls_gateway.post(None, pacs_008(SBER, "TLS-4", [Tx(SBER, VTB, 1_00)], today_in_moscow()))
+    assert await _balances(tls_gateway) == FUNDING

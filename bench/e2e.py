@@ -53,7 +53,7 @@ pg_url_default = "postgresql://postgres@127.0.0.1:5432/postgres"
 central_bank = "CBRFRUMMXXX"
 moscow = timezone(timedelta(hours=3))
 bank_count = 20
-mint_kopecks_per_bank = 10**15  # ten trillion roubles: no payment in the bench runs short of funds
+mint_kopecks_per_bank = 10**17  # 10^15 roubles each, the most one transfer may carry: no payment in the bench runs short of funds
 
 
 def banks() -> list[str]:
@@ -149,7 +149,7 @@ async def _connection(plan: LoadPlan, bank: str, messages: list[bytes], start_at
             status, body = await _read_answer(reader)
             elapsed = time.perf_counter() - now
             if status != 200 or b"<GrpSts>ACSC</GrpSts>" not in body:
-                failures.append(f"HTTP {status}: {body[:400]!r}")
+                failures.append(f"HTTP {status}: {body[-700:]!r}")
                 break
             if now >= warm_until:
                 latencies.append(elapsed)
@@ -168,7 +168,7 @@ def run_load(plan: LoadPlan, start_at_wall: float, queue: multiprocessing.Queue)
         others = [b for b in all_banks if b != bank]
         messages = [
             request_bytes(plan.host, plan.port, pacs_008(
-                bank, f"M{plan.seed:02d}{c:03d}{i:07d}",
+                bank, f"M{plan.transactions_per_message}-{plan.seed:02d}{c:03d}{i:07d}",
                 [random.choice(others) for _ in range(plan.transactions_per_message)], plan.today,
             ))
             for i in range(plan.messages_per_connection)
@@ -201,7 +201,7 @@ def write_config(directory: Path, database_url: str, batch_transfers_max: int) -
     text = (
         f'[database]\nurl = "{database_url}"\n\n[http]\nhost = "127.0.0.1"\n\n'
         f'[central_bank]\nbic = "{central_bank}"\nname = "Bank of Russia"\nsigning_key_file = "cb-key.pem"\n'
-        'emission_cap_rub = "900000000000000000.00"\nreserve_rtgs_account = "30101810000000000001"\n\n'
+        'emission_cap_rub = "90000000000000000.00"\nreserve_rtgs_account = "30101810000000000001"\n\n'
         + participants
         + f"[limits]\nbatch_transfers_max = {batch_transfers_max}\ndb_pool_connections_max = 8\n"
     )
@@ -254,6 +254,7 @@ def wait_ready(port: int, certs_dir: Path | None, process: subprocess.Popen[byte
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             else:
                 context = ssl.create_default_context(cafile=str(certs_dir / "ca.pem"))
+                context.load_cert_chain(certs_dir / f"{central_bank}.pem", certs_dir / f"{central_bank}.key")
                 connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=2, context=context)
             connection.request("GET", "/readyz")
             if connection.getresponse().status == 200:
@@ -348,7 +349,9 @@ def main() -> int:
         port = free_port()
         serve = [*command, "--config", str(config_path), "serve", "--port", str(port), "--workers", str(args.workers)]
         serve += ["--plain-http"] if args.plain_http else ["--tls-dir", str(certs_dir)]
-        server = subprocess.Popen(serve, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The gateway's log (an access line per request) goes to a file: a pipe nobody reads would fill and stall it.
+        server_log = (workdir / "gateway.log").open("wb")
+        server = subprocess.Popen(serve, env=environment, stdout=server_log, stderr=subprocess.STDOUT)
         wait_ready(port, certs_dir, server)
 
         print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.python_implementation()} "

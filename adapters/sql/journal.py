@@ -368,13 +368,20 @@ class JournalReader:
         """Mailbox entries of push recipients not yet delivered and due for an attempt, oldest first."""
         if not recipients:
             return []
+        # A recipient with a failed message still waiting for its retry is left out entirely: its later messages
+        # wait behind that one, so that it receives its mailbox in order.
+        waiting = (
+            select(mailbox_table.c.recipient_bic)
+            .where(mailbox_table.c.delivered_at_us.is_(None), mailbox_table.c.next_attempt_at_us > now_us)
+            .scalar_subquery()
+        )
         query = (
             select(mailbox_table.c.seq, mailbox_table.c.delivery_attempts, messages_table)
             .join(messages_table, messages_table.c.id == mailbox_table.c.message_id)
             .where(
                 mailbox_table.c.recipient_bic.in_(list(recipients)),
+                mailbox_table.c.recipient_bic.not_in(waiting),
                 mailbox_table.c.delivered_at_us.is_(None),
-                or_(mailbox_table.c.next_attempt_at_us.is_(None), mailbox_table.c.next_attempt_at_us <= now_us),
             )
             .order_by(mailbox_table.c.seq)
             .limit(limit)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import time
 from datetime import datetime
 
@@ -23,6 +24,8 @@ from gateway.settlement.service import instant
 xml_media_types = frozenset({"application/xml", "text/xml"})
 mailbox_page_max = 500
 mailbox_page_default = 100
+mailbox_cursor_max = 2**63 - 1  # mailbox sequence numbers are 64-bit
+_cursor = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "+5", " 5", "1_0" and other scripts
 
 
 def admi_002_response(request: web.Request, status: int, code: str, text: str, receiver_bic: str | None) -> web.Response:
@@ -78,13 +81,13 @@ async def get_mailbox(request: web.Request) -> web.StreamResponse:
         bic = development_bic(request) if settings.plain_http else None
     if bic is None:
         raise web.HTTPUnauthorized(text="a client certificate naming a participant is required")
-    try:
-        after = int(request.query.get("after", "0"))
-        limit = int(request.query.get("limit", str(mailbox_page_default)))
-    except ValueError:
-        raise web.HTTPBadRequest(text="after and limit must be integers") from None
-    if after < 0 or not 1 <= limit <= mailbox_page_max:
-        raise web.HTTPBadRequest(text=f"after must be >= 0 and limit within 1..{mailbox_page_max}")
+    after_text = request.query.get("after", "0")
+    limit_text = request.query.get("limit", str(mailbox_page_default))
+    if not (_cursor.fullmatch(after_text) and _cursor.fullmatch(limit_text)):
+        raise web.HTTPBadRequest(text="after and limit must be written in decimal digits")
+    after, limit = int(after_text), int(limit_text)
+    if after > mailbox_cursor_max or not 1 <= limit <= mailbox_page_max:
+        raise web.HTTPBadRequest(text=f"after must be within 0..{mailbox_cursor_max} and limit within 1..{mailbox_page_max}")
     settlement = request.app[settlement_key]
     since_us = settlement.clock_us() - settings.mailbox_retention_seconds * 1_000_000
     items = await settlement.journal.mailbox(bic, after, limit, since_us)

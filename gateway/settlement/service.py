@@ -573,6 +573,8 @@ class Settlement:
             return await self._status(data, sender, header, command, message_type, received_at_us)
         if isinstance(command, CancellationRequest):
             return await self._cancel(data, sender, header, command, message_type, received_at_us)
+        if isinstance(command, ResolutionOfInvestigation):
+            return await self._route_resolution(data, sender, header, command, message_type, received_at_us)
         text = f"{message_type} is read but not yet settled by this gateway version"
         rejection = Rejection("FF01", "", text, Layer.BUSINESS)
         return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
@@ -817,20 +819,10 @@ class Settlement:
                 answers.passed_on(self.gateway_bic, creditor, answers.camt_056, _cut_to(data, paths), now, header)
                 for creditor, paths in forwarded.items()
             ]
-            attachment = _CancellationJournal(
-                inbound=MessageRecord(
-                    id=uuid.uuid4(),
-                    direction=Direction.INBOUND,
-                    sender_bic=sender,
-                    receiver_bic=self.gateway_bic,
-                    message_type=message_type,
-                    reference=header.business_message_id,
-                    idempotency_key=message_key(sender, header.business_message_id),
-                    payload=data,
-                    payload_sha256=payload_digest(data),
-                    status=MessageStatus.ACCEPTED,
-                    answers_id=None,
-                    created_at_us=received_at_us,
+            attachment = _InvestigationJournal(
+                inbound=self._inbound_record(
+                    data, sender, message_type, header.business_message_id, MessageStatus.ACCEPTED, received_at_us,
+                    claimed=True,
                 ),
                 outbound=[answer, *passed_on],
                 cancelled=cancelled,
@@ -844,6 +836,51 @@ class Settlement:
                 continue  # a payment moved (released, cancelled) since it was looked up: look again
             return Reply(200, answer.payload, "accepted", message_type)
         raise JournalConflictsPersist(f"{sender}:{header.business_message_id} conflicted {conflict_retries_max} times")
+
+    async def _route_resolution(
+        self,
+        data: bytes,
+        sender: str,
+        header: BusinessHeader,
+        resolution: ResolutionOfInvestigation,
+        message_type: str,
+        received_at_us: int,
+    ) -> Reply:
+        """A creditor agent's camt.029 answering a cancellation request the gateway passed on: it goes, untouched
+        under a new AppHdr, to the bank whose payments it names, which must all have credited the sender. Answered
+        202: the answer to it is the requester's business."""
+        uetrs = [tx.original_uetr for tx in resolution.transactions if tx.original_uetr is not None]
+        received = {p.uetr: p for p in await self.journal.payments_received(sender, uetrs)
+                    if p.kind is not PaymentKind.RETURN}
+        requesters = {received[u].debtor_bic for u in uetrs if u in received}
+        unknown = [tx for tx in resolution.transactions if tx.original_uetr not in received]
+        if unknown or len(requesters) != 1:
+            text = (
+                f"a camt.029 answers payments {sender} received, of one debtor agent, each named by its OrgnlUETR"
+            )
+            rejection = Rejection("AG01", "", text, Layer.BUSINESS)
+            return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
+        requester = requesters.pop()
+        now = instant(self.clock_us())
+        parsed = parse_bounded(data)
+        assert not isinstance(parsed, Rejection)
+        unwrapped = unwrap(parsed)
+        assert not isinstance(unwrapped, Rejection)
+        passed_on = answers.passed_on(self.gateway_bic, requester, answers.camt_029, unwrapped.document, now, header)
+        inbound = self._inbound_record(
+            data, sender, message_type, header.business_message_id, MessageStatus.ACCEPTED, received_at_us,
+            claimed=True,
+        )
+        try:
+            await self._batcher.submit((), _InvestigationJournal(inbound, [passed_on], []))
+        except JournalConflict:
+            stored = await self.journal.message_by_key(message_key(sender, header.business_message_id))
+            if stored is not None and stored.payload_sha256 == payload_digest(data):
+                return Reply(202, b"", "replayed", message_type)
+            replay = await self._replay(data, sender, header, message_type, received_at_us)
+            assert replay is not None, "only the message's own key can conflict: it claims nothing else"
+            return replay
+        return Reply(202, b"", "accepted", message_type)
 
     async def _payment_to_cancel(self, sender: str, tx: TransactionCancellation) -> PaymentRecord | None:
         """The sender's payment a cancellation names, by UETR (the usage guideline requires it) or EndToEndId."""
@@ -977,8 +1014,11 @@ class Settlement:
 
     def _inbound_record(
         self, data: bytes, sender: str | None, message_type: str | None, reference: str | None,
-        status: MessageStatus, received_at_us: int,
+        status: MessageStatus, received_at_us: int, claimed: bool = False,
     ) -> MessageRecord:
+        """The journal's record of a message received. `claimed`: it takes its (sender, reference) idempotency key,
+        so that a repeat is answered from the journal."""
+        assert not claimed or (sender is not None and reference is not None)
         return MessageRecord(
             id=uuid.uuid4(),
             direction=Direction.INBOUND,
@@ -986,7 +1026,7 @@ class Settlement:
             receiver_bic=self.gateway_bic,
             message_type=message_type,
             reference=reference,
-            idempotency_key=None,
+            idempotency_key=message_key(sender, reference) if claimed and sender and reference else None,
             payload=data,
             payload_sha256=payload_digest(data),
             status=status,
@@ -1004,9 +1044,10 @@ def _forward_type(command: CreditTransfer | FinancialInstitutionTransfer | Payme
 
 
 @dataclass(slots=True)
-class _CancellationJournal:
-    """The BatchAttachment of a camt.056: the request, the gateway's camt.029, the requests passed on to creditor
-    agents, and the warehoused payments it cancels (each must still be warehoused)."""
+class _InvestigationJournal:
+    """The BatchAttachment of a cancellation case's messages: a camt.056 with the gateway's camt.029, the requests
+    passed on to creditor agents and the warehoused payments it cancels (each must still be warehoused); or a
+    creditor agent's camt.029 with its copy for the requester."""
 
     inbound: MessageRecord
     outbound: list[Outbound]

@@ -2,7 +2,8 @@
 
 Readers (gateway.messages.readers) build these from schema-valid XML; rules (gateway.messages.rules) check them;
 the service layer acts on them. No lxml here: a command holds Python values, the element paths it came from (for
-rejections) and, per transaction, the transaction's XML so it can be forwarded untouched.
+rejections) and, per transaction, the transaction's XML so it can be forwarded untouched (written from the parsed
+tree when first read: see xml_written_on_demand).
 
 Amounts are integer hundredths of their currency unit, i.e. kopecks for RUB, the only currency the gateway settles.
 The currency is kept beside them so that the usage-guideline rule, not the reader, refuses any other.
@@ -17,9 +18,53 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TypeAlias
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from gateway import bounds
+
+_Class = TypeVar("_Class", bound=type)
+
+
+class XmlSource(Protocol):
+    """What writes a transaction's XML when it is first read (a reader's element; gateway.messages.readers)."""
+
+    def __call__(self) -> bytes: ...
+
+
+class _XmlWrittenOnDemand:
+    """The `xml` slot of a transaction class (see xml_written_on_demand), holding the bytes or an XmlSource."""
+
+    __slots__ = ("_slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self._slot = slot  # the slot's own descriptor, which stores the value
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self._slot.__get__(instance, owner)
+        if not isinstance(value, bytes):
+            value = value()
+            assert isinstance(value, bytes), type(value)
+            self._slot.__set__(instance, value)  # the source, and the tree it holds, are let go
+        return value
+
+    def __set__(self, instance: object, value: bytes | XmlSource) -> None:
+        assert isinstance(value, bytes) or callable(value), type(value)
+        self._slot.__set__(instance, value)
+
+
+def xml_written_on_demand(cls: _Class) -> _Class:
+    """Lets the `xml` field of a frozen, slotted transaction dataclass be given as an XmlSource, called when `xml`
+    is first read; reading it always gives the same bytes (the first read stores them in place of the source).
+
+    Readers give a source: a transaction's XML is needed only when the service layer forwards or journals it, never
+    for a message refused, and writing every transaction as it was read cost a quarter of reading a large message.
+    Until its XML is read (or the command dropped), a transaction keeps its element, and so the message's parsed
+    tree, alive: about as long as before, since the service layer reads it for each payment while it handles the
+    message."""
+    cls.xml = _XmlWrittenOnDemand(cls.__dict__["xml"])  # type: ignore[attr-defined]
+    return cls
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +141,7 @@ class TransferGroupHeader:
     path: str = field(compare=False)  # element path of GrpHdr
 
 
+@xml_written_on_demand
 @dataclass(frozen=True, slots=True)
 class CustomerCreditTransaction:
     """One CdtTrfTxInf of a pacs.008: a customer's payment from the debtor agent to the creditor agent."""
@@ -115,7 +161,7 @@ class CustomerCreditTransaction:
     # The CdtTrfTxInf element as serialised from the parsed tree, to forward to the creditor agent: the same names,
     # namespaces, attributes, text and order as sent. Not byte for byte: comments and processing instructions were
     # stripped at parse, and the namespace declarations in scope are repeated on the element itself.
-    # Provenance like path, so neither takes part in equality.
+    # Provenance like path, so neither takes part in equality. A reader gives an XmlSource, written on first read.
     xml: bytes = field(compare=False)
 
 
@@ -127,6 +173,7 @@ class CreditTransfer:
     transactions: tuple[CustomerCreditTransaction, ...]
 
 
+@xml_written_on_demand
 @dataclass(frozen=True, slots=True)
 class InstitutionCreditTransaction:
     """One CdtTrfTxInf of a pacs.009: a bank moves its own funds (or covers a customer transfer, is_cover)."""
@@ -197,6 +244,7 @@ class ReturnGroupHeader:
     path: str = field(compare=False)
 
 
+@xml_written_on_demand
 @dataclass(frozen=True, slots=True)
 class ReturnTransaction:
     """One TxInf of a pacs.004: the original transaction's references, the amount returned, and why."""
@@ -375,6 +423,7 @@ class PaymentCancellationReason:
     path: str = field(compare=False)
 
 
+@xml_written_on_demand
 @dataclass(frozen=True, slots=True)
 class OriginalGroupCancellation:
     """Undrlyg/OrgnlGrpInfAndCxl (OriginalGroupHeader15): the original message of the transactions to cancel,
@@ -391,6 +440,7 @@ class OriginalGroupCancellation:
     xml: bytes = field(compare=False)  # the element as sent, to forward (see CustomerCreditTransaction.xml)
 
 
+@xml_written_on_demand
 @dataclass(frozen=True, slots=True)
 class TransactionCancellation:
     """Undrlyg/TxInf (PaymentTransaction106): one original transaction to cancel, by its references."""

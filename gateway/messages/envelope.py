@@ -7,7 +7,7 @@ message, with nothing else between or around them, and the AppHdr's MsgDefIdr mu
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -16,6 +16,7 @@ from gateway.messages.identity import (
     app_hdr_message_id,
     iso_namespace_prefix,
     supported_message_id,
+    supported_message_ids_by_namespace,
 )
 from gateway.messages.rejections import Layer, Rejection, excerpt, invalid_file_format
 from gateway.messages.safe_xml import ParsedXml, element_path
@@ -24,6 +25,7 @@ gateway_envelope_namespace = "urn:cryptoruble:gateway:envelope:1"
 saa_namespace = "urn:swift:saa:xsd:saa.2.0"  # SWIFT Alliance Access XML v2 DataPDU
 swift_envelope_names = frozenset({"Envelope", "BusMsg", "Message"})
 _xml_whitespace = " \t\r\n"  # str.strip() alone would also pass NBSP and other Unicode spaces
+_msg_def_idr_tag = f"{{{app_hdr_message_id.namespace}}}MsgDefIdr"
 
 
 class EnvelopeKind(enum.Enum):
@@ -39,32 +41,44 @@ class Unwrapped:
     document: etree._Element
     kind: EnvelopeKind
     message_id: MessageId  # the Document's message, agreeing with AppHdr/MsgDefIdr when there is an AppHdr
+    # Where the AppHdr and the Document are, as element_path writes it (readers put it in every path they report).
+    # unwrap knows it from the envelope it walked; left out, it is found by walking up the tree.
+    app_hdr_path: str | None = field(default=None, compare=False)  # None exactly when app_hdr is
+    document_path: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.document_path:
+            object.__setattr__(self, "document_path", element_path(self.document))
+        if self.app_hdr is not None and self.app_hdr_path is None:
+            object.__setattr__(self, "app_hdr_path", element_path(self.app_hdr))
+        assert (self.app_hdr is None) == (self.app_hdr_path is None), self.app_hdr_path
 
 
 def unwrap(root: ParsedXml, *, allow_bare_document: bool = False) -> Unwrapped | Rejection:
     """Find the AppHdr and Document in a message that parse_bounded accepted."""
     namespace, name = _qualified(root)
+    root_path = f"/{name}"  # element_path(root): the root has no sibling elements
     if name == "Document" and namespace.startswith(iso_namespace_prefix):
         if not allow_bare_document:
             return _reject(root, "a Document without an envelope and AppHdr is not accepted here")
         document_id = _document_message_id(root)
         if isinstance(document_id, Rejection):
             return document_id
-        return Unwrapped(None, root, EnvelopeKind.BARE_DOCUMENT, document_id)
+        return Unwrapped(None, root, EnvelopeKind.BARE_DOCUMENT, document_id, document_path=root_path)
     if (namespace, name) == (gateway_envelope_namespace, "Envelope"):
-        return _unwrap_pair(root, EnvelopeKind.GATEWAY)
+        return _unwrap_pair(root, root_path, EnvelopeKind.GATEWAY)
     if (namespace, name) == (saa_namespace, "DataPDU"):
         bodies = [child for child in _children(root) if _qualified(child) == (saa_namespace, "Body")]
         if len(bodies) != 1:
             return _reject(root, f"a DataPDU must hold exactly one Body; it holds {len(bodies)}")
-        return _unwrap_pair(bodies[0], EnvelopeKind.SAA_DATA_PDU)
+        return _unwrap_pair(bodies[0], element_path(bodies[0]), EnvelopeKind.SAA_DATA_PDU)
     if name in swift_envelope_names and not _reserved(namespace):
-        return _unwrap_pair(root, EnvelopeKind.SWIFT)
+        return _unwrap_pair(root, root_path, EnvelopeKind.SWIFT)
     text = f"root element {excerpt(name)} in namespace {excerpt(namespace)} is not a supported envelope"
     return _reject(root, text)
 
 
-def _unwrap_pair(container: etree._Element, kind: EnvelopeKind) -> Unwrapped | Rejection:
+def _unwrap_pair(container: etree._Element, container_path: str, kind: EnvelopeKind) -> Unwrapped | Rejection:
     children = _children(container)
     names = [_qualified(child)[1] for child in children]
     if names != ["AppHdr", "Document"]:
@@ -74,7 +88,7 @@ def _unwrap_pair(container: etree._Element, kind: EnvelopeKind) -> Unwrapped | R
     if any(text and text.strip(_xml_whitespace) for text in (container.text, *(child.tail for child in children))):
         return _reject(container, "text outside AppHdr and Document")
     app_hdr, document = children
-    header_id = supported_message_id(_qualified(app_hdr)[0], element_path(app_hdr))
+    header_id = _message_id(app_hdr)
     if isinstance(header_id, Rejection):
         return header_id
     if header_id != app_hdr_message_id:
@@ -82,24 +96,37 @@ def _unwrap_pair(container: etree._Element, kind: EnvelopeKind) -> Unwrapped | R
     document_id = _document_message_id(document)
     if isinstance(document_id, Rejection):
         return document_id
-    msg_def_idr = (app_hdr_message_id.namespace, "MsgDefIdr")
-    defined = [child for child in _children(app_hdr) if _qualified(child) == msg_def_idr]
+    defined = list(app_hdr.iterchildren(_msg_def_idr_tag))
     if len(defined) != 1:
         return _reject(app_hdr, f"AppHdr must hold exactly one MsgDefIdr; it holds {len(defined)}")
-    # Compared exactly, as sent: the MsgDefIdr decides which message definition the Document is read against.
+    # Compared exactly, as sent: the MsgDefIdr decides which message definition the Document is read against. (The
+    # text names the Document's message exactly when it is that message's dotted form, as MessageId.parse reads it.)
     text = defined[0].text or ""
-    if MessageId.parse(text) != document_id:
+    if text != str(document_id):
         return _reject(defined[0], f"MsgDefIdr {excerpt(text)} does not match the Document's message {document_id}")
-    return Unwrapped(app_hdr, document, kind, document_id)
+    # AppHdr and Document are the container's only elements, so their paths need no sibling count.
+    return Unwrapped(app_hdr, document, kind, document_id, f"{container_path}/AppHdr", f"{container_path}/Document")
 
 
 def _document_message_id(document: etree._Element) -> MessageId | Rejection:
-    message_id = supported_message_id(_qualified(document)[0], element_path(document))
+    message_id = _message_id(document)
     if isinstance(message_id, Rejection):
         return message_id
     if message_id == app_hdr_message_id:
         return _reject(document, f"{message_id} is the application header, not a message")
     return message_id
+
+
+def _message_id(element: etree._Element) -> MessageId | Rejection:
+    """The supported message an element's namespace names, or the rejection saying why none is (its path is
+    written only then)."""
+    namespace = _qualified(element)[0]
+    known = supported_message_ids_by_namespace.get(namespace)
+    if known is not None:
+        return known
+    refused = supported_message_id(namespace, element_path(element))
+    assert isinstance(refused, Rejection), namespace
+    return refused
 
 
 def _reserved(namespace: str) -> bool:
@@ -113,8 +140,11 @@ def _children(element: etree._Element) -> list[etree._Element]:
 
 def _qualified(element: etree._Element) -> tuple[str, str]:
     """(namespace, local name); the namespace is "" for an element in no namespace."""
-    name = etree.QName(element)
-    return name.namespace or "", name.localname
+    tag: str = element.tag  # "{namespace}local", or "local" in no namespace (etree.QName, read without building one)
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return "", tag
 
 
 def _reject(element: etree._Element, text: str) -> Rejection:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from gateway.messages.rejections import Layer, Rejection, excerpt, invalid_file_format
 
@@ -71,6 +73,12 @@ supported_message_ids: frozenset[MessageId] = frozenset(
         "admi.002.001.01",
         "head.001.001.02",
     )
+)
+
+
+# The namespace of each supported version, looked up without parsing it.
+supported_message_ids_by_namespace: Mapping[str, MessageId] = MappingProxyType(
+    {message_id.namespace: message_id for message_id in supported_message_ids}
 )
 
 

@@ -16,7 +16,12 @@ from gateway.messages.identity import MessageId, app_hdr_message_id
 from gateway.messages.readers import head_001_001_02, read_command
 from gateway.messages.rejections import Rejection
 from gateway.messages.reports import reference_chars_max
-from gateway.messages.rules import RuleContext, check_business, check_usage_guideline
+from gateway.messages.rules import (
+    RuleContext,
+    SharedViews,
+    check_business,
+    check_usage_guideline,
+)
 from gateway.messages.safe_xml import parse_bounded
 from gateway.messages.schemas import SchemaSet, compiled
 
@@ -27,6 +32,7 @@ rejections_per_refusal_max = bounds.rejections_per_refusal_max
 
 # Where a Document without an AppHdr states its own reference, under its message element: (holder, element).
 _document_references = (("GrpHdr", "MsgId"), ("MsgHdr", "MsgId"), ("Assgnmt", "Id"))
+_biz_msg_idr_tag = f"{{{app_hdr_message_id.namespace}}}BizMsgIdr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +75,17 @@ def intake(
     invalid = (compiled() if schemas is None else schemas).validate(unwrapped)
     if invalid:
         return _refused(invalid, message_id, reference)
-    header = None if unwrapped.app_hdr is None else head_001_001_02.read(unwrapped.app_hdr)
+    header = None if unwrapped.app_hdr is None else head_001_001_02.read(unwrapped.app_hdr, unwrapped.app_hdr_path)
     if isinstance(header, list):
         return _refused(header, message_id, reference)
     command = read_command(unwrapped)
     if isinstance(command, list):
         return _refused(command, message_id, reference, header)
-    departures = check_usage_guideline(command, header)
-    if departures:
-        return _refused(departures, message_id, reference, header, command)
-    violations = check_business(command, header, context)
+    with SharedViews(command):  # both layers' rules read the same views of the command, built once
+        departures = check_usage_guideline(command, header)
+        if departures:
+            return _refused(departures, message_id, reference, header, command)
+        violations = check_business(command, header, context)
     if violations:
         return _refused(violations, message_id, reference, header, command)
     return Accepted(command, header, message_id)
@@ -102,7 +109,7 @@ def _reference(unwrapped: Unwrapped) -> str | None:
     absent or not a Max35Text."""
     found = None
     if unwrapped.app_hdr is not None:
-        found = unwrapped.app_hdr.find(f"{{{app_hdr_message_id.namespace}}}BizMsgIdr")
+        found = next(unwrapped.app_hdr.iterchildren(_biz_msg_idr_tag), None)  # find(), without its path parser
     else:
         namespace = unwrapped.message_id.namespace
         for holder, name in _document_references:

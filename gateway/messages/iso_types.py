@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from gateway import bounds
-from gateway.domain.money import kopecks_per_rouble, text_from_kopecks
+from gateway.domain.money import kopecks_per_rouble, minor_units, text_from_kopecks
 
 # XSD collapses whitespace around atomic values (dates, decimals, booleans); these are XML's four space characters.
 xml_whitespace = " \t\r\n"
@@ -25,6 +25,9 @@ _datetime = re.compile(
 )
 # xs:decimal: optional sign, digits, optional point and fraction; at least one digit somewhere.
 _decimal = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# The form nearly every amount takes: unsigned, at most 2 decimals, and few enough digits for exact arithmetic.
+_plain_amount = re.compile(rf"([0-9]{{1,18}})(?:\.([0-9]{{1,{minor_units}}}))?")
+_count = re.compile(r"[0-9]{1,15}")
 _boolean = {"true": True, "1": True, "false": False, "0": False}
 
 # Characters XML 1.0 cannot carry, even as references: they would make lxml refuse to serialise.
@@ -55,9 +58,17 @@ def parse_datetime(text: str) -> datetime | None:
     Fractions beyond microseconds are cut, not rounded; 24:00:00 (allowed by XSD 1.0) is midnight of the next day.
     None for what datetime cannot hold.
     """
-    match = _datetime.fullmatch(text.strip(xml_whitespace))
+    stripped = text.strip(xml_whitespace)
+    match = _datetime.fullmatch(stripped)
     if match is None:
         return None
+    if match[4] != "24":
+        # What the pattern leaves, datetime.fromisoformat reads in C to the value read below (it too cuts fractions
+        # and takes zones up to a day); what it refuses is read below, to the same value or None.
+        try:
+            return datetime.fromisoformat(stripped)
+        except ValueError:
+            pass
     year, month, day, hour, minute, second = (int(match[index]) for index in range(1, 7))
     fraction, zone = match[7] or "", match[8]
     next_day = hour == 24 and minute == 0 and second == 0 and fraction.strip("0") == ""
@@ -96,6 +107,10 @@ def parse_kopecks(text: str) -> int | AmountRefusal | None:
     """A non-negative amount as integer hundredths of its currency unit (kopecks for RUB).
 
     None if the text is not an xs:decimal at all (the XSD has refused it before a reader runs)."""
+    plain = _plain_amount.fullmatch(text)
+    if plain is not None:  # the usual form, in integers: what Decimal would give, since no digit is lost
+        kopecks = int(plain[1]) * kopecks_per_rouble + int((plain[2] or "").ljust(minor_units, "0"))
+        return kopecks if kopecks <= bounds.kopecks_max else AmountRefusal.OUT_OF_RANGE
     amount = parse_decimal(text)
     if amount is None:
         return None
@@ -114,7 +129,7 @@ def kopecks_from_exact(amount: Decimal) -> int | AmountRefusal:
 
 def parse_count(text: str) -> int:
     """Max15NumericText (NbOfTxs and the like): 1 to 15 ASCII digits, as the XSD pattern guarantees."""
-    assert re.fullmatch(r"[0-9]{1,15}", text), text
+    assert _count.fullmatch(text), text
     return int(text)
 
 

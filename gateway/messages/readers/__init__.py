@@ -23,7 +23,6 @@ from gateway.messages.readers import (
     pacs_028_001_03,
 )
 from gateway.messages.rejections import Layer, Rejection, invalid_file_format
-from gateway.messages.safe_xml import element_path
 
 CommandReader: TypeAlias = Callable[[Unwrapped], Command | list[Rejection]]
 
@@ -46,5 +45,5 @@ def read_command(unwrapped: Unwrapped) -> Command | list[Rejection]:
     reader = command_readers.get(unwrapped.message_id)
     if reader is None:
         text = f"{unwrapped.message_id} is not a message the gateway accepts from a participant"
-        return [Rejection(invalid_file_format, element_path(unwrapped.document), text, Layer.READ)]
+        return [Rejection(invalid_file_format, unwrapped.document_path, text, Layer.READ)]
     return reader(unwrapped)

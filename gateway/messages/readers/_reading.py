@@ -10,6 +10,7 @@ one pass), and in the end returns the rejections instead of the command.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -17,7 +18,13 @@ from typing import TypeVar
 
 from lxml import etree
 
-from gateway.messages.commands import Agent, Amount, OriginalMessage, TransferGroupHeader
+from gateway.messages.commands import (
+    Agent,
+    Amount,
+    OriginalMessage,
+    TransferGroupHeader,
+    XmlSource,
+)
 from gateway.messages.iso_types import (
     AmountRefusal,
     parse_boolean,
@@ -42,19 +49,67 @@ _placeholder_datetime = datetime(1, 1, 1)
 T = TypeVar("T")
 
 
+class _Tags(dict[str, str]):
+    """Local name -> "{namespace}name" for one namespace, each written on first use."""
+
+    __slots__ = ("_prefix",)
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__()
+        self._prefix = f"{{{namespace}}}"
+
+    def __missing__(self, name: str) -> str:
+        tag = self[name] = self._prefix + name
+        return tag
+
+
+@functools.cache
+def _tags_of(namespace: str) -> _Tags:
+    """One table per namespace a reader reads (a fixed few), holding the names its readers ask for."""
+    return _Tags(namespace)
+
+
+class Fields(dict[str, etree._Element]):
+    """The children of one element by tag, the first of each, found in one pass (Reading.fields): a reader asks
+    most elements for several children, and one pass costs about what two searches for a single child do. Read
+    through Reading's methods, which take local names. A tag that is not there reads as None; an element given
+    where Fields are expected fails at once, since an element cannot be indexed by a tag."""
+
+    __slots__ = ()
+
+    def __missing__(self, tag: str) -> None:
+        return None
+
+
+class _ElementXml:
+    """An XmlSource: one element serialised on its own, in-scope namespace declarations moved onto it and its tail
+    left out."""
+
+    __slots__ = ("_element",)
+
+    def __init__(self, element: etree._Element) -> None:
+        self._element = element
+
+    def __call__(self) -> bytes:
+        serialised: bytes = etree.tostring(self._element, encoding="UTF-8", xml_declaration=False, with_tail=False)
+        return serialised
+
+
 def step(name: str, position: int) -> str:
     """One step of an element path, as gateway.messages.safe_xml.element_path writes it."""
     return name if position == 1 else f"{name}[{position}]"
 
 
 class Reading:
-    """One reader's pass over one AppHdr or Document in the namespace `namespace`."""
+    """One reader's pass over one AppHdr or Document in the namespace `namespace`. Elements are read through their
+    Fields: `fields = reading.fields(element)`, then `reading.text(fields, "MsgId")` and the like."""
 
-    __slots__ = ("namespace", "rejections")
+    __slots__ = ("_tags", "namespace", "rejections")
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
         self.rejections: list[Rejection] = []
+        self._tags = _tags_of(namespace)
 
     def result(self, command: T) -> T | list[Rejection]:
         return self.rejections if self.rejections else command
@@ -65,56 +120,66 @@ class Reading:
     # Elements -------------------------------------------------------------------------------------------------
 
     def qname(self, name: str) -> str:
-        return f"{{{self.namespace}}}{name}"
+        return self._tags[name]
 
-    def child(self, parent: etree._Element, name: str) -> etree._Element | None:
-        # The first such child; iterchildren filters in C, twice as fast as find() and its path parser.
-        found: etree._Element | None = next(parent.iterchildren(self.qname(name)), None)
+    def fields(self, element: etree._Element) -> Fields:
+        fields = Fields()
+        for child in element:
+            fields.setdefault(child.tag, child)
+        return fields
+
+    def child(self, fields: Fields, name: str) -> etree._Element | None:
+        """The first `name` child of the element `fields` were read from."""
+        found: etree._Element | None = fields[self._tags[name]]
         return found
 
-    def one(self, parent: etree._Element, name: str) -> etree._Element:
-        element = self.child(parent, name)
+    def one(self, fields: Fields, name: str) -> etree._Element:
+        element: etree._Element | None = fields[self._tags[name]]
         assert element is not None, f"{name} is mandatory in the schema"
         return element
 
+    def first(self, parent: etree._Element, name: str) -> etree._Element | None:
+        """The first `name` child of `parent`, found without indexing them all: for an element of many children
+        (a message body of thousands of transactions) or one asked only once."""
+        found: etree._Element | None = next(parent.iterchildren(self._tags[name]), None)
+        return found
+
     def each(self, parent: etree._Element, parent_path: str, name: str) -> Iterator[tuple[etree._Element, str]]:
         """Every `name` child with its path, computed from the parent's so that n siblings cost O(n), not O(n²)."""
-        for position, element in enumerate(parent.iterchildren(self.qname(name)), start=1):
+        for position, element in enumerate(parent.iterchildren(self._tags[name]), start=1):
             yield element, f"{parent_path}/{step(name, position)}"
 
-    def xml(self, element: etree._Element) -> bytes:
-        """The element serialised on its own: in-scope namespace declarations move onto it, its tail is left out."""
-        serialised: bytes = etree.tostring(element, encoding="UTF-8", xml_declaration=False, with_tail=False)
-        return serialised
+    def xml(self, element: etree._Element) -> XmlSource:
+        """The element serialised on its own, when first asked for (commands.xml_written_on_demand)."""
+        return _ElementXml(element)
 
     # Text and typed values ------------------------------------------------------------------------------------
 
-    def text(self, parent: etree._Element, name: str) -> str | None:
-        element = self.child(parent, name)
-        if element is None:
-            return None
-        text: str = element.text or ""
-        return text
+    def text(self, fields: Fields, name: str) -> str | None:
+        element: etree._Element | None = fields[self._tags[name]]
+        return None if element is None else element.text or ""
 
-    def required_text(self, parent: etree._Element, name: str) -> str:
-        text: str | None = self.one(parent, name).text
+    def required_text(self, fields: Fields, name: str) -> str:
+        element: etree._Element | None = fields[self._tags[name]]
+        assert element is not None, f"{name} is mandatory in the schema"
+        text: str | None = element.text
         assert text, f"{name} has minLength 1 in the schema"
         return text
 
-    def boolean(self, parent: etree._Element, name: str) -> bool | None:
-        text = self.text(parent, name)
+    def boolean(self, fields: Fields, name: str) -> bool | None:
+        text = self.text(fields, name)
         if text is None:
             return None
         value = parse_boolean(text)
         assert value is not None, f"{name}: the schema accepts only xs:boolean"
         return value
 
-    def uetr(self, parent: etree._Element, name: str) -> uuid.UUID | None:
-        text = self.text(parent, name)
+    def uetr(self, fields: Fields, name: str) -> uuid.UUID | None:
+        text = self.text(fields, name)
         return None if text is None else uuid.UUID(text)  # UUIDv4Identifier's pattern guarantees the form
 
-    def iso_date(self, parent: etree._Element, name: str, path: str) -> date | None:
-        text = self.text(parent, name)
+    def iso_date(self, fields: Fields, name: str, path: str) -> date | None:
+        text = self.text(fields, name)
         if text is None:
             return None
         value = parse_date(text)
@@ -124,9 +189,9 @@ class Reading:
         return value
 
     def iso_datetime(
-        self, parent: etree._Element, name: str, path: str, code: str = element_content_incorrect
+        self, fields: Fields, name: str, path: str, code: str = element_content_incorrect
     ) -> datetime | None:
-        text = self.text(parent, name)
+        text = self.text(fields, name)
         if text is None:
             return None
         value = parse_datetime(text)
@@ -135,96 +200,106 @@ class Reading:
             return _placeholder_datetime
         return value
 
-    def required_iso_datetime(self, parent: etree._Element, name: str, path: str, code: str) -> datetime:
-        value = self.iso_datetime(parent, name, path, code)
+    def required_iso_datetime(self, fields: Fields, name: str, path: str, code: str) -> datetime:
+        value = self.iso_datetime(fields, name, path, code)
         assert value is not None, f"{name} is mandatory in the schema"
         return value
 
-    def amount(self, parent: etree._Element, name: str, path: str) -> Amount | None:
+    def amount(self, fields: Fields, name: str, path: str) -> Amount | None:
         """An ActiveCurrencyAndAmount or ActiveOrHistoricCurrencyAndAmount: text plus its Ccy attribute."""
-        element = self.child(parent, name)
+        element: etree._Element | None = fields[self._tags[name]]
         if element is None:
             return None
         currency = element.get("Ccy")
         assert currency is not None, f"{name}/@Ccy is mandatory in the schema"
-        kopecks = self._kopecks(element.text or "", f"{path}/{name}", f"amount in {currency}")
-        return Amount(kopecks, currency)
+        return Amount(self._kopecks(element.text or "", path, name, currency), currency)
 
-    def required_amount(self, parent: etree._Element, name: str, path: str) -> Amount:
-        value = self.amount(parent, name, path)
+    def required_amount(self, fields: Fields, name: str, path: str) -> Amount:
+        value = self.amount(fields, name, path)
         assert value is not None, f"{name} is mandatory in the schema"
         return value
 
-    def decimal_kopecks(self, parent: etree._Element, name: str, path: str) -> int | None:
+    def decimal_kopecks(self, fields: Fields, name: str, path: str) -> int | None:
         """A DecimalNumber that totals amounts (CtrlSum and the like), in kopecks."""
-        text = self.text(parent, name)
-        return None if text is None else self._kopecks(text, f"{path}/{name}", "total")
+        text = self.text(fields, name)
+        return None if text is None else self._kopecks(text, path, name, None)
 
-    def _kopecks(self, text: str, path: str, what: str) -> int:
+    def _kopecks(self, text: str, parent_path: str, name: str, currency: str | None) -> int:
+        """The kopecks of an amount in `currency`, or of a total (currency None); 0 and a rejection when the text
+        names none. The rejection's path and words are written only then."""
         kopecks = parse_kopecks(text)
-        assert kopecks is not None, f"{path}: the schema accepts only xs:decimal"
+        assert kopecks is not None, f"{parent_path}/{name}: the schema accepts only xs:decimal"
+        if isinstance(kopecks, int) and kopecks >= 0:
+            return kopecks
+        path = f"{parent_path}/{name}"
+        what = "total" if currency is None else f"amount in {currency}"
         if kopecks is AmountRefusal.FRACTION_OF_KOPECK:
             self.reject(decimals_not_compatible_with_currency, path, f"{what} {excerpt(text)} has more than 2 decimals")
-            return 0
-        if kopecks is AmountRefusal.OUT_OF_RANGE:
+        elif kopecks is AmountRefusal.OUT_OF_RANGE:
             self.reject(not_allowed_amount, path, f"{what} {excerpt(text)} is beyond the largest amount accepted")
-            return 0
-        assert isinstance(kopecks, int)
-        if kopecks < 0:  # DecimalNumber (unlike the amount types) allows a sign; a total is never negative
+        else:  # DecimalNumber (unlike the amount types) allows a sign; a total is never negative
             self.reject(element_content_incorrect, path, f"{what} {excerpt(text)} is negative")
-            return 0
-        return kopecks
+        return 0
 
     # Shared ISO components ------------------------------------------------------------------------------------
 
-    def agent(self, parent: etree._Element, name: str, path: str) -> Agent | None:
+    def agent(self, fields: Fields, name: str, path: str) -> Agent | None:
         """BranchAndFinancialInstitutionIdentification6, reduced to its BICFI and clearing system member id."""
-        element = self.child(parent, name)
+        element: etree._Element | None = fields[self._tags[name]]
         if element is None:
             return None
-        institution = self.one(element, "FinInstnId")
-        member = self.child(institution, "ClrSysMmbId")
-        return Agent(
-            bic=self.text(institution, "BICFI"),
-            clearing_system_member_id=None if member is None else self.required_text(member, "MmbId"),
-            path=f"{path}/{name}",
-        )
+        # In this type BICFI occurs only as FinInstnId/BICFI and MmbId only as FinInstnId/ClrSysMmbId/MmbId, at
+        # most once each (MmbId is mandatory in ClrSysMmbId): one search of the agent's elements finds both.
+        bic = member_id = None
+        bic_tag = self._tags["BICFI"]
+        for found in element.iter(bic_tag, self._tags["MmbId"]):
+            if found.tag == bic_tag:
+                bic = found.text or ""
+            else:
+                member_id = found.text
+                assert member_id, "MmbId has minLength 1 in the schema"
+        return Agent(bic=bic, clearing_system_member_id=member_id, path=f"{path}/{name}")
 
-    def required_agent(self, parent: etree._Element, name: str, path: str) -> Agent:
-        value = self.agent(parent, name, path)
+    def required_agent(self, fields: Fields, name: str, path: str) -> Agent:
+        value = self.agent(fields, name, path)
         assert value is not None, f"{name} is mandatory in the schema"
         return value
 
-    def original_message(self, parent: etree._Element, name: str, path: str) -> OriginalMessage | None:
+    def original_message(self, fields: Fields, name: str, path: str) -> OriginalMessage | None:
         """OriginalGroupInformation29 and its kin: OrgnlMsgId, OrgnlMsgNmId, OrgnlCreDtTm."""
-        element = self.child(parent, name)
-        if element is None:
-            return None
+        element: etree._Element | None = fields[self._tags[name]]
+        return None if element is None else self.original_message_of(element, f"{path}/{name}")
+
+    def original_message_of(self, element: etree._Element, path: str) -> OriginalMessage:
+        """The same, of the element at `path`."""
+        original = self.fields(element)
         return OriginalMessage(
-            message_id=self.required_text(element, "OrgnlMsgId"),
-            message_name_id=self.required_text(element, "OrgnlMsgNmId"),
-            creation_time=self.iso_datetime(element, "OrgnlCreDtTm", f"{path}/{name}"),
+            message_id=self.required_text(original, "OrgnlMsgId"),
+            message_name_id=self.required_text(original, "OrgnlMsgNmId"),
+            creation_time=self.iso_datetime(original, "OrgnlCreDtTm", path),
         )
 
-    def party_bic(self, parent: etree._Element, name: str) -> str | None:
+    def party_bic(self, fields: Fields, name: str) -> str | None:
         """The BICFI of an AppHdr party (Party44Choice, e.g. Fr); None when it is an organisation or has no BICFI."""
-        element = self.child(parent, name)
-        holder = None if element is None else self.child(element, "FIId")
-        if holder is None:
+        element: etree._Element | None = fields[self._tags[name]]
+        if element is None:
             return None
-        return self.text(self.one(holder, "FinInstnId"), "BICFI")
+        # BICFI occurs in a Party44Choice only as FIId/FinInstnId/BICFI (an OrgId names its BIC AnyBIC).
+        found = next(element.iter(self._tags["BICFI"]), None)
+        return None if found is None else found.text or ""
 
     def transfer_group_header(self, element: etree._Element, path: str) -> TransferGroupHeader:
         """GroupHeader93: the group header of pacs.008 and pacs.009."""
+        group = self.fields(element)
         return TransferGroupHeader(
-            message_id=self.required_text(element, "MsgId"),
-            creation_time=self.required_iso_datetime(element, "CreDtTm", path, invalid_creation_date),
-            number_of_transactions=parse_count(self.required_text(element, "NbOfTxs")),
-            control_sum_kopecks=self.decimal_kopecks(element, "CtrlSum", path),
-            total_amount=self.amount(element, "TtlIntrBkSttlmAmt", path),
-            settlement_date=self.iso_date(element, "IntrBkSttlmDt", path),
-            settlement_method=self.required_text(self.one(element, "SttlmInf"), "SttlmMtd"),
-            instructing_agent=self.agent(element, "InstgAgt", path),
-            instructed_agent=self.agent(element, "InstdAgt", path),
+            message_id=self.required_text(group, "MsgId"),
+            creation_time=self.required_iso_datetime(group, "CreDtTm", path, invalid_creation_date),
+            number_of_transactions=parse_count(self.required_text(group, "NbOfTxs")),
+            control_sum_kopecks=self.decimal_kopecks(group, "CtrlSum", path),
+            total_amount=self.amount(group, "TtlIntrBkSttlmAmt", path),
+            settlement_date=self.iso_date(group, "IntrBkSttlmDt", path),
+            settlement_method=self.required_text(self.fields(self.one(group, "SttlmInf")), "SttlmMtd"),
+            instructing_agent=self.agent(group, "InstgAgt", path),
+            instructed_agent=self.agent(group, "InstdAgt", path),
             path=path,
         )

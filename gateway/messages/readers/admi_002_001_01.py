@@ -10,7 +10,6 @@ from gateway.messages.identity import MessageId
 from gateway.messages.readers._reading import Reading, element_content_incorrect
 from gateway.messages.rejections import Rejection, excerpt
 from gateway.messages.reports import MessageReject
-from gateway.messages.safe_xml import element_path
 
 message_id = MessageId("admi", "002", "001", "01")
 
@@ -20,9 +19,9 @@ _reason_code = re.compile(r"[A-Z0-9]{4}")
 def read(unwrapped: Unwrapped) -> MessageReject | list[Rejection]:
     assert unwrapped.message_id == message_id, unwrapped.message_id
     reading = Reading(message_id.namespace)
-    body = reading.one(unwrapped.document, "admi.002.001.01")
-    reason = reading.one(body, "Rsn")
-    reason_path = f"{element_path(unwrapped.document)}/admi.002.001.01/Rsn"
+    body = reading.fields(reading.one(reading.fields(unwrapped.document), "admi.002.001.01"))
+    reason = reading.fields(reading.one(body, "Rsn"))
+    reason_path = f"{unwrapped.document_path}/admi.002.001.01/Rsn"
     code = reading.required_text(reason, "RjctgPtyRsn")
     if _reason_code.fullmatch(code) is None:
         reading.reject(
@@ -30,7 +29,7 @@ def read(unwrapped: Unwrapped) -> MessageReject | list[Rejection]:
         )
         code = "NARR"
     reject = MessageReject(
-        reference=reading.required_text(reading.one(body, "RltdRef"), "Ref"),
+        reference=reading.required_text(reading.fields(reading.one(body, "RltdRef")), "Ref"),
         reason_code=code,
         rejection_time=reading.iso_datetime(reason, "RjctnDtTm", reason_path),
         error_location=reading.text(reason, "ErrLctn"),

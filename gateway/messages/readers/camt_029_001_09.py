@@ -23,6 +23,7 @@ from lxml import etree
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.readers._reading import (
+    Fields,
     Reading,
     element_content_incorrect,
     element_not_admitted,
@@ -38,7 +39,6 @@ from gateway.messages.reports import (
     ResolutionOfInvestigation,
     ResolvedCase,
 )
-from gateway.messages.safe_xml import element_path
 
 message_id = MessageId("camt", "029", "001", "09")
 
@@ -57,11 +57,13 @@ _group_answers = ("OrgnlGrpInfAndSts", "OrgnlPmtInfAndSts")
 def read(unwrapped: Unwrapped) -> ResolutionOfInvestigation | list[Rejection]:
     assert unwrapped.message_id == message_id, unwrapped.message_id
     reading = Reading(message_id.namespace)
-    body = reading.one(unwrapped.document, "RsltnOfInvstgtn")
-    body_path = f"{element_path(unwrapped.document)}/RsltnOfInvstgtn"
+    body_element = reading.one(reading.fields(unwrapped.document), "RsltnOfInvstgtn")
+    body = reading.fields(body_element)
+    body_path = f"{unwrapped.document_path}/RsltnOfInvstgtn"
     assignment_path = f"{body_path}/Assgnmt"
-    assignment = reading.one(body, "Assgnmt")
-    case = reading.child(body, "RslvdCase")
+    assignment = reading.fields(reading.one(body, "Assgnmt"))
+    case_element = reading.child(body, "RslvdCase")
+    case = None if case_element is None else reading.fields(case_element)
     case_path = f"{body_path}/RslvdCase"
     resolution = ResolutionOfInvestigation(
         assignment=CaseAssignment(
@@ -79,7 +81,7 @@ def read(unwrapped: Unwrapped) -> ResolutionOfInvestigation | list[Rejection]:
         status=_investigation_status(reading, reading.one(body, "Sts"), f"{body_path}/Sts"),
         transactions=tuple(
             transaction
-            for details, details_path in reading.each(body, body_path, "CxlDtls")
+            for details, details_path in reading.each(body_element, body_path, "CxlDtls")
             for transaction in _details(reading, details, details_path)
         ),
     )
@@ -89,10 +91,10 @@ def read(unwrapped: Unwrapped) -> ResolutionOfInvestigation | list[Rejection]:
     return reading.result(resolution)
 
 
-def _agent_bic(reading: Reading, parent: etree._Element, name: str, parent_path: str) -> str:
+def _agent_bic(reading: Reading, parent: Fields, name: str, parent_path: str) -> str:
     """The BICFI of a Party40Choice that must be an agent (Assgnr, Assgne, Cretr)."""
     path = f"{parent_path}/{name}"
-    choice = reading.one(parent, name)
+    choice = reading.fields(reading.one(parent, name))
     agent = reading.agent(choice, "Agt", path)
     if agent is None:
         reading.reject(element_not_admitted, f"{path}/Pty", "a party other than an agent is not accepted")
@@ -104,7 +106,7 @@ def _agent_bic(reading: Reading, parent: etree._Element, name: str, parent_path:
 
 
 def _investigation_status(reading: Reading, status: etree._Element, path: str) -> InvestigationStatus:
-    confirmation = reading.text(status, "Conf")
+    confirmation = reading.text(reading.fields(status), "Conf")
     if confirmation is None:
         chosen = next(status.iterchildren(etree.Element))  # the schema's choice holds exactly one of four
         name = etree.QName(chosen).localname
@@ -126,29 +128,31 @@ def _details(reading: Reading, element: etree._Element, path: str) -> list[Cance
 
 
 def _transaction(reading: Reading, element: etree._Element, path: str) -> CancellationTransactionStatus:
-    status = reading.text(element, "TxCxlSts")
+    fields = reading.fields(element)
+    status = reading.text(fields, "TxCxlSts")
     if status is None:
         reading.reject(required_element_missing, f"{path}/TxCxlSts", "a transaction's answer needs TxCxlSts")
     return CancellationTransactionStatus(
-        cancellation_status_id=reading.text(element, "CxlStsId"),
-        original_message=reading.original_message(element, "OrgnlGrpInf", path),
-        original_instruction_id=reading.text(element, "OrgnlInstrId"),
-        original_end_to_end_id=reading.text(element, "OrgnlEndToEndId"),
-        original_transaction_id=reading.text(element, "OrgnlTxId"),
-        original_clearing_system_reference=reading.text(element, "OrgnlClrSysRef"),
-        original_uetr=reading.uetr(element, "OrgnlUETR"),
+        cancellation_status_id=reading.text(fields, "CxlStsId"),
+        original_message=reading.original_message(fields, "OrgnlGrpInf", path),
+        original_instruction_id=reading.text(fields, "OrgnlInstrId"),
+        original_end_to_end_id=reading.text(fields, "OrgnlEndToEndId"),
+        original_transaction_id=reading.text(fields, "OrgnlTxId"),
+        original_clearing_system_reference=reading.text(fields, "OrgnlClrSysRef"),
+        original_uetr=reading.uetr(fields, "OrgnlUETR"),
         # The schema's enumeration is CancellationStatus exactly.
         status=CancellationStatus.RJCR if status is None else _cancellation_statuses[status],
         reasons=_reasons(reading, element, path),
-        original_amount=reading.amount(element, "OrgnlIntrBkSttlmAmt", path),
-        original_settlement_date=reading.iso_date(element, "OrgnlIntrBkSttlmDt", path),
+        original_amount=reading.amount(fields, "OrgnlIntrBkSttlmAmt", path),
+        original_settlement_date=reading.iso_date(fields, "OrgnlIntrBkSttlmDt", path),
     )
 
 
 def _reasons(reading: Reading, parent: etree._Element, parent_path: str) -> tuple[CancellationReason, ...]:
     reasons = []
     for element, path in reading.each(parent, parent_path, "CxlStsRsnInf"):
-        choice = reading.child(element, "Rsn")
+        choice_element = reading.child(reading.fields(element), "Rsn")
+        choice = None if choice_element is None else reading.fields(choice_element)
         code = None if choice is None else reading.text(choice, "Cd")
         lines = tuple(line.text or "" for line in element.iterchildren(reading.qname("AddtlInf")))
         if choice is not None and code is None:

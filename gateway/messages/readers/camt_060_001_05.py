@@ -18,6 +18,7 @@ from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.iso_types import parse_datetime, xml_whitespace
 from gateway.messages.readers._reading import (
+    Fields,
     Reading,
     element_content_incorrect,
     invalid_creation_date,
@@ -25,7 +26,6 @@ from gateway.messages.readers._reading import (
 from gateway.messages.readers.camt_050_001_05 import read_account
 from gateway.messages.readers.camt_056_001_08 import read_party
 from gateway.messages.rejections import Rejection, excerpt
-from gateway.messages.safe_xml import element_path
 
 message_id = MessageId("camt", "060", "001", "05")
 
@@ -36,10 +36,12 @@ _anchor_day = date(2000, 1, 1)
 def read(unwrapped: Unwrapped) -> AccountReportingRequest | list[Rejection]:
     assert unwrapped.message_id == message_id, unwrapped.message_id
     reading = Reading(message_id.namespace)
-    body = reading.one(unwrapped.document, "AcctRptgReq")
-    body_path = f"{element_path(unwrapped.document)}/AcctRptgReq"
+    body = reading.one(reading.fields(unwrapped.document), "AcctRptgReq")
+    body_path = f"{unwrapped.document_path}/AcctRptgReq"
     group_path = f"{body_path}/GrpHdr"
-    group = reading.one(body, "GrpHdr")
+    group_element = reading.first(body, "GrpHdr")  # first: the body's other children are the requests
+    assert group_element is not None, "GrpHdr is mandatory in the schema"
+    group = reading.fields(group_element)
     request = AccountReportingRequest(
         message_id=reading.required_text(group, "MsgId"),
         creation_time=reading.required_iso_datetime(group, "CreDtTm", group_path, invalid_creation_date),
@@ -51,17 +53,18 @@ def read(unwrapped: Unwrapped) -> AccountReportingRequest | list[Rejection]:
 
 
 def _request(reading: Reading, element: etree._Element, path: str) -> ReportingRequest:
-    owner = read_party(reading, element, "AcctOwnr", path)
+    fields = reading.fields(element)
+    owner = read_party(reading, fields, "AcctOwnr", path)
     assert owner is not None, "AcctOwnr is mandatory in the schema"
     return ReportingRequest(
-        request_id=reading.text(element, "Id"),
-        requested_message_name_id=reading.required_text(element, "ReqdMsgNmId"),
-        account=read_account(reading, element, "Acct", path),
+        request_id=reading.text(fields, "Id"),
+        requested_message_name_id=reading.required_text(fields, "ReqdMsgNmId"),
+        account=read_account(reading, fields, "Acct", path),
         account_owner=owner,
-        account_servicer=reading.agent(element, "AcctSvcr", path),
-        period=_period(reading, element, path),
-        sequence_range_present=reading.child(element, "RptgSeq") is not None,
-        transaction_type=_transaction_type(reading, element, path),
+        account_servicer=reading.agent(fields, "AcctSvcr", path),
+        period=_period(reading, fields, path),
+        sequence_range_present=reading.child(fields, "RptgSeq") is not None,
+        transaction_type=_transaction_type(reading, fields, path),
         balance_types=tuple(
             _balance_type(reading, balance, balance_path)
             for balance, balance_path in reading.each(element, path, "ReqdBalTp")
@@ -70,13 +73,15 @@ def _request(reading: Reading, element: etree._Element, path: str) -> ReportingR
     )
 
 
-def _period(reading: Reading, parent: etree._Element, parent_path: str) -> ReportingPeriod | None:
+def _period(reading: Reading, parent: Fields, parent_path: str) -> ReportingPeriod | None:
     element = reading.child(parent, "RptgPrd")
     if element is None:
         return None
     path = f"{parent_path}/RptgPrd"
-    dates, dates_path = reading.one(element, "FrToDt"), f"{path}/FrToDt"
-    times, times_path = reading.child(element, "FrToTm"), f"{path}/FrToTm"
+    fields = reading.fields(element)
+    dates, dates_path = reading.fields(reading.one(fields, "FrToDt")), f"{path}/FrToDt"
+    times_element, times_path = reading.child(fields, "FrToTm"), f"{path}/FrToTm"
+    times = None if times_element is None else reading.fields(times_element)
     from_date = reading.iso_date(dates, "FrDt", dates_path)
     assert from_date is not None, "FrDt is mandatory in the schema"
     return ReportingPeriod(
@@ -84,12 +89,12 @@ def _period(reading: Reading, parent: etree._Element, parent_path: str) -> Repor
         to_date=reading.iso_date(dates, "ToDt", dates_path),
         from_time=None if times is None else _time(reading, times, "FrTm", times_path),
         to_time=None if times is None else _time(reading, times, "ToTm", times_path),
-        query_type=reading.required_text(element, "Tp"),
+        query_type=reading.required_text(fields, "Tp"),
         path=path,
     )
 
 
-def _time(reading: Reading, parent: etree._Element, name: str, path: str) -> time | None:
+def _time(reading: Reading, parent: Fields, name: str, path: str) -> time | None:
     """An ISOTime, aware when it names an offset. 24:00:00, which XSD 1.0 allows, is the end of the day."""
     text = reading.text(parent, name)
     if text is None:
@@ -103,30 +108,35 @@ def _time(reading: Reading, parent: etree._Element, name: str, path: str) -> tim
     return value.timetz()
 
 
-def _transaction_type(reading: Reading, parent: etree._Element, parent_path: str) -> RequestedTransactionType | None:
+def _transaction_type(reading: Reading, parent: Fields, parent_path: str) -> RequestedTransactionType | None:
     element = reading.child(parent, "ReqdTxTp")
     if element is None:
         return None
     path = f"{parent_path}/ReqdTxTp"
-    status = reading.one(element, "Sts")
+    fields = reading.fields(element)
+    status = reading.fields(reading.one(fields, "Sts"))
     return RequestedTransactionType(
         status_code=reading.text(status, "Cd"),
         status_proprietary=reading.text(status, "Prtry"),
-        credit_debit=reading.required_text(element, "CdtDbtInd"),
+        credit_debit=reading.required_text(fields, "CdtDbtInd"),
         floor_limits=tuple(
-            FloorLimit(
-                amount=reading.required_amount(limit, "Amt", limit_path),
-                credit_debit=reading.required_text(limit, "CdtDbtInd"),
-                path=limit_path,
-            )
-            for limit, limit_path in reading.each(element, path, "FlrLmt")
+            _floor_limit(reading, limit, limit_path) for limit, limit_path in reading.each(element, path, "FlrLmt")
         ),
         path=path,
     )
 
 
+def _floor_limit(reading: Reading, element: etree._Element, path: str) -> FloorLimit:
+    fields = reading.fields(element)
+    return FloorLimit(
+        amount=reading.required_amount(fields, "Amt", path),
+        credit_debit=reading.required_text(fields, "CdtDbtInd"),
+        path=path,
+    )
+
+
 def _balance_type(reading: Reading, element: etree._Element, path: str) -> RequestedBalanceType:
-    choice = reading.one(element, "CdOrPrtry")
+    choice = reading.fields(reading.one(reading.fields(element), "CdOrPrtry"))
     return RequestedBalanceType(
         code=reading.text(choice, "Cd"),
         proprietary=reading.text(choice, "Prtry"),

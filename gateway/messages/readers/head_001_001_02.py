@@ -13,21 +13,26 @@ from gateway.messages.safe_xml import element_path
 message_id = app_hdr_message_id
 
 
-def read(app_hdr: etree._Element) -> BusinessHeader | list[Rejection]:
+def read(app_hdr: etree._Element, path: str | None = None) -> BusinessHeader | list[Rejection]:
+    """`path` is the AppHdr's element path when the caller knows it (Unwrapped.app_hdr_path); else it is found."""
     reading = Reading(message_id.namespace)
-    path = element_path(app_hdr)
-    related = tuple(
-        _related(reading, element, related_path) for element, related_path in reading.each(app_hdr, path, "Rltd")
-    )
+    if path is None:
+        path = element_path(app_hdr)
+    fields = reading.fields(app_hdr)
+    related: tuple[RelatedHeader, ...] = ()
+    if reading.child(fields, "Rltd") is not None:  # most headers relate to no other: no search for them then
+        related = tuple(
+            _related(reading, element, related_path) for element, related_path in reading.each(app_hdr, path, "Rltd")
+        )
     header = BusinessHeader(
-        from_bic=reading.party_bic(app_hdr, "Fr"),
-        to_bic=reading.party_bic(app_hdr, "To"),
-        business_message_id=reading.required_text(app_hdr, "BizMsgIdr"),
-        message_definition_id=reading.required_text(app_hdr, "MsgDefIdr"),
-        business_service=reading.text(app_hdr, "BizSvc"),
-        creation_time=reading.required_iso_datetime(app_hdr, "CreDt", path, invalid_creation_date),
-        copy_duplicate=reading.text(app_hdr, "CpyDplct"),
-        possible_duplicate=reading.boolean(app_hdr, "PssblDplct"),
+        from_bic=reading.party_bic(fields, "Fr"),
+        to_bic=reading.party_bic(fields, "To"),
+        business_message_id=reading.required_text(fields, "BizMsgIdr"),
+        message_definition_id=reading.required_text(fields, "MsgDefIdr"),
+        business_service=reading.text(fields, "BizSvc"),
+        creation_time=reading.required_iso_datetime(fields, "CreDt", path, invalid_creation_date),
+        copy_duplicate=reading.text(fields, "CpyDplct"),
+        possible_duplicate=reading.boolean(fields, "PssblDplct"),
         related=related,
         path=path,
     )
@@ -35,11 +40,12 @@ def read(app_hdr: etree._Element) -> BusinessHeader | list[Rejection]:
 
 
 def _related(reading: Reading, element: etree._Element, path: str) -> RelatedHeader:
+    fields = reading.fields(element)
     return RelatedHeader(
-        from_bic=reading.party_bic(element, "Fr"),
-        to_bic=reading.party_bic(element, "To"),
-        business_message_id=reading.required_text(element, "BizMsgIdr"),
-        message_definition_id=reading.required_text(element, "MsgDefIdr"),
-        business_service=reading.text(element, "BizSvc"),
-        creation_time=reading.required_iso_datetime(element, "CreDt", path, invalid_creation_date),
+        from_bic=reading.party_bic(fields, "Fr"),
+        to_bic=reading.party_bic(fields, "To"),
+        business_message_id=reading.required_text(fields, "BizMsgIdr"),
+        message_definition_id=reading.required_text(fields, "MsgDefIdr"),
+        business_service=reading.text(fields, "BizSvc"),
+        creation_time=reading.required_iso_datetime(fields, "CreDt", path, invalid_creation_date),
     )

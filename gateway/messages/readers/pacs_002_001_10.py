@@ -30,7 +30,6 @@ from gateway.messages.reports import (
     StatusReport,
     TransactionStatus,
 )
-from gateway.messages.safe_xml import element_path
 
 message_id = MessageId("pacs", "002", "001", "10")
 
@@ -42,10 +41,12 @@ _reason_code = re.compile(r"[A-Z0-9]{4}")
 def read(unwrapped: Unwrapped) -> StatusReport | list[Rejection]:
     assert unwrapped.message_id == message_id, unwrapped.message_id
     reading = Reading(message_id.namespace)
-    body = reading.one(unwrapped.document, "FIToFIPmtStsRpt")
-    body_path = f"{element_path(unwrapped.document)}/FIToFIPmtStsRpt"
+    body = reading.one(reading.fields(unwrapped.document), "FIToFIPmtStsRpt")
+    body_path = f"{unwrapped.document_path}/FIToFIPmtStsRpt"
     group_path = f"{body_path}/GrpHdr"
-    group = reading.one(body, "GrpHdr")
+    group_element = reading.first(body, "GrpHdr")  # first: the body's other children are the statuses
+    assert group_element is not None, "GrpHdr is mandatory in the schema"
+    group = reading.fields(group_element)
     instructing = reading.agent(group, "InstgAgt", group_path)
     instructed = reading.agent(group, "InstdAgt", group_path)
     groups = tuple(
@@ -66,16 +67,17 @@ def read(unwrapped: Unwrapped) -> StatusReport | list[Rejection]:
 
 
 def _group(reading: Reading, element: etree._Element, path: str) -> GroupStatus:
-    count = reading.text(element, "OrgnlNbOfTxs")
-    status = reading.text(element, "GrpSts")
+    fields = reading.fields(element)
+    count = reading.text(fields, "OrgnlNbOfTxs")
+    status = reading.text(fields, "GrpSts")
     return GroupStatus(
         original_message=OriginalMessage(
-            message_id=reading.required_text(element, "OrgnlMsgId"),
-            message_name_id=reading.required_text(element, "OrgnlMsgNmId"),
-            creation_time=reading.iso_datetime(element, "OrgnlCreDtTm", path),
+            message_id=reading.required_text(fields, "OrgnlMsgId"),
+            message_name_id=reading.required_text(fields, "OrgnlMsgNmId"),
+            creation_time=reading.iso_datetime(fields, "OrgnlCreDtTm", path),
         ),
         original_number_of_transactions=None if count is None else parse_count(count),
-        original_control_sum_kopecks=reading.decimal_kopecks(element, "OrgnlCtrlSum", path),
+        original_control_sum_kopecks=reading.decimal_kopecks(fields, "OrgnlCtrlSum", path),
         status=None if status is None else _status(reading, status, f"{path}/GrpSts"),
         reasons=_reasons(reading, element, path),
         counts=tuple(
@@ -86,35 +88,39 @@ def _group(reading: Reading, element: etree._Element, path: str) -> GroupStatus:
 
 
 def _count(reading: Reading, element: etree._Element, path: str) -> StatusCount:
+    fields = reading.fields(element)
     return StatusCount(
-        status=_status(reading, reading.required_text(element, "DtldSts"), f"{path}/DtldSts"),
-        number_of_transactions=parse_count(reading.required_text(element, "DtldNbOfTxs")),
-        control_sum_kopecks=reading.decimal_kopecks(element, "DtldCtrlSum", path),
+        status=_status(reading, reading.required_text(fields, "DtldSts"), f"{path}/DtldSts"),
+        number_of_transactions=parse_count(reading.required_text(fields, "DtldNbOfTxs")),
+        control_sum_kopecks=reading.decimal_kopecks(fields, "DtldCtrlSum", path),
     )
 
 
 def _transaction(reading: Reading, element: etree._Element, path: str) -> TransactionStatus:
-    status = reading.text(element, "TxSts")
+    fields = reading.fields(element)
+    status = reading.text(fields, "TxSts")
     if status is None:
         reading.reject(required_element_missing, f"{path}/TxSts", "a transaction status needs TxSts")
-    reference = reading.child(element, "OrgnlTxRef")
-    settlement = reading.child(element, "FctvIntrBkSttlmDt")
+    reference_element = reading.child(fields, "OrgnlTxRef")
+    reference = None if reference_element is None else reading.fields(reference_element)
+    settlement_element = reading.child(fields, "FctvIntrBkSttlmDt")
+    settlement = None if settlement_element is None else reading.fields(settlement_element)
     settlement_path = f"{path}/FctvIntrBkSttlmDt"
     return TransactionStatus(
-        status_id=reading.text(element, "StsId"),
-        original_message=reading.original_message(element, "OrgnlGrpInf", path),
-        original_instruction_id=reading.text(element, "OrgnlInstrId"),
-        original_end_to_end_id=reading.text(element, "OrgnlEndToEndId"),
-        original_transaction_id=reading.text(element, "OrgnlTxId"),
-        original_uetr=reading.uetr(element, "OrgnlUETR"),
+        status_id=reading.text(fields, "StsId"),
+        original_message=reading.original_message(fields, "OrgnlGrpInf", path),
+        original_instruction_id=reading.text(fields, "OrgnlInstrId"),
+        original_end_to_end_id=reading.text(fields, "OrgnlEndToEndId"),
+        original_transaction_id=reading.text(fields, "OrgnlTxId"),
+        original_uetr=reading.uetr(fields, "OrgnlUETR"),
         status=PaymentStatus.RJCT if status is None else _status(reading, status, f"{path}/TxSts"),
         reasons=_reasons(reading, element, path),
-        acceptance_time=reading.iso_datetime(element, "AccptncDtTm", path),
+        acceptance_time=reading.iso_datetime(fields, "AccptncDtTm", path),
         settlement=None
         if settlement is None
         else reading.iso_date(settlement, "Dt", settlement_path)
         or reading.iso_datetime(settlement, "DtTm", settlement_path),
-        clearing_system_reference=reading.text(element, "ClrSysRef"),
+        clearing_system_reference=reading.text(fields, "ClrSysRef"),
         original_amount=None
         if reference is None
         else reading.amount(reference, "IntrBkSttlmAmt", f"{path}/OrgnlTxRef"),
@@ -136,7 +142,8 @@ def _status(reading: Reading, text: str, path: str) -> PaymentStatus:
 def _reasons(reading: Reading, parent: etree._Element, parent_path: str) -> tuple[StatusReason, ...]:
     reasons = []
     for element, path in reading.each(parent, parent_path, "StsRsnInf"):
-        choice = reading.child(element, "Rsn")
+        choice_element = reading.child(reading.fields(element), "Rsn")
+        choice = None if choice_element is None else reading.fields(choice_element)
         code = None if choice is None else reading.text(choice, "Cd")
         lines = tuple(line.text or "" for line in element.iterchildren(reading.qname("AddtlInf")))
         if choice is not None and code is None:

@@ -9,7 +9,6 @@ from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.readers._reading import Reading
 from gateway.messages.rejections import Rejection
-from gateway.messages.safe_xml import element_path
 
 message_id = MessageId("pacs", "008", "001", "08")
 
@@ -17,9 +16,11 @@ message_id = MessageId("pacs", "008", "001", "08")
 def read(unwrapped: Unwrapped) -> CreditTransfer | list[Rejection]:
     assert unwrapped.message_id == message_id, unwrapped.message_id
     reading = Reading(message_id.namespace)
-    body = reading.one(unwrapped.document, "FIToFICstmrCdtTrf")
-    body_path = f"{element_path(unwrapped.document)}/FIToFICstmrCdtTrf"
-    group = reading.transfer_group_header(reading.one(body, "GrpHdr"), f"{body_path}/GrpHdr")
+    body = reading.one(reading.fields(unwrapped.document), "FIToFICstmrCdtTrf")
+    body_path = f"{unwrapped.document_path}/FIToFICstmrCdtTrf"
+    group_element = reading.first(body, "GrpHdr")  # first: the body's other children are the transactions
+    assert group_element is not None, "GrpHdr is mandatory in the schema"
+    group = reading.transfer_group_header(group_element, f"{body_path}/GrpHdr")
     transactions = tuple(
         _transaction(reading, element, path) for element, path in reading.each(body, body_path, "CdtTrfTxInf")
     )
@@ -27,19 +28,20 @@ def read(unwrapped: Unwrapped) -> CreditTransfer | list[Rejection]:
 
 
 def _transaction(reading: Reading, element: etree._Element, path: str) -> CustomerCreditTransaction:
-    identification = reading.one(element, "PmtId")
+    fields = reading.fields(element)
+    identification = reading.fields(reading.one(fields, "PmtId"))
     return CustomerCreditTransaction(
         instruction_id=reading.text(identification, "InstrId"),
         end_to_end_id=reading.required_text(identification, "EndToEndId"),
         transaction_id=reading.text(identification, "TxId"),
         uetr=reading.uetr(identification, "UETR"),
-        amount=reading.required_amount(element, "IntrBkSttlmAmt", path),
-        settlement_date=reading.iso_date(element, "IntrBkSttlmDt", path),
-        charge_bearer=reading.required_text(element, "ChrgBr"),
-        instructing_agent=reading.agent(element, "InstgAgt", path),
-        instructed_agent=reading.agent(element, "InstdAgt", path),
-        debtor_agent=reading.required_agent(element, "DbtrAgt", path),
-        creditor_agent=reading.required_agent(element, "CdtrAgt", path),
+        amount=reading.required_amount(fields, "IntrBkSttlmAmt", path),
+        settlement_date=reading.iso_date(fields, "IntrBkSttlmDt", path),
+        charge_bearer=reading.required_text(fields, "ChrgBr"),
+        instructing_agent=reading.agent(fields, "InstgAgt", path),
+        instructed_agent=reading.agent(fields, "InstdAgt", path),
+        debtor_agent=reading.required_agent(fields, "DbtrAgt", path),
+        creditor_agent=reading.required_agent(fields, "CdtrAgt", path),
         path=path,
         xml=reading.xml(element),
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from lxml import etree
 
-from gateway.messages.commands import FinancialInstitutionTransfer, InstitutionCreditTransaction
+from gateway.messages.commands import (
+    FinancialInstitutionTransfer,
+    InstitutionCreditTransaction,
+)
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.readers._reading import Reading
 from gateway.messages.rejections import Rejection
-from gateway.messages.safe_xml import element_path
 
 message_id = MessageId("pacs", "009", "001", "08")
 
@@ -18,9 +20,11 @@ message_id = MessageId("pacs", "009", "001", "08")
 def read(unwrapped: Unwrapped) -> FinancialInstitutionTransfer | list[Rejection]:
     assert unwrapped.message_id == message_id, unwrapped.message_id
     reading = Reading(message_id.namespace)
-    body = reading.one(unwrapped.document, "FICdtTrf")
-    body_path = f"{element_path(unwrapped.document)}/FICdtTrf"
-    group = reading.transfer_group_header(reading.one(body, "GrpHdr"), f"{body_path}/GrpHdr")
+    body = reading.one(reading.fields(unwrapped.document), "FICdtTrf")
+    body_path = f"{unwrapped.document_path}/FICdtTrf"
+    group_element = reading.first(body, "GrpHdr")  # first: the body's other children are the transactions
+    assert group_element is not None, "GrpHdr is mandatory in the schema"
+    group = reading.transfer_group_header(group_element, f"{body_path}/GrpHdr")
     transactions = tuple(
         _transaction(reading, element, path) for element, path in reading.each(body, body_path, "CdtTrfTxInf")
     )
@@ -28,21 +32,22 @@ def read(unwrapped: Unwrapped) -> FinancialInstitutionTransfer | list[Rejection]
 
 
 def _transaction(reading: Reading, element: etree._Element, path: str) -> InstitutionCreditTransaction:
-    identification = reading.one(element, "PmtId")
+    fields = reading.fields(element)
+    identification = reading.fields(reading.one(fields, "PmtId"))
     return InstitutionCreditTransaction(
         instruction_id=reading.text(identification, "InstrId"),
         end_to_end_id=reading.required_text(identification, "EndToEndId"),
         transaction_id=reading.text(identification, "TxId"),
         uetr=reading.uetr(identification, "UETR"),
-        amount=reading.required_amount(element, "IntrBkSttlmAmt", path),
-        settlement_date=reading.iso_date(element, "IntrBkSttlmDt", path),
-        instructing_agent=reading.agent(element, "InstgAgt", path),
-        instructed_agent=reading.agent(element, "InstdAgt", path),
-        debtor=reading.required_agent(element, "Dbtr", path),
-        debtor_agent=reading.agent(element, "DbtrAgt", path),
-        creditor_agent=reading.agent(element, "CdtrAgt", path),
-        creditor=reading.required_agent(element, "Cdtr", path),
-        is_cover=reading.child(element, "UndrlygCstmrCdtTrf") is not None,
+        amount=reading.required_amount(fields, "IntrBkSttlmAmt", path),
+        settlement_date=reading.iso_date(fields, "IntrBkSttlmDt", path),
+        instructing_agent=reading.agent(fields, "InstgAgt", path),
+        instructed_agent=reading.agent(fields, "InstdAgt", path),
+        debtor=reading.required_agent(fields, "Dbtr", path),
+        debtor_agent=reading.agent(fields, "DbtrAgt", path),
+        creditor_agent=reading.agent(fields, "CdtrAgt", path),
+        creditor=reading.required_agent(fields, "Cdtr", path),
+        is_cover=reading.child(fields, "UndrlygCstmrCdtTrf") is not None,
         path=path,
         xml=reading.xml(element),
     )

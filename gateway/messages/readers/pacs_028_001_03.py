@@ -16,7 +16,6 @@ from gateway.messages.identity import MessageId
 from gateway.messages.iso_types import parse_count
 from gateway.messages.readers._reading import Reading, invalid_creation_date
 from gateway.messages.rejections import Rejection
-from gateway.messages.safe_xml import element_path
 
 message_id = MessageId("pacs", "028", "001", "03")
 
@@ -24,10 +23,12 @@ message_id = MessageId("pacs", "028", "001", "03")
 def read(unwrapped: Unwrapped) -> StatusRequest | list[Rejection]:
     assert unwrapped.message_id == message_id, unwrapped.message_id
     reading = Reading(message_id.namespace)
-    body = reading.one(unwrapped.document, "FIToFIPmtStsReq")
-    body_path = f"{element_path(unwrapped.document)}/FIToFIPmtStsReq"
+    body = reading.one(reading.fields(unwrapped.document), "FIToFIPmtStsReq")
+    body_path = f"{unwrapped.document_path}/FIToFIPmtStsReq"
     group_path = f"{body_path}/GrpHdr"
-    group = reading.one(body, "GrpHdr")
+    group_element = reading.first(body, "GrpHdr")  # first: the body's other children are the requests
+    assert group_element is not None, "GrpHdr is mandatory in the schema"
+    group = reading.fields(group_element)
     request = StatusRequest(
         group=StatusRequestGroupHeader(
             message_id=reading.required_text(group, "MsgId"),
@@ -47,12 +48,13 @@ def read(unwrapped: Unwrapped) -> StatusRequest | list[Rejection]:
 
 
 def _original_group(reading: Reading, element: etree._Element, path: str) -> OriginalGroupStatusRequest:
-    count = reading.text(element, "OrgnlNbOfTxs")
+    fields = reading.fields(element)
+    count = reading.text(fields, "OrgnlNbOfTxs")
     return OriginalGroupStatusRequest(
         original_message=OriginalMessage(
-            message_id=reading.required_text(element, "OrgnlMsgId"),
-            message_name_id=reading.required_text(element, "OrgnlMsgNmId"),
-            creation_time=reading.iso_datetime(element, "OrgnlCreDtTm", path),
+            message_id=reading.required_text(fields, "OrgnlMsgId"),
+            message_name_id=reading.required_text(fields, "OrgnlMsgNmId"),
+            creation_time=reading.iso_datetime(fields, "OrgnlCreDtTm", path),
         ),
         number_of_transactions=None if count is None else parse_count(count),
         path=path,
@@ -60,14 +62,15 @@ def _original_group(reading: Reading, element: etree._Element, path: str) -> Ori
 
 
 def _transaction(reading: Reading, element: etree._Element, path: str) -> TransactionStatusRequest:
+    fields = reading.fields(element)
     return TransactionStatusRequest(
-        status_request_id=reading.text(element, "StsReqId"),
-        original_message=reading.original_message(element, "OrgnlGrpInf", path),
-        original_instruction_id=reading.text(element, "OrgnlInstrId"),
-        original_end_to_end_id=reading.text(element, "OrgnlEndToEndId"),
-        original_transaction_id=reading.text(element, "OrgnlTxId"),
-        original_uetr=reading.uetr(element, "OrgnlUETR"),
-        instructing_agent=reading.agent(element, "InstgAgt", path),
-        instructed_agent=reading.agent(element, "InstdAgt", path),
+        status_request_id=reading.text(fields, "StsReqId"),
+        original_message=reading.original_message(fields, "OrgnlGrpInf", path),
+        original_instruction_id=reading.text(fields, "OrgnlInstrId"),
+        original_end_to_end_id=reading.text(fields, "OrgnlEndToEndId"),
+        original_transaction_id=reading.text(fields, "OrgnlTxId"),
+        original_uetr=reading.uetr(fields, "OrgnlUETR"),
+        instructing_agent=reading.agent(fields, "InstgAgt", path),
+        instructed_agent=reading.agent(fields, "InstdAgt", path),
         path=path,
     )

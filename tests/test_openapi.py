@@ -46,6 +46,8 @@ from tests.settlement.builders import (
     SBER,
     VTB,
     Tx,
+    camt_029,
+    camt_056,
     pacs_008,
     today_in_moscow,
 )
@@ -281,6 +283,18 @@ async def test_post_message_answers_as_documented(
     assert replayed.status == 200 and replayed.headers["X-Gateway-Outcome"] == "replayed"
     assert replayed.body == accepted.body  # the stored answer, byte for byte
 
+    # A cancellation request for a settled payment goes on to its creditor agent, whose camt.029 the gateway takes
+    # with 202 and routes back.
+    settled = Tx(SBER, VTB, 1_00)
+    assert (await exchange(client, "POST", path, data=pacs_008(SBER, "OAS-SETTLED", [settled], today_in_moscow()),
+                           headers=xml_headers)).status == 200
+    cancellation = await exchange(client, "POST", path, data=camt_056(SBER, "OAS-CXL", [settled]), headers=xml_headers)
+    message = contract.check(cancellation)
+    assert message is not None and message.kind == "camt.029.001.09"
+    routed = await exchange(client, "POST", path, data=camt_029(VTB, "OAS-RSL", SBER, [settled]), headers=xml_headers)
+    contract.check(routed)
+    assert routed.status == 202 and routed.body == b""
+
     # Addressed to another bank instead of the gateway: refused as a whole at the business layer.
     misaddressed = pacs_008(SBER, "OAS-TO-VTB", [Tx(SBER, VTB, 1_00)], today_in_moscow(), to=VTB)
     rejected = await exchange(client, "POST", path, data=misaddressed, headers=xml_headers)
@@ -331,8 +345,8 @@ async def test_post_message_answers_as_documented(
 
     # 401 and 403 need mutual TLS: test_mutual_tls_answers_as_documented.
     assert contract.seen("post", path) == contract.documented("post", path) - {"401", "403"}
-    # Only the one accepted payment of 100.00 moved.
-    assert await gw.balances() == {SBER: FUNDING[SBER] - 100_00, VTB: FUNDING[VTB] + 100_00, ALFA: FUNDING[ALFA]}
+    # Moved: the accepted 100.00 and the 1.00 whose cancellation was asked; nothing else.
+    assert await gw.balances() == {SBER: FUNDING[SBER] - 101_00, VTB: FUNDING[VTB] + 101_00, ALFA: FUNDING[ALFA]}
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -7,15 +7,18 @@ values (readers), the scheme's usage guideline (rules), business rules (rules, a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from gateway import bounds
+from gateway.config import canonical_bic
 from gateway.messages.commands import BusinessHeader, Command
 from gateway.messages.envelope import Unwrapped, unwrap
 from gateway.messages.identity import MessageId, app_hdr_message_id
-from gateway.messages.readers import head_001_001_02, read_command
-from gateway.messages.rejections import Rejection
-from gateway.messages.reports import reference_chars_max
+from gateway.messages.readers import camt_029_001_09, head_001_001_02, read_command
+from gateway.messages.rejections import Layer, Rejection
+from gateway.messages.reports import ResolutionOfInvestigation, reference_chars_max
 from gateway.messages.rules import (
     RuleContext,
     SharedViews,
@@ -35,9 +38,17 @@ _document_references = (("GrpHdr", "MsgId"), ("MsgHdr", "MsgId"), ("Assgnmt", "I
 _biz_msg_idr_tag = f"{{{app_hdr_message_id.namespace}}}BizMsgIdr"
 
 
+# Messages a bank sends for the gateway to route to another bank, not commands it acts on: a creditor agent's
+# camt.029 answering a cancellation request passed on to it. They are read (so that settlement can route them and
+# refuse what it cannot), and the only rule is the transport's: the AppHdr names the authenticated sender.
+routed_readers: Mapping[MessageId, Callable[[Unwrapped], ResolutionOfInvestigation | list[Rejection]]] = (
+    MappingProxyType({camt_029_001_09.message_id: camt_029_001_09.read})
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    command: Command
+    command: Command | ResolutionOfInvestigation
     header: BusinessHeader | None  # None only for a bare Document, where the caller allowed one
     message_id: MessageId  # the Document's message version
 
@@ -78,6 +89,9 @@ def intake(
     header = None if unwrapped.app_hdr is None else head_001_001_02.read(unwrapped.app_hdr, unwrapped.app_hdr_path)
     if isinstance(header, list):
         return _refused(header, message_id, reference)
+    routed_reader = routed_readers.get(message_id)
+    if routed_reader is not None:
+        return _routed(routed_reader(unwrapped), header, message_id, reference, context)
     command = read_command(unwrapped)
     if isinstance(command, list):
         return _refused(command, message_id, reference, header)
@@ -89,6 +103,26 @@ def intake(
     if violations:
         return _refused(violations, message_id, reference, header, command)
     return Accepted(command, header, message_id)
+
+
+def _routed(
+    value: ResolutionOfInvestigation | list[Rejection],
+    header: BusinessHeader | None,
+    message_id: MessageId,
+    reference: str | None,
+    context: RuleContext,
+) -> Accepted | Refused:
+    if isinstance(value, list):
+        return _refused(value, message_id, reference, header)
+    if header is None or header.from_bic is None:
+        text = f"a {message_id} is routed between banks: its AppHdr must name the sender"
+        return _refused([Rejection("AG01", "", text, Layer.BUSINESS)], message_id, reference, header)
+    sender = canonical_bic(header.from_bic)
+    if context.authenticated_bic is not None and sender != context.authenticated_bic:
+        text = f"the message is sent as {sender} on a connection authenticated as {context.authenticated_bic}"
+        path = f"{header.path}/Fr/FIId/FinInstnId/BICFI"
+        return _refused([Rejection("AG01", path, text, Layer.BUSINESS)], message_id, reference, header)
+    return Accepted(value, header, message_id)
 
 
 def check_iso(data: bytes, schemas: SchemaSet | None = None) -> tuple[MessageId | None, list[Rejection]]:

@@ -168,3 +168,21 @@ def camt_056(sender: str, message_id: str, originals: list[Tx]) -> bytes:
         "<Undrlyg>" + txs + "</Undrlyg></FIToFIPmtCxlReq></Document>"
     )
     return envelope(app_hdr(sender, message_id, "camt.056.001.08"), document)
+
+
+def camt_029(sender: str, message_id: str, requester: str, originals: list[Tx], status: str = "ACCR") -> bytes:
+    """A creditor agent's answer to a cancellation request about `originals` (CNCL with ACCR, or RJCR)."""
+    txs = "".join(
+        f"<TxInfAndSts><OrgnlEndToEndId>{escape(tx.end_to_end_id)}</OrgnlEndToEndId><OrgnlUETR>{tx.uetr}</OrgnlUETR>"
+        f"<TxCxlSts>{status}</TxCxlSts>"
+        "<CxlStsRsnInf><AddtlInf>Клиент согласен на возврат средств</AddtlInf></CxlStsRsnInf></TxInfAndSts>"
+        for tx in originals
+    )
+    document = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.029.001.09"><RsltnOfInvstgtn><Assgnmt>'
+        f"<Id>{escape(message_id)}</Id><Assgnr>" + _agent("Agt", sender) + "</Assgnr>"
+        "<Assgne>" + _agent("Agt", requester) + "</Assgne><CreDtTm>2026-11-24T15:00:00+03:00</CreDtTm></Assgnmt>"
+        f"<Sts><Conf>{'CNCL' if status == 'ACCR' else 'RJCR'}</Conf></Sts>"
+        "<CxlDtls>" + txs + "</CxlDtls></RsltnOfInvstgtn></Document>"
+    )
+    return envelope(app_hdr(sender, message_id, "camt.029.001.09"), document)

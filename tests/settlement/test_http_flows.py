@@ -8,8 +8,19 @@ import re
 from datetime import timedelta
 
 from gateway.domain.journal import PaymentState
-from tests.settlement.builders import ALFA, SBER, VTB, Tx, camt_056, pacs_004, pacs_008, pacs_028, today_in_moscow
-from tests.settlement.conftest import FUNDING, GatewayUnderTest, Message, status_report
+from tests.settlement.builders import (
+    ALFA,
+    SBER,
+    VTB,
+    Tx,
+    camt_029,
+    camt_056,
+    pacs_004,
+    pacs_008,
+    pacs_028,
+    today_in_moscow,
+)
+from tests.settlement.conftest import FUNDING, GatewayUnderTest, Message, message_reject, status_report
 
 day_us = 86_400 * 1_000_000
 
@@ -131,3 +142,25 @@ async def test_a_client_hanging_up_mid_request_leaves_the_message_settled_once(g
     assert len(first) == 1
     assert (await gw.post(payload)).body == first[0].payload
     assert await gw.balances() == {SBER: FUNDING[SBER] - 42_00, VTB: FUNDING[VTB] + 42_00, ALFA: FUNDING[ALFA]}
+
+
+async def test_the_creditor_agents_camt_029_goes_back_to_the_bank_that_asked(gw: GatewayUnderTest) -> None:
+    settled = Tx(SBER, VTB, 10_00)
+    await gw.settle(pacs_008(SBER, "PAY-C", [settled], today_in_moscow()))
+    assert (await gw.post(camt_056(SBER, "CXL-2", [settled]))).status == 200
+
+    answer = await gw.post(camt_029(VTB, "RSL-1", SBER, [settled]))
+    assert (answer.status, answer.body, answer.headers["X-Gateway-Outcome"]) == (202, b"", "accepted")
+    routed = [m for m in await gw.whole_mailbox(SBER) if m.kind == "camt.029.001.09"]
+    assert len(routed) == 2  # the gateway's own PDCR, then VTB's answer
+    routed[-1].assert_official()
+    assert (routed[-1].sender, routed[-1].receiver) == ("CBRFRUMMXXX", SBER)
+    assert routed[-1].document.text("RsltnOfInvstgtn/Assgnmt/Id") == "RSL-1"
+    assert routed[-1].document.text("RsltnOfInvstgtn/CxlDtls/TxInfAndSts/OrgnlUETR") == str(settled.uetr)
+    assert (await gw.post(camt_029(VTB, "RSL-1", SBER, [settled]))).headers["X-Gateway-Outcome"] == "replayed"
+
+    # Alfa never received that payment: it cannot answer for it.
+    refused = await gw.post(camt_029(ALFA, "RSL-2", SBER, [settled]))
+    assert refused.status == 200
+    assert message_reject(refused.body).text("Rsn/RjctgPtyRsn") == "AG01"
+    assert len([m for m in await gw.whole_mailbox(SBER) if m.kind == "camt.029.001.09"]) == 2

@@ -1,50 +1,18 @@
 """Writer of camt.052.001.08 BankToCustomerAccountReportV08: a BankToCustomerReport to the Document of an intraday
-report on a participant's wallet (or RTGS account)."""
+report on a participant's wallet (or RTGS account); AccountReport25 (see _account_report)."""
 
 from __future__ import annotations
 
 from lxml import etree
 
 from gateway.messages.identity import MessageId
-from gateway.messages.statements import (
-    AccountStatement,
-    BankToCustomerReport,
-    assert_balances_add_up,
-)
-from gateway.messages.writers import _writing
+from gateway.messages.statements import BankToCustomerReport
+from gateway.messages.writers._account_report import intraday_report_layout
+from gateway.messages.writers._account_report import write as write_report
 from gateway.messages.writers._writing import Writing
 
 message_id = MessageId("camt", "052", "001", "08")
 
 
 def write(report: BankToCustomerReport) -> etree._Element:
-    writing = Writing(message_id)
-    document = writing.root("Document")
-    body = writing.element(document, "BkToCstmrAcctRpt")
-    _writing.report_header(writing, body, report.header)
-    for statement in report.statements:
-        _report(writing, writing.element(body, "Rpt"), statement)
-    return writing.checked(document)
-
-
-def _report(writing: Writing, element: etree._Element, statement: AccountStatement) -> None:
-    """AccountReport25."""
-    assert_balances_add_up(statement)  # again, right before the figures are written
-    writing.element(element, "Id", statement.statement_id)
-    _writing.report_frame(
-        writing,
-        element,
-        "RptPgntn",
-        statement.pagination,
-        statement.electronic_sequence_number,
-        statement.creation_time,
-        statement.period,
-    )
-    _writing.reported_account(writing, element, statement.account)
-    for balance in (statement.opening, statement.closing, statement.available):
-        if balance is not None:
-            _writing.balance(writing, element, balance)
-    _writing.entry_totals(writing, element, statement.totals())
-    for entry in statement.entries:
-        _writing.entry(writing, element, entry)
-    writing.text(element, "AddtlRptInf", statement.additional_info)
+    return write_report(Writing(message_id), intraday_report_layout, report)

@@ -132,26 +132,15 @@ def status_report(
         counts = tuple(
             StatusCount(status, statuses.count(status), None) for status in PaymentStatus if status in statuses
         )
-    reference = new_message_id()
-    report = StatusReport(
-        message_id=reference,
-        creation_time=now,
-        instructing_agent_bic=gateway_bic,
-        instructed_agent_bic=receiver_bic,
-        groups=(
-            GroupStatus(
-                original_message=original,
-                original_number_of_transactions=number_of_transactions,
-                original_control_sum_kopecks=None,
-                status=group_status,
-                reasons=tuple(group_reasons[:group_reasons_max]),
-                counts=counts,
-            ),
-        ),
-        transactions=tuple(transactions),
+    group = GroupStatus(
+        original_message=original,
+        original_number_of_transactions=number_of_transactions,
+        original_control_sum_kopecks=None,
+        status=group_status,
+        reasons=tuple(group_reasons[:group_reasons_max]),
+        counts=counts,
     )
-    app_hdr = header(gateway_bic, receiver_bic, pacs_002, reference, now, answering)
-    return Outbound(pacs_002, reference, receiver_bic, status_report_message(app_hdr, report))
+    return _pacs_002(gateway_bic, receiver_bic, now, answering, (group,), transactions)
 
 
 def status_report_for_request(
@@ -162,13 +151,24 @@ def status_report_for_request(
     transactions: Sequence[TransactionStatus],
 ) -> Outbound:
     """A pacs.002 answering a pacs.028: transactions of possibly several original messages, each naming its own."""
+    return _pacs_002(gateway_bic, receiver_bic, now, answering, (), transactions)
+
+
+def _pacs_002(
+    gateway_bic: str,
+    receiver_bic: str,
+    now: datetime,
+    answering: BusinessHeader | None,
+    groups: tuple[GroupStatus, ...],
+    transactions: Sequence[TransactionStatus],
+) -> Outbound:
     reference = new_message_id()
     report = StatusReport(
         message_id=reference,
         creation_time=now,
         instructing_agent_bic=gateway_bic,
         instructed_agent_bic=receiver_bic,
-        groups=(),
+        groups=groups,
         transactions=tuple(transactions),
     )
     app_hdr = header(gateway_bic, receiver_bic, pacs_002, reference, now, answering)

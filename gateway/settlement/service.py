@@ -159,6 +159,22 @@ class _Payment:
     warehoused: bool = False
     request_index: int | None = None  # its TransferRequest's index in the submission
 
+    def status(
+        self, status: PaymentStatus, reasons: Sequence[StatusReason], settled_at: datetime
+    ) -> TransactionStatus:
+        """Its TxInfAndSts in a pacs.002: settled ones say when, and the ledger transfer's id (ClrSysRef)."""
+        settled = status is PaymentStatus.ACSC
+        return answers.transaction_status(
+            end_to_end_id=self.end_to_end_id,
+            instruction_id=self.instruction_id,
+            transaction_id=self.transaction_id,
+            uetr=self.uetr,
+            status=status,
+            reasons=reasons,
+            settled_at=settled_at if settled else None,
+            transfer_id=self.transfer_id if settled else None,
+        )
+
 
 @dataclass(slots=True)
 class _PaymentsJournal:
@@ -257,18 +273,7 @@ class _PaymentsJournal:
                     settled_at_us=settled_at_us if state is PaymentState.SETTLED else None,
                 )
             )
-            statuses.append(
-                answers.transaction_status(
-                    end_to_end_id=payment.end_to_end_id,
-                    instruction_id=payment.instruction_id,
-                    transaction_id=payment.transaction_id,
-                    uetr=payment.uetr,
-                    status=status,
-                    reasons=reasons,
-                    settled_at=settled_at if status is PaymentStatus.ACSC else None,
-                    transfer_id=payment.transfer_id if status is PaymentStatus.ACSC else None,
-                )
-            )
+            statuses.append(payment.status(status, reasons, settled_at))
         self.answer = answers.status_report(
             self.gateway_bic,
             self.sender_bic,
@@ -489,18 +494,7 @@ class _WarehouseRelease:
                 update = PaymentUpdate(record.id, PaymentState.WAREHOUSED, PaymentState.REJECTED, None, code)
                 status, reasons = PaymentStatus.RJCT, (status_reason(code, text),)
             updates.append(update)
-            statuses.append(
-                answers.transaction_status(
-                    end_to_end_id=payment.end_to_end_id,
-                    instruction_id=payment.instruction_id,
-                    transaction_id=payment.transaction_id,
-                    uetr=payment.uetr,
-                    status=status,
-                    reasons=reasons,
-                    settled_at=settled_at if status is PaymentStatus.ACSC else None,
-                    transfer_id=payment.transfer_id if status is PaymentStatus.ACSC else None,
-                )
-            )
+            statuses.append(payment.status(status, reasons, settled_at))
         report = answers.status_report(
             self.gateway_bic, self.sender_bic, settled_at, self.header, self.original, self.number_of_transactions,
             statuses,

@@ -44,8 +44,7 @@ from gateway.messages.statements import (
     ReportHeader,
 )
 from gateway.messages.writers import (
-    envelope,
-    head_001_001_02,
+    in_envelope,
     message_reject_message,
     notification_message,
     resolution_message,
@@ -228,7 +227,7 @@ def forwarded(
     message."""
     writer = _forward_writers[forward_message_id]
     app_hdr = header(gateway_bic, forward.instructed_agent_bic, forward_message_id, forward.message_id, now, answering)
-    payload = envelope.to_bytes(envelope.envelope(head_001_001_02.write(app_hdr), writer.write(forward)))
+    payload = in_envelope(app_hdr, writer.write(forward))
     return Outbound(forward_message_id, forward.message_id, forward.instructed_agent_bic, payload)
 
 
@@ -262,7 +261,7 @@ def passed_on(
     assert not problems, f"a {message_id} passed on is invalid: {problems}"
     reference = new_message_id()
     app_hdr = header(gateway_bic, receiver_bic, message_id, reference, now, answering)
-    payload = envelope.to_bytes(envelope.envelope(head_001_001_02.write(app_hdr), document))
+    payload = in_envelope(app_hdr, document)
     return Outbound(message_id, reference, receiver_bic, payload)
 
 

@@ -3,7 +3,10 @@ gateway's own schema (each writer asserts it). writers.envelope puts the two in 
 
 from __future__ import annotations
 
+from lxml import etree
+
 from gateway.messages.commands import BusinessHeader
+from gateway.messages.identity import MessageId
 from gateway.messages.reports import (
     MessageReject,
     Receipt,
@@ -26,41 +29,41 @@ from gateway.messages.writers import (
 
 def status_report_message(header: BusinessHeader, report: StatusReport) -> bytes:
     """A pacs.002 with its AppHdr in the gateway's envelope, ready to send."""
-    assert header.message_definition_id == str(pacs_002_001_10.message_id), header.message_definition_id
-    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), pacs_002_001_10.write(report)))
+    return in_envelope(header, pacs_002_001_10.write(report))
 
 
 def message_reject_message(header: BusinessHeader, reject: MessageReject) -> bytes:
     """An admi.002 with its AppHdr in the gateway's envelope, ready to send."""
-    assert header.message_definition_id == str(admi_002_001_01.message_id), header.message_definition_id
-    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), admi_002_001_01.write(reject)))
+    return in_envelope(header, admi_002_001_01.write(reject))
 
 
 def resolution_message(header: BusinessHeader, resolution: ResolutionOfInvestigation) -> bytes:
     """A camt.029 with its AppHdr in the gateway's envelope, ready to send."""
-    assert header.message_definition_id == str(camt_029_001_09.message_id), header.message_definition_id
-    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_029_001_09.write(resolution)))
+    return in_envelope(header, camt_029_001_09.write(resolution))
 
 
 def receipt_message(header: BusinessHeader, receipt: Receipt) -> bytes:
     """A camt.025 with its AppHdr in the gateway's envelope, ready to send."""
-    assert header.message_definition_id == str(camt_025_001_05.message_id), header.message_definition_id
-    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_025_001_05.write(receipt)))
+    return in_envelope(header, camt_025_001_05.write(receipt))
 
 
 def account_report_message(header: BusinessHeader, report: BankToCustomerReport) -> bytes:
     """A camt.052 intraday report with its AppHdr in the gateway's envelope, ready to send."""
-    assert header.message_definition_id == str(camt_052_001_08.message_id), header.message_definition_id
-    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_052_001_08.write(report)))
+    return in_envelope(header, camt_052_001_08.write(report))
 
 
 def statement_message(header: BusinessHeader, report: BankToCustomerReport) -> bytes:
     """A camt.053 statement with its AppHdr in the gateway's envelope, ready to send."""
-    assert header.message_definition_id == str(camt_053_001_08.message_id), header.message_definition_id
-    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_053_001_08.write(report)))
+    return in_envelope(header, camt_053_001_08.write(report))
 
 
 def notification_message(header: BusinessHeader, notification: DebitCreditNotification) -> bytes:
     """A camt.054 with its AppHdr in the gateway's envelope, ready to send."""
-    assert header.message_definition_id == str(camt_054_001_08.message_id), header.message_definition_id
-    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), camt_054_001_08.write(notification)))
+    return in_envelope(header, camt_054_001_08.write(notification))
+
+
+def in_envelope(header: BusinessHeader, document: etree._Element) -> bytes:
+    """A Document with its AppHdr in the gateway's envelope, ready to send; the AppHdr names the Document's version."""
+    document_id = MessageId.from_namespace(etree.QName(document).namespace or "")
+    assert header.message_definition_id == str(document_id), (header.message_definition_id, document_id)
+    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), document))

@@ -67,6 +67,20 @@ class CentralBankConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RtgsConfig:
+    """The central bank's fiat RTGS, the other side of every conversion (gateway.conversion)."""
+
+    adapter: str  # "embedded": the simulator in the gateway's own database; "http": an RTGS over ISO 20022/HTTP
+    url: str | None  # http: the RTGS's base URL (https:// uses the gateway's certificate from http.tls_dir)
+    bic: str  # the RTGS's BIC: the AppHdr To of the gateway's requests
+    timeout_ms: int  # one RTGS call; a call without an answer by then has an unknown outcome and is retried
+    # The embedded simulator and `gateway rtgs-sim`: the fiat each participant's RTGS account opens with.
+    opening_balance_kopecks: int
+    # A conversion whose fiat is not committed by then is unwound: its hold released, its pending mint voided.
+    conversion_timeout_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
 class ParticipantConfig:
     bic: str
     name: str
@@ -105,6 +119,7 @@ class Config:
     central_bank: CentralBankConfig
     participants: tuple[ParticipantConfig, ...]
     limits: Limits
+    rtgs: RtgsConfig
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -223,7 +238,7 @@ class _Reader:
 
 
 def _parse(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
-    known_sections = {"database", "http", "central_bank", "participants", "limits"}
+    known_sections = {"database", "http", "central_bank", "participants", "limits", "rtgs"}
     unknown = set(raw) - known_sections
     if unknown:
         raise ConfigError(", ".join(sorted(unknown)), "unknown section")
@@ -266,6 +281,20 @@ def _parse(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
     if limits_config.pending_timeout_seconds_default > limits_config.pending_timeout_seconds_max:
         raise ConfigError("limits.pending_timeout_seconds_default", "exceeds limits.pending_timeout_seconds_max")
 
+    rtgs = _Reader(raw.get("rtgs", {}), "rtgs")
+    adapter = rtgs.text("adapter", default="embedded", pattern=re.compile("embedded|http"))
+    rtgs_config = RtgsConfig(
+        adapter=adapter,
+        url=rtgs.optional_text("url", pattern=_webhook_url_pattern),
+        bic=canonical_bic(rtgs.text("bic", default="CBRFRUMMRTG", pattern=_bic_pattern)),
+        timeout_ms=rtgs.integer("timeout_ms", default=3000, minimum=50, maximum=120_000),
+        opening_balance_kopecks=rtgs.roubles("opening_balance_rub", required=False) or 0,
+        conversion_timeout_seconds=rtgs.integer("conversion_timeout_seconds", default=60, minimum=1, maximum=86_400),
+    )
+    rtgs.finish()
+    if adapter == "http" and rtgs_config.url is None:
+        raise ConfigError("rtgs.url", "is required with rtgs.adapter = \"http\"")
+
     return Config(
         source=source,
         database=database_config,
@@ -273,6 +302,7 @@ def _parse(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
         central_bank=cb_config,
         participants=participants,
         limits=limits_config,
+        rtgs=rtgs_config,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from gateway_adapters.sql import conversions
 from gateway_adapters.sql.models import ClaimRow, MailboxRow, MessageRow, PaymentRow
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -89,6 +90,8 @@ def _claims(rows: Sequence[JournalRows], now_us: int) -> list[dict[str, Any]]:
         for payment in journal.payments:
             claims.extend({"key": key, "message_id": payment.message_id, "created_at_us": now_us}
                           for key in payment.claim_keys)
+        claims.extend({"key": key, "message_id": message_id, "created_at_us": now_us}
+                      for key, message_id in journal.step_claims)
     return claims
 
 
@@ -155,6 +158,8 @@ async def sqlalchemy_write_journal(connection: AsyncConnection, rows: Sequence[J
                 for u in updates
             ],
         )
+    if any(journal.conversions or journal.conversion_updates for journal in rows):
+        await conversions.sqlalchemy_write(connection, rows)
 
 
 # --- inside the batch transaction: PostgreSQL through asyncpg ----------------------------------------------------
@@ -199,6 +204,8 @@ async def pg_write_journal(connection: asyncpg.Connection, rows: Sequence[Journa
             [u.settled_at_us for u in updates],
             [u.reason_code for u in updates],
         )
+    if any(journal.conversions or journal.conversion_updates for journal in rows):
+        await conversions.pg_write(connection, rows)
 
 
 # --- reads, outside any batch --------------------------------------------------------------------------------

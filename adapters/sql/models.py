@@ -208,3 +208,66 @@ class MailboxRow(Base):
         Index("mailbox_by_recipient", "recipient_bic", "seq"),
         Index("mailbox_undelivered", "next_attempt_at_us"),
     )
+
+
+# --- conversions between fiat and cryptoroubles (gateway.domain.conversion) -------------------------------------
+
+
+class ConversionRow(Base):
+    """One camt.050 conversion saga: its state is the step it has reached (see gateway.domain.conversion)."""
+
+    __tablename__ = "conversions"
+
+    id: Mapped[object] = mapped_column(Uuid, primary_key=True)
+    message_id: Mapped[object] = mapped_column(Uuid, ForeignKey("messages.id"))
+    bank_bic: Mapped[str] = mapped_column(String(11))
+    direction: Mapped[str] = mapped_column(String(8))
+    rtgs_account: Mapped[str] = mapped_column(String(34))
+    wallet_account_id: Mapped[int] = mapped_column(BigInteger)
+    wallet_code: Mapped[str] = mapped_column(String(64))
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    business_date: Mapped[str] = mapped_column(String(10))  # ISO date: sorts and compares as text
+    state: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(4))
+    reason_text: Mapped[str | None] = mapped_column(String(140))
+    request_message_id: Mapped[str] = mapped_column(String(35))
+    transaction_id: Mapped[str | None] = mapped_column(String(35))
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    deadline_at_us: Mapped[int] = mapped_column(BigInteger)
+    updated_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("direction IN ('mint', 'burn')", name="conversion_direction_known"),
+        CheckConstraint(
+            "state IN ('received', 'fiat_held', 'committing', 'crediting', 'unwinding', 'settled', 'rejected')",
+            name="conversion_state_known",
+        ),
+        CheckConstraint("amount_kopecks > 0", name="conversion_amount_positive"),
+        Index("conversions_by_message", "message_id"),
+        Index("conversions_by_state", "state"),
+        Index("conversions_by_bank_day", "bank_bic", "business_date"),
+    )
+
+
+class ConversionLimitRow(Base):
+    """The central bank's daily conversion limit per bank (both directions together). No row: no limit."""
+
+    __tablename__ = "conversion_limits"
+
+    bank_bic: Mapped[str] = mapped_column(String(11), ForeignKey("participants.bic"), primary_key=True)
+    daily_kopecks: Mapped[int] = mapped_column(BigInteger)
+    set_at_us: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(140))
+
+
+class EmissionControlChangeRow(Base):
+    """Every change the central bank made to the emission cap or a daily limit: who, when, from what to what."""
+
+    __tablename__ = "emission_control_changes"
+
+    id: Mapped[int] = mapped_column(_account_id_type, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(24))  # "emission_cap" or "daily_limit:<BIC>"
+    previous_kopecks: Mapped[int | None] = mapped_column(BigInteger)
+    new_kopecks: Mapped[int | None] = mapped_column(BigInteger)
+    set_at_us: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(140))

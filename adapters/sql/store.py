@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.config import Limits
 from gateway.domain.batch import BatchPlan
+from gateway.domain.conversion import ConversionUsage
 from gateway.domain.journal import JournalRows, PaymentState
 from gateway.domain.ledger import (
     Account,
@@ -41,7 +43,7 @@ from gateway.ledger.ports import (
     Participant,
     StorageUnavailable,
 )
-from gateway_adapters.sql import journal
+from gateway_adapters.sql import conversions, journal
 from gateway_adapters.sql.engine import is_postgres, make_engine
 from gateway_adapters.sql.models import (
     AccountRow,
@@ -329,6 +331,9 @@ class _SqlAlchemyTransaction:
     async def payment_states(self, ids: Sequence[UUID]) -> dict[UUID, PaymentState]:
         return await journal.sqlalchemy_payment_states(self.connection, ids)
 
+    async def conversion_usage(self, keys: Sequence[tuple[str, date]]) -> dict[tuple[str, date], ConversionUsage]:
+        return await conversions.sqlalchemy_usage(self.connection, keys)
+
     async def write_journal(self, rows: Sequence[JournalRows], now_us: int) -> None:
         await journal.sqlalchemy_write_journal(self.connection, rows, now_us)
 
@@ -409,6 +414,9 @@ class _PostgresTransaction:
 
     async def payment_states(self, ids: Sequence[UUID]) -> dict[UUID, PaymentState]:
         return await journal.pg_payment_states(self.connection, ids)
+
+    async def conversion_usage(self, keys: Sequence[tuple[str, date]]) -> dict[tuple[str, date], ConversionUsage]:
+        return await conversions.pg_usage(self.connection, keys)
 
     async def write_journal(self, rows: Sequence[JournalRows], now_us: int) -> None:
         await journal.pg_write_journal(self.connection, rows, now_us)

@@ -18,6 +18,8 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
+from gateway.domain.conversion import ConversionRecord, ConversionUpdate
+
 
 class Direction(StrEnum):
     INBOUND = "in"  # from a bank to the gateway
@@ -169,10 +171,15 @@ class JournalRows:
     payments: tuple[PaymentRecord, ...] = ()
     mailbox: tuple[MailboxEntry, ...] = ()
     payment_updates: tuple[PaymentUpdate, ...] = ()
+    conversions: tuple[ConversionRecord, ...] = ()
+    conversion_updates: tuple[ConversionUpdate, ...] = ()
+    # Claims beyond the messages' and payments' own, as (key, the inbound message's id): a conversion's steps.
+    step_claims: tuple[tuple[str, UUID], ...] = ()
 
     def claim_keys(self) -> list[str]:
         keys = [m.idempotency_key for m in self.messages if m.idempotency_key is not None]
         keys.extend(key for payment in self.payments for key in payment.claim_keys)
+        keys.extend(key for key, _ in self.step_claims)
         return keys
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 from uuid import UUID
 
 from gateway.domain.batch import BatchPlan
+from gateway.domain.conversion import ConversionUsage, ConversionUse
 from gateway.domain.journal import JournalRows, PaymentState
 from gateway.domain.ledger import (
     Account,
@@ -80,6 +82,11 @@ class BatchAttachment(Protocol):
     @property
     def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]: ...
 
+    @property
+    def conversion_uses(self) -> Sequence[ConversionUse]:
+        """New conversions, each of which must fit under its bank's daily limit with the day's others."""
+        ...
+
     def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows: ...
 
 
@@ -106,6 +113,10 @@ class LedgerTransaction(Protocol):
         ...
 
     async def payment_states(self, ids: Sequence[UUID]) -> dict[UUID, PaymentState]: ...
+
+    async def conversion_usage(self, keys: Sequence[tuple[str, date]]) -> dict[tuple[str, date], ConversionUsage]:
+        """Per (bank, business date): the day's conversions so far and the bank's daily limit."""
+        ...
 
     async def write_journal(self, rows: Sequence[JournalRows], now_us: int) -> None:
         """Write messages, payments, claims, mailbox entries and payment state changes."""

@@ -21,6 +21,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from gateway.config import Limits
@@ -231,22 +232,42 @@ class Ledger:
 
 
 async def _check_attachments(transaction: LedgerTransaction, attached: Sequence[Attached]) -> None:
-    """Under the head lock, so no other batch can claim a key or move a payment between this check and the commit.
-    A key claimed twice within the batch conflicts at its second claimant, which its caller prepares again."""
+    """Under the head lock, so no other batch can claim a key, move a payment or use a bank's daily conversion limit
+    between this check and the commit. A key claimed twice within the batch conflicts at its second claimant, which
+    its caller prepares again; so does a conversion that would take its bank over the daily limit."""
     keys = [key for a in attached for key in a.attachment.claim_keys]
     taken = await transaction.taken_claims(keys) if keys else set()
     expected = [(payment_id, state) for a in attached for payment_id, state in a.attachment.expected_payment_states]
     states = await transaction.payment_states([payment_id for payment_id, _ in expected]) if expected else {}
+    uses = [use for a in attached for use in a.attachment.conversion_uses]
+    usage = await transaction.conversion_usage(sorted({(u.bank_bic, u.business_date) for u in uses})) if uses else {}
+    used_here: dict[tuple[str, date], int] = {}
     conflicts = set()
     claimed_here: set[str] = set()
     for position, a in enumerate(attached):
         keys_here = set(a.attachment.claim_keys)
         # Two attachments moving the same payment in one batch: the second would see a state the first changes.
         keys_here.update(f"payment|{pid}" for pid, _ in a.attachment.expected_payment_states)
-        if keys_here & taken or keys_here & claimed_here or any(states.get(pid) is not state for pid, state in a.attachment.expected_payment_states):
+        adds = {}
+        for use in a.attachment.conversion_uses:
+            key = (use.bank_bic, use.business_date)
+            adds[key] = adds.get(key, 0) + use.amount_kopecks
+        over_limit = any(
+            usage[key].limit_kopecks is not None
+            and usage[key].used_kopecks + used_here.get(key, 0) + amount > usage[key].limit_kopecks
+            for key, amount in adds.items()
+        )
+        if (
+            keys_here & taken
+            or keys_here & claimed_here
+            or over_limit
+            or any(states.get(pid) is not state for pid, state in a.attachment.expected_payment_states)
+        ):
             conflicts.add(position)
         else:
             claimed_here |= keys_here
+            for key, amount in adds.items():
+                used_here[key] = used_here.get(key, 0) + amount
     if conflicts:
         raise JournalConflict(frozenset(conflicts))
 

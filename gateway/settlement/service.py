@@ -26,6 +26,7 @@ from uuid import UUID
 from lxml import etree
 
 from gateway.config import Config, canonical_bic
+from gateway.domain.conversion import ConversionUse
 from gateway.domain.journal import (
     Direction,
     JournalRows,
@@ -206,6 +207,10 @@ class _PaymentsJournal:
 
     @property
     def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
+        return ()
+
+    @property
+    def conversion_uses(self) -> Sequence[ConversionUse]:
         return ()
 
     def requests(self) -> list[TransferRequest]:
@@ -429,6 +434,10 @@ class _AnsweredJournal:
     def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
         return ()
 
+    @property
+    def conversion_uses(self) -> Sequence[ConversionUse]:
+        return ()
+
     def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
         assert not results, "an answered message moves no money"
         assert self.inbound.receiver_bic is not None, "an inbound message is received by the gateway"
@@ -465,6 +474,10 @@ class _WarehouseRelease:
     @property
     def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
         return [(record.id, PaymentState.WAREHOUSED) for record, _ in self.payments]
+
+    @property
+    def conversion_uses(self) -> Sequence[ConversionUse]:
+        return ()
 
     def requests(self) -> list[TransferRequest]:
         reference = f"{self.sender_bic}:{self.original.message_id}"
@@ -1055,6 +1068,10 @@ class _InvestigationJournal:
     @property
     def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
         return [(payment.id, PaymentState.WAREHOUSED) for payment in self.cancelled]
+
+    @property
+    def conversion_uses(self) -> Sequence[ConversionUse]:
+        return ()
 
     def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
         assert not results, "a cancellation moves no money"

@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway_adapters.sql.store import now_us
 
 from gateway.config import Config
+from gateway.conversion.service import Conversions
 from gateway.delivery.relay import Relay
 from gateway.domain.ledger import AccountKind
 from gateway.domain.money import text_from_kopecks
@@ -36,6 +37,7 @@ pending_sweep_transfers_max = 1_000
 directory_refresh_seconds = 2.0
 warehouse_sweep_seconds = 5.0
 warehouse_sweep_payments_max = 10_000
+conversion_resume_seconds = 2.0
 
 
 def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -> web.Application:
@@ -63,9 +65,16 @@ def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no
         observe_batch = app[metrics_key].batch_transfers.observe
         async with running_gateway(config, upgrade=upgrade_database, observe_batch=observe_batch) as gateway:
             app[gateway_key] = gateway
-            settlement = Settlement(config, gateway.batcher, gateway.journal, await gateway.directory(), now_us)
+            issuance = next(a for a in await gateway.store.accounts() if a.kind is AccountKind.ISSUANCE)
+            conversions = Conversions(
+                config, gateway.batcher, gateway.journal, gateway.conversions, gateway.rtgs, issuance.id, now_us
+            )
+            settlement = Settlement(
+                config, gateway.batcher, gateway.journal, await gateway.directory(), now_us, conversions
+            )
             app[settlement_key] = settlement
             tasks = [
+                asyncio.create_task(_resume_conversions(conversions), name="conversion-resumer"),
                 asyncio.create_task(_sweep_expired_pending(gateway), name="pending-sweeper"),
                 asyncio.create_task(_refresh_directory(gateway, settlement), name="directory-refresher"),
                 asyncio.create_task(_release_warehoused(settlement), name="warehouse-releaser"),
@@ -87,6 +96,19 @@ def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no
                     await session.close()
 
     return context
+
+
+async def _resume_conversions(conversions: Conversions) -> None:
+    """Conversions a crash left half-way, or whose RTGS call failed, are driven on (or unwound) from here: at once
+    on start-up, then every few seconds."""
+    while True:
+        try:
+            finished = await conversions.resume()
+            if finished:
+                log.info("finished %d conversions left unfinished", finished)
+        except Exception:  # every step is idempotent: the next pass repeats whatever this one did not finish
+            log.exception("conversion resume failed")
+        await asyncio.sleep(conversion_resume_seconds)
 
 
 async def _release_warehoused(settlement: Settlement) -> None:

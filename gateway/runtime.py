@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway_adapters.rtgs.simulator import RtgsSimulator
+from gateway_adapters.sql.conversions import SqlConversions
 from gateway_adapters.sql.journal import JournalReader
 from gateway_adapters.sql.migrate import (
     current_revision,
@@ -19,6 +21,7 @@ from gateway_adapters.sql.store import SqlStore, is_transient, now_us
 
 from gateway import bounds
 from gateway.config import Config
+from gateway.conversion.ports import Rtgs
 from gateway.ledger.batcher import AutoBatcher
 from gateway.ledger.service import Ledger
 from gateway.ledger.signing import ChainSigner, load_private_key
@@ -39,6 +42,8 @@ class Gateway:
     ledger: Ledger
     batcher: AutoBatcher
     journal: JournalReader
+    conversions: SqlConversions
+    rtgs: Rtgs
 
     async def directory(self) -> Directory:
         """Participants and wallets as the database has them now."""
@@ -88,8 +93,27 @@ async def running_gateway(
         )
         await batcher.start()
         try:
-            yield Gateway(config, store, ledger, batcher, JournalReader(store.engine))
+            async with open_rtgs(config, store) as rtgs:
+                yield Gateway(config, store, ledger, batcher, JournalReader(store.engine), SqlConversions(store.engine), rtgs)
         finally:
             await batcher.stop()
     finally:
         await store.close()
+
+
+@asynccontextmanager
+async def open_rtgs(config: Config, store: SqlStore) -> AsyncIterator[Rtgs]:
+    """The central bank's RTGS as config.rtgs names it: the simulator embedded in the gateway's own database (its
+    accounts opened for every registered bank on first sight), or an RTGS over ISO 20022 and HTTP."""
+    cb = config.central_bank
+    if config.rtgs.adapter == "http":
+        from gateway_adapters.rtgs.http_client import HttpRtgs
+
+        async with HttpRtgs.from_config(config) as client:
+            yield client
+        return
+    simulator = await RtgsSimulator.open(store.engine, cb.reserve_rtgs_account, cb.bic)
+    for participant in await store.participants():
+        if participant.bic != cb.bic:
+            await simulator.open_account(participant.rtgs_account, participant.bic, config.rtgs.opening_balance_kopecks)
+    yield simulator

@@ -49,6 +49,7 @@ def write_config(
     emission_cap_rub: str = "1000000000.00",
     extra_participant_toml: str = "",
     limits_toml: str = "",
+    rtgs_toml: str = "",
 ) -> Path:
     """A config for tests: the central bank, three banks (Alfa capped at 5,000,000.00 per wallet, Sberbank at
     1,000,000.00 per payment) and a fresh signing key."""
@@ -73,6 +74,7 @@ def write_config(
         + "\n".join(participants)
         + extra_participant_toml
         + f"\n[limits]\n{limits_toml}\n"
+        + (f"\n[rtgs]\n{rtgs_toml}\n" if rtgs_toml else "")
     )
     path = directory / "gateway.toml"
     path.write_text(text, encoding="utf-8")

@@ -268,8 +268,9 @@ class JournalReader:
             ).one_or_none()
         return None if row is None else _stored_message(row)
 
-    async def answer_to(self, message_id: UUID, receiver_bic: str) -> StoredMessage | None:
-        """The first outbound message answering `message_id` that went to `receiver_bic` (the sender's answer)."""
+    async def answer_to(self, message_id: UUID, receiver_bic: str, newest: bool = False) -> StoredMessage | None:
+        """The first (or, with `newest`, the latest) outbound message answering `message_id` that went to
+        `receiver_bic`: the sender's answer. A conversion's latest answer is its final receipt, once it has one."""
         async with self.engine.connect() as connection:
             row = (
                 await connection.execute(
@@ -279,7 +280,9 @@ class JournalReader:
                         messages_table.c.receiver_bic == receiver_bic,
                         messages_table.c.direction == Direction.OUTBOUND.value,
                     )
-                    .order_by(messages_table.c.created_at_us)
+                    .order_by(
+                        messages_table.c.created_at_us.desc() if newest else messages_table.c.created_at_us
+                    )
                     .limit(1)
                 )
             ).one_or_none()

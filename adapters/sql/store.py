@@ -15,6 +15,16 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from gateway_adapters.sql import conversions, journal
+from gateway_adapters.sql.engine import is_postgres, make_engine
+from gateway_adapters.sql.models import (
+    AccountRow,
+    ChainSignatureRow,
+    LedgerHeadRow,
+    ParticipantRow,
+    PendingTransferRow,
+    TransferRow,
+)
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -42,16 +52,6 @@ from gateway.ledger.ports import (
     NewAccount,
     Participant,
     StorageUnavailable,
-)
-from gateway_adapters.sql import conversions, journal
-from gateway_adapters.sql.engine import is_postgres, make_engine
-from gateway_adapters.sql.models import (
-    AccountRow,
-    ChainSignatureRow,
-    LedgerHeadRow,
-    ParticipantRow,
-    PendingTransferRow,
-    TransferRow,
 )
 
 accounts_table = AccountRow.__table__

@@ -24,17 +24,30 @@ from datetime import date
 from pathlib import Path
 
 from aiohttp import web
+from gateway_adapters.sql.migrate import current_revision, head_revision
 
 from gateway import bounds
-from gateway.config import Config, ConfigError, ParticipantConfig, canonical_bic, is_bic, load_config
+from gateway.config import (
+    Config,
+    ConfigError,
+    ParticipantConfig,
+    canonical_bic,
+    is_bic,
+    load_config,
+)
 from gateway.domain.ledger import AccountKind, AccountStatus
 from gateway.domain.money import AmountError, kopecks_from_text, text_from_kopecks
 from gateway.ledger.ports import Participant
-from gateway.ledger.signing import KeyFileError, generate_key_file, key_id_of, load_public_key, public_path
+from gateway.ledger.signing import (
+    KeyFileError,
+    generate_key_file,
+    key_id_of,
+    load_public_key,
+    public_path,
+)
 from gateway.ledger.verify import verify_ledger
 from gateway.registry import account_code, wallet_accounts
 from gateway.runtime import SchemaOutOfDate, open_store
-from gateway_adapters.sql.migrate import current_revision, head_revision
 
 log = logging.getLogger("gateway")
 
@@ -143,7 +156,11 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     """TLS with client certificates by default; plain HTTP only with --plain-http, only on loopback. The packaged
     demo creates its own throw-away signing key and development PKI under ./var on first start."""
     from gateway.app import make_app
-    from gateway.security.certs import parties_of, server_ssl_context, write_development_pki
+    from gateway.security.certs import (
+        parties_of,
+        server_ssl_context,
+        write_development_pki,
+    )
 
     host = args.host or config.http.host
     port = args.port or config.http.port

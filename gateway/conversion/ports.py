@@ -19,6 +19,8 @@ from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
+from gateway.domain.conversion import ConversionRecord
+
 
 class RtgsOutcome(enum.StrEnum):
     """What the RTGS did with one request. DONE is the only outcome that moved or reserved anything."""
@@ -115,3 +117,11 @@ class Rtgs(Protocol):
     async def statement(self, account: str, from_date: date, to_date: date) -> FiatStatement | None:
         """The account's bookings over those days; None for an unknown account."""
         ...
+
+
+class ConversionReads(Protocol):
+    """What the saga reads of its own records (gateway_adapters.sql.conversions.SqlConversions)."""
+
+    async def conversion(self, conversion_id: UUID) -> ConversionRecord | None: ...
+
+    async def unfinished(self, limit: int) -> list[ConversionRecord]: ...

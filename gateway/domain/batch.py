@@ -47,7 +47,7 @@ class BatchPlan:
 class _Balances:
     """Mutable working copy of one account's balances, alive only while a batch is planned."""
 
-    __slots__ = ("account", "posted", "debits_pending", "credits_pending")
+    __slots__ = ("account", "credits_pending", "debits_pending", "posted")
 
     def __init__(self, account: Account) -> None:
         self.account = account

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
@@ -20,12 +20,16 @@ from gateway.messages.rejections import Rejection
 from gateway.messages.reports import (
     GroupStatus,
     PaymentStatus,
+    Receipt,
+    ReceiptDetails,
+    RequestHandling,
     ResolutionOfInvestigation,
     StatusCount,
     StatusReason,
     StatusReport,
     TransactionStatus,
     message_reject,
+    request_description_chars_max,
     status_reason,
     status_reason_for,
 )
@@ -47,6 +51,7 @@ from gateway.messages.writers import (
     in_envelope,
     message_reject_message,
     notification_message,
+    receipt_message,
     resolution_message,
     status_report_message,
 )
@@ -64,6 +69,15 @@ _forward_writers = {pacs_008: pacs_008_writer, pacs_009: pacs_009_writer, pacs_0
 
 # Reasons per transaction an answer spells out; beyond them the sender reads the group status.
 group_reasons_max = 10
+
+
+# The gateway's business day runs on Moscow time, as the central bank's does.
+business_zone = timezone(timedelta(hours=3), "MSK")
+
+
+def instant(now_us: int) -> datetime:
+    """A ledger timestamp as the aware date-time the messages carry, in the business zone, to the second."""
+    return datetime.fromtimestamp(now_us // 1_000_000, business_zone)
 
 
 def new_message_id() -> str:
@@ -203,6 +217,29 @@ def transaction_status(
     )
 
 
+def receipt(
+    gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None, original_message_id: str,
+    original_message_name_id: str, original_transaction_id: str | None, handlings: Sequence[tuple[str, str]],
+) -> Outbound:
+    """A camt.025 for a request the gateway handled (a camt.050): each handling a status or reason code and its
+    wording, in order (ACSC, PDNG or RJCT first; after RJCT, the reason)."""
+    reference = new_message_id()
+    value = Receipt(
+        message_id=reference,
+        creation_time=now,
+        details=(
+            ReceiptDetails(
+                original_message_id=original_message_id,
+                original_message_name_id=original_message_name_id,
+                original_transaction_id=original_transaction_id,
+                handlings=tuple(RequestHandling(code, text[:request_description_chars_max]) for code, text in handlings),
+            ),
+        ),
+    )
+    app_hdr = header(gateway_bic, receiver_bic, camt_025, reference, now, answering)
+    return Outbound(camt_025, reference, receiver_bic, receipt_message(app_hdr, value))
+
+
 def rejection_reasons(rejections: Sequence[Rejection], path_prefix: str | None = None) -> list[StatusReason]:
     """The rejections found under `path_prefix` (all of them when None), as status reasons."""
     chosen = [r for r in rejections if path_prefix is None or r.path == path_prefix or r.path.startswith(path_prefix + "/")]
@@ -237,6 +274,7 @@ def narrative(text: str) -> StatusReason:
 
 
 camt_029 = MessageId("camt", "029", "001", "09")
+camt_025 = MessageId("camt", "025", "001", "05")
 camt_056 = MessageId("camt", "056", "001", "08")
 
 

@@ -28,6 +28,7 @@ class Directory:
     settlement_wallets: dict[str, int]  # canonical BIC -> account id of the wallet payments settle on
     settlement_wallet_codes: dict[str, str]  # canonical BIC -> that wallet's code, <BIC>/<name>
     wallet_codes: frozenset[str]  # every wallet's ledger code, <BIC>/<name>
+    wallet_ids: dict[str, int]  # every wallet's account id by its code
     settlement_days_ahead_max: int
     # Rule contexts by (business date, authenticated BIC): built once, as checking one costs a pass over every
     # participant, which would otherwise be paid by every message.
@@ -50,9 +51,10 @@ class Directory:
             if preferred or account.owner_bic not in wallets:
                 wallets[account.owner_bic] = account.id
                 codes[account.owner_bic] = account.code
-        wallet_codes = frozenset(a.code for a in accounts if a.kind is AccountKind.WALLET)
+        wallet_ids = {a.code: a.id for a in accounts if a.kind is AccountKind.WALLET}
         return cls(
-            central_bank_bic, {p.bic: p for p in participants}, wallets, codes, wallet_codes, settlement_days_ahead_max
+            central_bank_bic, {p.bic: p for p in participants}, wallets, codes, frozenset(wallet_ids), wallet_ids,
+            settlement_days_ahead_max,
         )
 
     def rule_context(self, today: date, authenticated_bic: str | None) -> RuleContext:

@@ -20,12 +20,13 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from uuid import UUID
 
 from lxml import etree
 
 from gateway.config import Config, canonical_bic
+from gateway.conversion.service import Conversions
 from gateway.domain.conversion import ConversionUse
 from gateway.domain.journal import (
     Direction,
@@ -55,6 +56,7 @@ from gateway.messages.commands import (
     CancellationRequest,
     CreditTransfer,
     FinancialInstitutionTransfer,
+    LiquidityTransfer,
     OriginalMessage,
     PaymentReturn,
     StatusRequest,
@@ -85,14 +87,11 @@ from gateway.messages.reports import (
 from gateway.messages.safe_xml import element_path, parse_bounded
 from gateway.messages.writers._credit_transfer import Forward, SettledTransaction
 from gateway.settlement import answers
-from gateway.settlement.answers import Outbound
+from gateway.settlement.answers import Outbound, instant
 from gateway.settlement.directory import Directory
 from gateway.settlement.ports import JournalReads
 
 log = logging.getLogger(__name__)
-
-# The gateway's business day runs on Moscow time, as the central bank's does.
-business_zone = timezone(timedelta(hours=3), "MSK")
 
 # How often a message whose claims conflicted is prepared again before the gateway gives up (503). A conflict
 # means another copy of it, or of one of its payments, settled in between: the next look-up finds it.
@@ -122,11 +121,6 @@ class Reply:
     body: bytes
     outcome: str  # accepted | rejected | replayed
     message_type: str  # of the message answered, e.g. pacs.008.001.08; "unreadable" when it could not be told
-
-
-def instant(now_us: int) -> datetime:
-    """A ledger timestamp as the aware date-time the messages carry, in the business zone, to the second."""
-    return datetime.fromtimestamp(now_us // 1_000_000, business_zone)
 
 
 def ledger_reason(result: TransferResult) -> tuple[str, str]:
@@ -539,8 +533,10 @@ class Settlement:
         journal: JournalReads,
         directory: Directory,
         clock_us: Callable[[], int],
+        conversions: Conversions | None = None,
     ) -> None:
         self.gateway_bic = config.central_bank.bic
+        self.conversions = conversions  # camt.050: None where no RTGS is attached (then refused as not settled)
         self.credit_notified = frozenset(p.bic for p in config.participants if p.credit_notifications)
         self._batcher = batcher
         self.journal = journal
@@ -582,6 +578,11 @@ class Settlement:
             return await self._cancel(data, sender, header, command, message_type, received_at_us)
         if isinstance(command, ResolutionOfInvestigation):
             return await self._route_resolution(data, sender, header, command, message_type, received_at_us)
+        if isinstance(command, LiquidityTransfer) and self.conversions is not None:
+            answer = await self.conversions.receive(
+                data, sender, header, command, message_type, received_at_us, directory.wallet_ids
+            )
+            return Reply(200, answer.payload, answer.outcome, message_type)
         text = f"{message_type} is read but not yet settled by this gateway version"
         rejection = Rejection("FF01", "", text, Layer.BUSINESS)
         return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)

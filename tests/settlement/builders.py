@@ -186,3 +186,35 @@ def camt_029(sender: str, message_id: str, requester: str, originals: list[Tx], 
         "<CxlDtls>" + txs + "</CxlDtls></RsltnOfInvstgtn></Document>"
     )
     return envelope(app_hdr(sender, message_id, "camt.029.001.09"), document)
+
+
+RTGS_ACCOUNTS = {SBER: "30101810400000000225", VTB: "30101810700000000187", ALFA: "30101810200000000593"}
+
+
+def camt_050(
+    sender: str, message_id: str, kopecks: int, direction: str = "mint", wallet: str = "main",
+    rtgs_account: str | None = None, amount_text: str | None = None,
+) -> bytes:
+    """A liquidity transfer between the sender's RTGS account and one of its wallets: "mint" from the RTGS account
+    into the wallet, "burn" back. `amount_text` overrides the amount as written (to send a malformed one)."""
+    wallet_account = (
+        f"<Id><Othr><Id>{sender}/{wallet}</Id><SchmeNm><Prtry>CRUB-WALLET</Prtry></SchmeNm>"
+        f"<Issr>{CBRF}</Issr></Othr></Id><Ccy>RUB</Ccy>"
+    )
+    rtgs = f"<Id><Othr><Id>{rtgs_account or RTGS_ACCOUNTS[sender]}</Id></Othr></Id><Ccy>RUB</Ccy>"
+    credit, debit = (wallet_account, rtgs) if direction == "mint" else (rtgs, wallet_account)
+    amount = amount_text if amount_text is not None else text_from_kopecks(kopecks)
+    document = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.050.001.05"><LqdtyCdtTrf>'
+        f"<MsgHdr><MsgId>{escape(message_id)}</MsgId><CreDtTm>2026-11-24T08:30:00+03:00</CreDtTm></MsgHdr>"
+        "<LqdtyCdtTrf><LqdtyTrfId>"
+        f"<EndToEndId>E2E-{escape(message_id)[:30]}</EndToEndId><TxId>TX-{escape(message_id)[:30]}</TxId>"
+        f"<UETR>{uuid.uuid4()}</UETR></LqdtyTrfId>"
+        + _agent("Cdtr", sender)
+        + f"<CdtrAcct>{credit}</CdtrAcct>"
+        f'<TrfdAmt><AmtWthCcy Ccy="RUB">{amount}</AmtWthCcy></TrfdAmt>'
+        + _agent("Dbtr", sender)
+        + f"<DbtrAcct>{debit}</DbtrAcct>"
+        "</LqdtyCdtTrf></LqdtyCdtTrf></Document>"
+    )
+    return envelope(app_hdr(sender, message_id, "camt.050.001.05"), document)

@@ -1,7 +1,6 @@
 """Alembic environment. The gateway always hands in an open connection (see ../migrate.py)."""
 
 from alembic import context
-
 from gateway_adapters.sql.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -18,9 +18,11 @@ from gateway.messages.writers import (
     admi_002_001_01,
     camt_025_001_05,
     camt_029_001_09,
+    camt_050_001_05,
     camt_052_001_08,
     camt_053_001_08,
     camt_054_001_08,
+    camt_060_001_05,
     envelope,
     head_001_001_02,
     pacs_002_001_10,
@@ -55,6 +57,16 @@ def account_report_message(header: BusinessHeader, report: BankToCustomerReport)
 def statement_message(header: BusinessHeader, report: BankToCustomerReport) -> bytes:
     """A camt.053 statement with its AppHdr in the gateway's envelope, ready to send."""
     return in_envelope(header, camt_053_001_08.write(report))
+
+
+def liquidity_transfer_message(header: BusinessHeader, transfer: camt_050_001_05.LiquidityCreditTransfer) -> bytes:
+    """A camt.050 with its AppHdr in the gateway's envelope, ready to send."""
+    return in_envelope(header, camt_050_001_05.write(transfer))
+
+
+def account_report_query_message(header: BusinessHeader, query: camt_060_001_05.AccountReportQuery) -> bytes:
+    """A camt.060 with its AppHdr in the gateway's envelope, ready to send."""
+    return in_envelope(header, camt_060_001_05.write(query))
 
 
 def notification_message(header: BusinessHeader, notification: DebitCreditNotification) -> bytes:

@@ -1,0 +1,508 @@
+"""Conversions between fiat roubles and cryptoroubles: a camt.050 in, the saga across the RTGS and the ledger, a
+camt.025 out. The states and their order are in gateway.domain.conversion; this module takes the steps.
+
+Each step is one call to one system, then one database transaction that records what happened: the ledger's
+transfers (pending, posted or voided) together with the conversion's new state, the step's claim and, at the end,
+the receipt in the bank's mailbox. A crash between the call and the record leaves the state where it was; the next
+driver repeats the call with the same id, and the RTGS or the ledger answers it as it did the first time.
+
+Who drives: the request itself, inline, until the conversion is finished or the RTGS stops answering; then the
+background resumer (every gateway process runs one), which also picks up whatever a crashed process left. Until
+the fiat is committed, a conversion past its deadline unwinds; from the commit on it only goes forward.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from gateway.config import Config
+from gateway.conversion.ports import ConversionReads, Rtgs, RtgsOutcome, RtgsUnavailable
+from gateway.domain.conversion import (
+    ConversionDirection,
+    ConversionRecord,
+    ConversionState,
+    ConversionUpdate,
+    ConversionUse,
+    leave_key,
+    step_id,
+)
+from gateway.domain.journal import (
+    Direction,
+    JournalRows,
+    MailboxEntry,
+    MessageRecord,
+    MessageStatus,
+    PaymentState,
+    message_key,
+    payload_digest,
+)
+from gateway.domain.ledger import Phase, TransferKind, TransferRequest, TransferResult
+from gateway.domain.money import text_from_kopecks
+from gateway.ledger.batcher import AutoBatcher
+from gateway.ledger.ports import JournalConflict
+from gateway.messages.commands import (
+    BusinessHeader,
+    LiquidityDirection,
+    LiquidityTransfer,
+)
+from gateway.settlement import answers
+from gateway.settlement.answers import Outbound, instant
+from gateway.settlement.ports import JournalReads
+
+log = logging.getLogger(__name__)
+
+camt_050 = "camt.050.001.05"
+duplicate = "DUPL"
+conversions_resumed_max = 200  # unfinished conversions one resumer pass drives
+
+# Why a conversion was refused, as ISO external status reason codes.
+_rtgs_reasons: dict[RtgsOutcome, tuple[str, str]] = {
+    RtgsOutcome.INSUFFICIENT_FUNDS: ("AM04", "insufficient fiat roubles available on the RTGS account"),
+    RtgsOutcome.UNKNOWN_ACCOUNT: ("AC01", "the RTGS does not know the account"),
+    RtgsOutcome.ACCOUNT_BLOCKED: ("AC06", "the RTGS account is blocked"),
+    RtgsOutcome.HOLD_NOT_FOUND: ("NARR", "the RTGS lost the hold on the fiat roubles"),
+    RtgsOutcome.HOLD_RELEASED: ("NARR", "the RTGS released the hold on the fiat roubles"),
+    RtgsOutcome.REQUEST_CONFLICT: ("NARR", "the RTGS refused the request as a conflicting repeat"),
+}
+_ledger_reasons: dict[TransferResult, tuple[str, str]] = {
+    TransferResult.INSUFFICIENT_FUNDS: ("AM04", "insufficient cryptoroubles in the wallet"),
+    TransferResult.EMISSION_CAP_EXCEEDED: ("AM13", "the central bank's emission cap would be exceeded"),
+    TransferResult.DEBIT_ACCOUNT_SUSPENDED: ("AG10", "the wallet is suspended"),
+    TransferResult.CREDIT_ACCOUNT_SUSPENDED: ("AG10", "the wallet is suspended"),
+    TransferResult.TRANSFER_ABOVE_LIMIT: ("AM02", "above the wallet's limit for one transfer"),
+    TransferResult.BALANCE_ABOVE_LIMIT: ("AM02", "would take the wallet above its balance limit"),
+    TransferResult.AMOUNT_TOO_LARGE: ("AM02", "above the largest amount the ledger moves"),
+}
+over_daily_limit = ("AM14", "above the bank's daily conversion limit set by the central bank")
+timed_out = ("AB03", "the RTGS did not confirm the fiat leg in time: nothing was converted")
+
+
+def _ledger_reason(result: TransferResult) -> tuple[str, str]:
+    return _ledger_reasons.get(result, ("NARR", f"the ledger refused the conversion: {result.value}"))
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionAnswer:
+    payload: bytes
+    outcome: str  # accepted | rejected | replayed | pending
+
+
+@dataclass(slots=True)
+class _Step:
+    """The BatchAttachment of one step: claims leaving the state it read, checks the daily limit for a new
+    conversion, and turns the ledger's results into the step's journal rows."""
+
+    claim: tuple[str, UUID] | None  # (leave key, the inbound message's id)
+    uses: tuple[ConversionUse, ...]
+    decide: Callable[[Sequence[TransferResult], int], JournalRows]
+
+    @property
+    def claim_keys(self) -> Sequence[str]:
+        return () if self.claim is None else (self.claim[0],)
+
+    @property
+    def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
+        return ()
+
+    @property
+    def conversion_uses(self) -> Sequence[ConversionUse]:
+        return self.uses
+
+    def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
+        rows = self.decide(results, settled_at_us)
+        if self.claim is None or not rows.conversion_updates:
+            return rows  # a step that changed nothing claims nothing: the state may still be left
+        return JournalRows(
+            messages=rows.messages, mailbox=rows.mailbox, conversions=rows.conversions,
+            conversion_updates=rows.conversion_updates, step_claims=(self.claim,),
+        )
+
+
+class Conversions:
+    """Runs conversion sagas. Shares the process's auto-batcher with settlement; holds no state that another
+    process would need: everything it knows is in the database."""
+
+    def __init__(
+        self,
+        config: Config,
+        batcher: AutoBatcher,
+        journal: JournalReads,
+        store: ConversionReads,
+        rtgs: Rtgs,
+        issuance_account_id: int,
+        clock_us: Callable[[], int],
+        after_step: Callable[[str], None] | None = None,
+    ) -> None:
+        self.gateway_bic = config.central_bank.bic
+        self._timeout_us = config.rtgs.conversion_timeout_seconds * 1_000_000
+        self._pending_timeout_seconds = config.limits.pending_timeout_seconds_max
+        self._batcher = batcher
+        self._journal = journal
+        self._store = store
+        self.rtgs = rtgs
+        self._issuance_account_id = issuance_account_id
+        self._clock_us = clock_us
+        self._after_step = after_step or (lambda step: None)
+        self._driving: set[UUID] = set()  # conversions this process is driving now: the resumer leaves them be
+
+    # --- a camt.050 arrives --------------------------------------------------------------------------------------
+
+    async def receive(
+        self,
+        data: bytes,
+        sender: str,
+        header: BusinessHeader,
+        command: LiquidityTransfer,
+        message_type: str,
+        received_at_us: int,
+        wallet_ids: Mapping[str, int],
+    ) -> ConversionAnswer:
+        """Accept the conversion (journal, claim, daily limit), drive it as far as it goes now, and answer."""
+        direction = command.direction
+        assert direction is not None, "the usage guideline refuses a camt.050 that is neither mint nor burn"
+        wallet_account, rtgs_account = (
+            (command.credit_account, command.debit_account)
+            if direction is LiquidityDirection.MINT
+            else (command.debit_account, command.credit_account)
+        )
+        assert wallet_account is not None and wallet_account.identification is not None
+        assert rtgs_account is not None and rtgs_account.identification is not None
+        wallet_code = wallet_account.identification
+        assert wallet_code in wallet_ids, "the business rules refuse a wallet that is not the sender's"
+        inbound = MessageRecord(
+            id=uuid.uuid4(), direction=Direction.INBOUND, sender_bic=sender, receiver_bic=self.gateway_bic,
+            message_type=message_type, reference=header.business_message_id,
+            idempotency_key=message_key(sender, header.business_message_id), payload=data,
+            payload_sha256=payload_digest(data), status=MessageStatus.ACCEPTED, answers_id=None,
+            created_at_us=received_at_us,
+        )
+        today = instant(received_at_us).date()
+        conversion = ConversionRecord(
+            id=uuid.uuid4(), message_id=inbound.id, bank_bic=sender,
+            direction=ConversionDirection(direction.value), rtgs_account=rtgs_account.identification,
+            wallet_account_id=wallet_ids[wallet_code], wallet_code=wallet_code,
+            amount_kopecks=command.amount.kopecks, business_date=today, state=ConversionState.RECEIVED,
+            reason_code=None, reason_text=None, request_message_id=command.message_id,
+            transaction_id=command.transaction_id, created_at_us=received_at_us,
+            deadline_at_us=received_at_us + self._timeout_us, updated_at_us=received_at_us,
+        )
+        use = ConversionUse(sender, today, conversion.amount_kopecks)
+        accept = _Step(None, (use,), lambda results, at: JournalRows(messages=(inbound,), conversions=(conversion,)))
+        try:
+            await self._batcher.submit((), accept)
+        except JournalConflict:
+            replay = await self._replay(data, sender, header, received_at_us)
+            if replay is not None:
+                return replay
+            # Not a repeat: the daily limit would be passed (the only other check of the accept step).
+            return await self._refuse(inbound, header, conversion, *over_daily_limit)
+        self._after_step(f"{conversion.direction.value}.{conversion.state.value}")
+        self._driving.add(conversion.id)
+        try:
+            conversion = await self._drive(conversion)
+        finally:
+            self._driving.discard(conversion.id)
+        if conversion.finished:
+            answer = await self._journal.answer_to(inbound.id, sender, newest=True)
+            assert answer is not None, "a finished conversion's receipt is journaled with its last step"
+            return ConversionAnswer(answer.payload, "accepted" if conversion.state is ConversionState.SETTLED else "rejected")
+        pending = self._receipt(conversion, header, received_at_us)
+        await self._batcher.submit((), _Step(None, (), lambda results, at: JournalRows(
+            messages=_outbound_records(self.gateway_bic, pending, inbound.id, at)
+        )))
+        return ConversionAnswer(pending.payload, "pending")
+
+    async def _replay(
+        self, data: bytes, sender: str, header: BusinessHeader, received_at_us: int
+    ) -> ConversionAnswer | None:
+        stored = await self._journal.message_by_key(message_key(sender, header.business_message_id))
+        if stored is None:
+            return None
+        if stored.payload_sha256 == payload_digest(data):
+            answer = await self._journal.answer_to(stored.id, sender, newest=True)
+            assert answer is not None, "a journaled camt.050 is journaled with an answer"
+            return ConversionAnswer(answer.payload, "replayed")
+        log.warning("%s reused message id %r for a different camt.050", sender, header.business_message_id)
+        text = f"message id {header.business_message_id} was already used by {sender} for a different message"
+        inbound = MessageRecord(
+            id=uuid.uuid4(), direction=Direction.INBOUND, sender_bic=sender, receiver_bic=self.gateway_bic,
+            message_type=camt_050, reference=header.business_message_id, idempotency_key=None, payload=data,
+            payload_sha256=payload_digest(data), status=MessageStatus.REJECTED, answers_id=None,
+            created_at_us=received_at_us,
+        )
+        return await self._refuse(inbound, header, None, duplicate, text)
+
+    async def _refuse(
+        self, inbound: MessageRecord, header: BusinessHeader, conversion: ConversionRecord | None, code: str,
+        text: str,
+    ) -> ConversionAnswer:
+        """A camt.050 refused before anything moved: the message and its receipt journaled, no conversion."""
+        assert inbound.sender_bic is not None
+        request_message_id = header.business_message_id if conversion is None else conversion.request_message_id
+        transaction_id = None if conversion is None else conversion.transaction_id
+        receipt = _receipt(self.gateway_bic, inbound.sender_bic, header, instant(inbound.created_at_us),
+                           request_message_id, transaction_id, ("RJCT", text), (code, text))
+        rejected = MessageRecord(
+            id=inbound.id, direction=inbound.direction, sender_bic=inbound.sender_bic,
+            receiver_bic=inbound.receiver_bic, message_type=inbound.message_type, reference=inbound.reference,
+            idempotency_key=inbound.idempotency_key, payload=inbound.payload, payload_sha256=inbound.payload_sha256,
+            status=MessageStatus.REJECTED, answers_id=None, created_at_us=inbound.created_at_us,
+        )
+
+        def decide(results: Sequence[TransferResult], at: int) -> JournalRows:
+            messages, mailbox = _outbound_with_mailbox(self.gateway_bic, receipt, inbound.id, at)
+            return JournalRows(messages=(rejected, *messages), mailbox=mailbox)
+
+        try:
+            await self._batcher.submit((), _Step(None, (), decide))
+        except JournalConflict:
+            # The same message settled its claim in between: answer as a repeat.
+            replay = await self._replay(inbound.payload, inbound.sender_bic, header, inbound.created_at_us)
+            assert replay is not None
+            return replay
+        return ConversionAnswer(receipt.payload, "rejected")
+
+    # --- driving the saga ----------------------------------------------------------------------------------------
+
+    async def resume(self) -> int:
+        """Drive every unfinished conversion this process is not already driving (those a crash left, or whose
+        RTGS call failed). Returns how many finished."""
+        finished = 0
+        for conversion in await self._store.unfinished(conversions_resumed_max):
+            if conversion.id in self._driving:
+                continue
+            self._driving.add(conversion.id)
+            try:
+                conversion = await self._drive(conversion)
+            finally:
+                self._driving.discard(conversion.id)
+            finished += conversion.finished
+        return finished
+
+    async def _drive(self, conversion: ConversionRecord) -> ConversionRecord:
+        """Take steps until the conversion is finished, the RTGS does not answer, or a step cannot be taken."""
+        while not conversion.finished:
+            try:
+                taken = await self._step(conversion)
+            except RtgsUnavailable as error:
+                log.warning("conversion %s waits for the RTGS (%s): %s", conversion.id, conversion.state, error)
+                return conversion
+            except JournalConflict:
+                taken = None  # another driver took this step first: carry on from where it left the conversion
+            reloaded = await self._store.conversion(conversion.id)
+            assert reloaded is not None
+            if taken is False and reloaded.state is conversion.state:
+                return reloaded  # stuck: logged by the step, retried by the next resumer pass
+            conversion = reloaded
+        return conversion
+
+    async def _step(self, c: ConversionRecord) -> bool:
+        """One step from c's state. Returns False when it could not move the conversion (and said why)."""
+        now_us = self._clock_us()
+        mint = c.direction is ConversionDirection.MINT
+        state = c.state
+        before_commit = state in (ConversionState.RECEIVED, ConversionState.FIAT_HELD)
+        if before_commit and now_us > c.deadline_at_us:
+            await self._transition(c, ConversionState.UNWINDING, reason=timed_out)
+            return True
+        if state is ConversionState.RECEIVED and mint:
+            outcome = await self.rtgs.reserve(c.id, c.rtgs_account, c.amount_kopecks)
+            self._after_step("mint.reserve.returned")
+            if outcome is RtgsOutcome.DONE:
+                await self._transition(c, ConversionState.FIAT_HELD)
+            else:
+                await self._transition(c, ConversionState.REJECTED, reason=_rtgs_reason(outcome, c))
+            return True
+        if state is ConversionState.RECEIVED:  # burn: the cryptoroubles first, pending until the fiat is credited
+            await self._ledger_step(c, self._pending(c, TransferKind.BURN), ConversionState.CREDITING,
+                                    ConversionState.REJECTED)
+            return True
+        if state is ConversionState.FIAT_HELD:
+            await self._ledger_step(c, self._pending(c, TransferKind.MINT), ConversionState.COMMITTING,
+                                    ConversionState.UNWINDING)
+            return True
+        if state is ConversionState.COMMITTING or state is ConversionState.CREDITING:
+            if mint:
+                outcome = await self.rtgs.commit(step_id(c.id, "commit"), c.id)
+                self._after_step("mint.commit.returned")
+            else:
+                outcome = await self.rtgs.credit_from_reserve(step_id(c.id, "credit"), c.rtgs_account, c.amount_kopecks)
+                self._after_step("burn.credit.returned")
+            if outcome is not RtgsOutcome.DONE:
+                await self._transition(c, ConversionState.UNWINDING, reason=_rtgs_reason(outcome, c))
+                return True
+            return await self._post(c)
+        assert state is ConversionState.UNWINDING, state
+        if mint:
+            outcome = await self.rtgs.release(step_id(c.id, "release"), c.id)
+            self._after_step("mint.release.returned")
+            if outcome is not RtgsOutcome.DONE:
+                # Only a committed hold refuses a release, and a conversion whose commit may have happened never
+                # unwinds: this is a broken invariant, for an operator, not something to paper over.
+                log.critical("conversion %s: the RTGS refused to release hold %s: %s", c.id, c.id, outcome)
+                return False
+        void = TransferRequest(
+            id=step_id(c.id, "void"), debit_account_id=0, credit_account_id=0, amount_kopecks=0,
+            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=_reference(c), phase=Phase.VOID_PENDING,
+            pending_id=step_id(c.id, "pending"),
+        )
+        # Voiding a pending transfer that was never made (refused before it) fails harmlessly: nothing was held.
+        await self._submit(c, [void], lambda results: (ConversionState.REJECTED, None))
+        return True
+
+    async def _post(self, c: ConversionRecord) -> bool:
+        """The fiat leg is done: post the pending transfer. Should the ledger have expired it meanwhile (the RTGS
+        was down for longer than the longest pending timeout), the same amount is posted as a single transfer, so
+        that supply and reserve still move together."""
+        post = TransferRequest(
+            id=step_id(c.id, "post"), debit_account_id=0, credit_account_id=0, amount_kopecks=0,
+            kind=TransferKind.MINT, reference=_reference(c), phase=Phase.POST_PENDING,
+            pending_id=step_id(c.id, "pending"),
+        )
+        posted = await self._submit(c, [post], _settled_if_posted)
+        if posted:
+            return True
+        late = self._single(c)
+        settled = await self._submit(c, [late], _settled_if_posted)
+        if not settled:
+            log.critical("conversion %s: the fiat leg is done but the ledger refuses the %s", c.id, c.direction.value)
+        return settled
+
+    async def _ledger_step(
+        self, c: ConversionRecord, request: TransferRequest, success: ConversionState, failure: ConversionState
+    ) -> None:
+        def decide(results: Sequence[TransferResult]) -> tuple[ConversionState, tuple[str, str] | None]:
+            result = results[0]
+            if result is TransferResult.OK or result is TransferResult.EXISTS:
+                return success, None
+            return failure, _ledger_reason(result)
+
+        await self._submit(c, [request], decide)
+
+    async def _transition(
+        self, c: ConversionRecord, new_state: ConversionState, reason: tuple[str, str] | None = None
+    ) -> None:
+        await self._submit(c, [], lambda results: (new_state, reason))
+
+    async def _submit(
+        self,
+        c: ConversionRecord,
+        requests: list[TransferRequest],
+        decide: Callable[[Sequence[TransferResult]], tuple[ConversionState, tuple[str, str] | None] | None],
+    ) -> bool:
+        """Apply the requests and record the state `decide` picks from their results (None: stay). The receipt
+        goes with the step that finishes the conversion. Returns whether the state changed."""
+        reached: ConversionState | None = None
+
+        def rows(results: Sequence[TransferResult], at_us: int) -> JournalRows:
+            nonlocal reached
+            decided = decide(results)
+            if decided is None:
+                return JournalRows()
+            new_state, reason = decided
+            if new_state is ConversionState.REJECTED and reason is None:
+                reason = (c.reason_code or "NARR", c.reason_text or "the conversion was unwound")
+            code, text = reason if reason is not None else (None, None)
+            update = ConversionUpdate(c.id, c.state, new_state, code, text, at_us)
+            reached = new_state
+            if new_state not in (ConversionState.SETTLED, ConversionState.REJECTED):
+                return JournalRows(conversion_updates=(update,))
+            receipt = self._final_receipt(c, new_state, code, text, at_us)
+            messages, mailbox = _outbound_with_mailbox(self.gateway_bic, receipt, c.message_id, at_us)
+            return JournalRows(messages=tuple(messages), mailbox=mailbox, conversion_updates=(update,))
+
+        await self._batcher.submit(requests, _Step((leave_key(c.id, c.state), c.message_id), (), rows))
+        if reached is None:
+            return False
+        self._after_step(f"{c.direction.value}.{reached.value}")
+        return True
+
+    # --- transfers and receipts --------------------------------------------------------------------------------
+
+    def _pending(self, c: ConversionRecord, kind: TransferKind) -> TransferRequest:
+        issuance, wallet = self._issuance_account_id, c.wallet_account_id
+        debit, credit = (issuance, wallet) if kind is TransferKind.MINT else (wallet, issuance)
+        return TransferRequest(
+            id=step_id(c.id, "pending"), debit_account_id=debit, credit_account_id=credit,
+            amount_kopecks=c.amount_kopecks, kind=kind, reference=_reference(c), phase=Phase.PENDING,
+            timeout_seconds=self._pending_timeout_seconds,
+        )
+
+    def _single(self, c: ConversionRecord) -> TransferRequest:
+        mint = c.direction is ConversionDirection.MINT
+        issuance, wallet = self._issuance_account_id, c.wallet_account_id
+        return TransferRequest(
+            id=step_id(c.id, "late"), debit_account_id=issuance if mint else wallet,
+            credit_account_id=wallet if mint else issuance, amount_kopecks=c.amount_kopecks,
+            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=_reference(c),
+        )
+
+    def _receipt(self, c: ConversionRecord, header: BusinessHeader | None, now_us: int) -> Outbound:
+        text = "accepted: the RTGS has not confirmed the fiat leg yet; the final receipt follows in the mailbox"
+        return _receipt(self.gateway_bic, c.bank_bic, header, instant(now_us), c.request_message_id,
+                        c.transaction_id, ("PDNG", text))
+
+    def _final_receipt(
+        self, c: ConversionRecord, state: ConversionState, code: str | None, text: str | None, now_us: int
+    ) -> Outbound:
+        amount = text_from_kopecks(c.amount_kopecks)
+        if state is ConversionState.SETTLED:
+            legs = (c.rtgs_account, c.wallet_code) if c.direction is ConversionDirection.MINT else (c.wallet_code, c.rtgs_account)
+            handlings: tuple[tuple[str, str], ...] = (("ACSC", f"converted {amount} RUB from {legs[0]} to {legs[1]}"),)
+        else:
+            assert code is not None and text is not None
+            handlings = (("RJCT", f"{amount} RUB not converted: {text}"[:140]), (code, text))
+        return _receipt(self.gateway_bic, c.bank_bic, None, instant(now_us), c.request_message_id,
+                        c.transaction_id, *handlings)
+
+
+def _settled_if_posted(results: Sequence[TransferResult]) -> tuple[ConversionState, None] | None:
+    if results[0] is TransferResult.OK or results[0] is TransferResult.EXISTS:
+        return ConversionState.SETTLED, None
+    log.error("posting a conversion's transfer failed: %s", results[0].value)
+    return None
+
+
+def _rtgs_reason(outcome: RtgsOutcome, c: ConversionRecord) -> tuple[str, str]:
+    code, text = _rtgs_reasons[outcome]
+    if outcome is RtgsOutcome.REQUEST_CONFLICT:
+        log.error("conversion %s: the RTGS saw a conflicting repeat of one of its requests", c.id)
+    return code, f"{text} ({c.rtgs_account})" if outcome is not RtgsOutcome.REQUEST_CONFLICT else text
+
+
+def _reference(c: ConversionRecord) -> str:
+    return f"{c.bank_bic}:{c.request_message_id}"
+
+
+def _receipt(
+    gateway_bic: str, bank_bic: str, answering: BusinessHeader | None, now: datetime, request_message_id: str,
+    transaction_id: str | None, *handlings: tuple[str, str],
+) -> Outbound:
+    return answers.receipt(gateway_bic, bank_bic, now, answering, request_message_id, camt_050, transaction_id,
+                           handlings)
+
+
+def _outbound_records(gateway_bic: str, outbound: Outbound, answers_id: UUID, now_us: int) -> tuple[MessageRecord, ...]:
+    """An answer journaled without a mailbox entry (a PDNG receipt: given on HTTP only, the final one follows)."""
+    return (_outbound_record(gateway_bic, outbound, answers_id, now_us),)
+
+
+def _outbound_with_mailbox(
+    gateway_bic: str, outbound: Outbound, answers_id: UUID, now_us: int
+) -> tuple[list[MessageRecord], tuple[MailboxEntry, ...]]:
+    record = _outbound_record(gateway_bic, outbound, answers_id, now_us)
+    return [record], (MailboxEntry(outbound.receiver_bic, record.id),)
+
+
+def _outbound_record(gateway_bic: str, outbound: Outbound, answers_id: UUID, now_us: int) -> MessageRecord:
+    return MessageRecord(
+        id=uuid.uuid4(), direction=Direction.OUTBOUND, sender_bic=gateway_bic, receiver_bic=outbound.receiver_bic,
+        message_type=str(outbound.message_id), reference=outbound.reference, idempotency_key=None,
+        payload=outbound.payload, payload_sha256=payload_digest(outbound.payload), status=MessageStatus.DELIVERABLE,
+        answers_id=answers_id, created_at_us=now_us,
+    )

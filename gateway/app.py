@@ -16,7 +16,7 @@ from gateway.conversion.service import Conversions
 from gateway.delivery.relay import Relay
 from gateway.domain.ledger import AccountKind
 from gateway.domain.money import text_from_kopecks
-from gateway.http import messages
+from gateway.http import admin, messages
 from gateway.http.errors import error_middleware
 from gateway.http.keys import (
     HttpSettings,
@@ -57,6 +57,9 @@ def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -
     app.router.add_get("/v1/ledger/head", ledger_head)
     app.router.add_post("/v1/messages", messages.post_message)
     app.router.add_get("/v1/messages", messages.get_mailbox)
+    app.router.add_get("/v1/admin/emission", admin.get_emission)
+    app.router.add_put("/v1/admin/emission-cap", admin.put_emission_cap)
+    app.router.add_put("/v1/admin/conversion-limits/{bic}", admin.put_daily_limit)
     return app
 
 

@@ -7,6 +7,9 @@
   gateway participants list | add | suspend | resume
   gateway ledger verify | status         recompute the whole ledger from the raw tables / show supply and reserve
   gateway validate [--profile iso|gateway] FILE...   check ISO 20022 message files, layer by layer
+  gateway cb show | set-cap AMOUNT | set-limit BIC AMOUNT|none   the central bank's emission controls
+  gateway rtgs balances | statement ACCOUNT [--from D] [--to D]  the fiat side, as config.rtgs names it
+  gateway rtgs-sim [--host H] [--port P] [--database URL] [--tls-dir DIR]   a standalone RTGS simulator server
 
 Exit status: 0 done, 1 the command ran and found a problem (e.g. a broken chain), 2 bad usage or configuration.
 """
@@ -24,7 +27,10 @@ from datetime import date
 from pathlib import Path
 
 from aiohttp import web
+from gateway_adapters.rtgs.cli import add_rtgs_sim_command
+from gateway_adapters.sql.conversions import CapBelowIssued, SqlConversions
 from gateway_adapters.sql.migrate import current_revision, head_revision
+from gateway_adapters.sql.store import now_us
 
 from gateway import bounds
 from gateway.config import (
@@ -35,6 +41,7 @@ from gateway.config import (
     is_bic,
     load_config,
 )
+from gateway.conversion.reserve import check_reserve
 from gateway.domain.ledger import AccountKind, AccountStatus
 from gateway.domain.money import AmountError, kopecks_from_text, text_from_kopecks
 from gateway.ledger.ports import Participant
@@ -47,7 +54,8 @@ from gateway.ledger.signing import (
 )
 from gateway.ledger.verify import verify_ledger
 from gateway.registry import account_code, wallet_accounts
-from gateway.runtime import SchemaOutOfDate, open_store
+from gateway.runtime import SchemaOutOfDate, open_rtgs, open_store
+from gateway.settlement.answers import instant
 
 log = logging.getLogger("gateway")
 
@@ -137,6 +145,33 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--public-key", type=Path, help="the central bank's public key (default: from the key file)")
     verify.set_defaults(handler=_ledger_verify)
     ledger.add_parser("status", help="chain head, supply, reserve and emission cap").set_defaults(handler=_ledger_status)
+
+    cb = commands.add_parser("cb", help="the central bank's emission controls").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    cb.add_parser("show", help="emission cap, supply, daily conversion limits and their recent changes").set_defaults(
+        handler=_cb_show
+    )
+    set_cap = cb.add_parser("set-cap", help="set the emission cap (total cryptorouble supply), e.g. 1000000000000.00")
+    set_cap.add_argument("amount_rub", metavar="AMOUNT")
+    set_cap.set_defaults(handler=_cb_set_cap)
+    set_limit = cb.add_parser("set-limit", help="set a bank's daily conversion limit (both directions), or `none`")
+    set_limit.add_argument("bic")
+    set_limit.add_argument("amount_rub", metavar="AMOUNT|none")
+    set_limit.set_defaults(handler=_cb_set_limit)
+
+    rtgs = commands.add_parser("rtgs", help="the central bank's fiat RTGS, as config.rtgs names it").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    rtgs.add_parser("balances", help="every registered bank's RTGS account and the reserve account").set_defaults(
+        handler=_rtgs_balances
+    )
+    statement = rtgs.add_parser("statement", help="an RTGS account's bookings over whole business days")
+    statement.add_argument("account")
+    statement.add_argument("--from", dest="from_date", type=date.fromisoformat, help="first day (default: today)")
+    statement.add_argument("--to", dest="to_date", type=date.fromisoformat, help="last day (default: --from)")
+    statement.set_defaults(handler=_rtgs_statement)
+    add_rtgs_sim_command(commands)
 
     validate = commands.add_parser("validate", help="check ISO 20022 message files (any envelope, or a bare Document)")
     validate.add_argument("--profile", choices=("iso", "gateway"), default="gateway",
@@ -373,16 +408,22 @@ def _ledger_verify(config: Config, args: argparse.Namespace) -> int:
         store = await open_store(config, upgrade=False)
         try:
             report = await verify_ledger(store, public_key)
+            async with open_rtgs(config, store) as rtgs:
+                reserve = await check_reserve(store, SqlConversions(store.engine), rtgs, _today())
         finally:
             await store.close()
         print(f"checked {report.transfers_checked} transfers, {report.signatures_checked} signed chain heads, "
               f"{report.accounts_checked} accounts")
-        if report.ok:
-            print("ledger verified: chain, signatures, balances and invariants hold")
+        print(f"fiat reserve at the RTGS: {reserve.describe()}")
+        if report.ok and reserve.ok:
+            print("ledger verified: chain, signatures, balances and invariants hold; supply = fiat reserve")
             return 0
-        print(f"LEDGER BROKEN: {report.first_break}")
-        for extra in report.breaks[1:]:
-            print(f"  also: {extra}")
+        if not report.ok:
+            print(f"LEDGER BROKEN: {report.first_break}")
+            for extra in report.breaks[1:]:
+                print(f"  also: {extra}")
+        if not reserve.ok:
+            print("RESERVE BROKEN: the fiat reserve does not equal the cryptorouble supply")
         return 1
 
     return asyncio.run(run())
@@ -448,3 +489,129 @@ def _ledger_status(config: Config, args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _today() -> date:
+    return instant(now_us()).date()
+
+
+def _cb_show(config: Config, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        store = await open_store(config, upgrade=False)
+        try:
+            head, accounts = await store.head(), await store.accounts()
+            controls = SqlConversions(store.engine)
+            limits, changes = await controls.daily_limits(), await controls.changes(20)
+        finally:
+            await store.close()
+        issuance = next(a for a in accounts if a.kind is AccountKind.ISSUANCE)
+        print(f"emission cap {text_from_kopecks(head.emission_cap_kopecks)} RUB; supply "
+              f"{text_from_kopecks(-issuance.posted_kopecks)} RUB; pending mints "
+              f"{text_from_kopecks(issuance.debits_pending_kopecks)} RUB")
+        for bic in sorted(limits):
+            print(f"daily conversion limit {bic}: {text_from_kopecks(limits[bic])} RUB")
+        if not limits:
+            print("no daily conversion limits set")
+        for change in changes:
+            before = "none" if change.previous_kopecks is None else text_from_kopecks(change.previous_kopecks)
+            after = "none" if change.new_kopecks is None else text_from_kopecks(change.new_kopecks)
+            print(f"  {change.set_at_us}  {change.subject}: {before} -> {after}  by {change.set_by}")
+
+    asyncio.run(run())
+    return 0
+
+
+def _operator() -> str:
+    import getpass
+
+    return f"{getpass.getuser()} with the CLI"
+
+
+def _cb_set_cap(config: Config, args: argparse.Namespace) -> int:
+    cap = kopecks_from_text(args.amount_rub)
+    if cap <= 0:
+        raise UsageError("the emission cap must be positive")
+
+    async def run() -> int:
+        store = await open_store(config, upgrade=False)
+        try:
+            previous = await SqlConversions(store.engine).set_emission_cap(cap, _operator(), now_us())
+        except CapBelowIssued as error:
+            print(f"gateway: the cap may not go below what is issued or pending: {error}", file=sys.stderr)
+            return 1
+        finally:
+            await store.close()
+        print(f"emission cap {text_from_kopecks(previous)} -> {text_from_kopecks(cap)} RUB")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _cb_set_limit(config: Config, args: argparse.Namespace) -> int:
+    if not is_bic(args.bic):
+        raise UsageError(f"{args.bic!r} is not a BIC (ISO 9362)")
+    bic = canonical_bic(args.bic)
+    limit = None if args.amount_rub.lower() == "none" else kopecks_from_text(args.amount_rub)
+    if limit is not None and limit <= 0:
+        raise UsageError("a daily limit must be positive (or `none` to remove it)")
+
+    async def run() -> int:
+        store = await open_store(config, upgrade=False)
+        try:
+            if bic == config.central_bank.bic or bic not in {p.bic for p in await store.participants()}:
+                raise UsageError(f"{bic} is not a registered bank")
+            previous = await SqlConversions(store.engine).set_daily_limit(bic, limit, _operator(), now_us())
+        finally:
+            await store.close()
+        before = "none" if previous is None else text_from_kopecks(previous)
+        after = "none" if limit is None else text_from_kopecks(limit)
+        print(f"daily conversion limit of {bic}: {before} -> {after} RUB")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _rtgs_balances(config: Config, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        store = await open_store(config, upgrade=False)
+        try:
+            async with open_rtgs(config, store) as rtgs:
+                participants = await store.participants()
+                for participant in participants:
+                    balance = await rtgs.balance(participant.rtgs_account)
+                    if balance is None:
+                        print(f"{participant.bic}  {participant.rtgs_account}  unknown to the RTGS")
+                        continue
+                    print(f"{participant.bic}  {participant.rtgs_account}  booked "
+                          f"{text_from_kopecks(balance.booked_kopecks):>22} RUB  held "
+                          f"{text_from_kopecks(balance.held_kopecks)} RUB")
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _rtgs_statement(config: Config, args: argparse.Namespace) -> int:
+    from_date = args.from_date or _today()
+    to_date = args.to_date or from_date
+
+    async def run() -> int:
+        store = await open_store(config, upgrade=False)
+        try:
+            async with open_rtgs(config, store) as rtgs:
+                statement = await rtgs.statement(args.account, from_date, to_date)
+        finally:
+            await store.close()
+        if statement is None:
+            print(f"gateway: the RTGS does not know account {args.account}", file=sys.stderr)
+            return 1
+        print(f"{statement.account}  {statement.from_date} .. {statement.to_date}")
+        print(f"  opening {text_from_kopecks(statement.opening_kopecks):>22} RUB")
+        for entry in statement.entries:
+            print(f"  {entry.booked_at.isoformat()}  {entry.direction.value}  {text_from_kopecks(entry.kopecks):>22} RUB"
+                  f"  {entry.counter_account}  {entry.reference}  ({entry.request_id})")
+        print(f"  closing {text_from_kopecks(statement.closing_kopecks):>22} RUB")
+        return 0
+
+    return asyncio.run(run())

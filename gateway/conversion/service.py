@@ -100,10 +100,12 @@ class _Step:
     claim: tuple[str, UUID] | None  # (leave key, the inbound message's id)
     uses: tuple[ConversionUse, ...]
     decide: Callable[[Sequence[TransferResult], int], JournalRows]
+    message_key: str | None = None  # the inbound message's own idempotency key, when this step journals it
 
     @property
     def claim_keys(self) -> Sequence[str]:
-        return () if self.claim is None else (self.claim[0],)
+        keys = () if self.claim is None else (self.claim[0],)
+        return keys if self.message_key is None else (*keys, self.message_key)
 
     @property
     def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
@@ -192,7 +194,10 @@ class Conversions:
             deadline_at_us=received_at_us + self._timeout_us, updated_at_us=received_at_us,
         )
         use = ConversionUse(sender, today, conversion.amount_kopecks)
-        accept = _Step(None, (use,), lambda results, at: JournalRows(messages=(inbound,), conversions=(conversion,)))
+        accept = _Step(
+            None, (use,), lambda results, at: JournalRows(messages=(inbound,), conversions=(conversion,)),
+            inbound.idempotency_key,
+        )
         try:
             await self._batcher.submit((), accept)
         except JournalConflict:
@@ -259,7 +264,7 @@ class Conversions:
             return JournalRows(messages=(rejected, *messages), mailbox=mailbox)
 
         try:
-            await self._batcher.submit((), _Step(None, (), decide))
+            await self._batcher.submit((), _Step(None, (), decide, rejected.idempotency_key))
         except JournalConflict:
             # The same message settled its claim in between: answer as a repeat.
             replay = await self._replay(inbound.payload, inbound.sender_bic, header, inbound.created_at_us)

@@ -1,0 +1,126 @@
+"""The central bank's emission controls over HTTP: the emission cap and each bank's daily conversion limit.
+
+Only the central bank's own client certificate may use these (in the loopback development mode, ?participant=
+must name the central bank). Amounts are rouble strings ("1000000.00"), never JSON numbers, which would be floats.
+Every change is recorded with who made it; `gateway cb show` and GET /v1/admin/emission list them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from gateway_adapters.sql.conversions import CapBelowIssued, ControlChange
+
+from gateway.config import canonical_bic, is_bic
+from gateway.domain.ledger import AccountKind
+from gateway.domain.money import AmountError, kopecks_from_text, text_from_kopecks
+from gateway.http.auth import authenticated_bic, development_bic
+from gateway.http.keys import gateway_key, settings_key, settlement_key
+
+admin_body_bytes_max = 4_096
+changes_listed_max = 50
+
+
+def _central_bank(request: web.Request) -> str:
+    """The caller's BIC, which must be the central bank's; else 401 (no certificate) or 403 (a bank's)."""
+    bic = authenticated_bic(request)
+    if bic is None and request.app[settings_key].plain_http:
+        bic = development_bic(request)
+    if bic is None:
+        raise _error(web.HTTPUnauthorized, "the central bank's client certificate is required")
+    gateway_bic = request.app[settlement_key].gateway_bic
+    if bic != gateway_bic:
+        raise _error(web.HTTPForbidden, f"{bic} may not change emission controls: only {gateway_bic} may")
+    return bic
+
+
+def _error(kind: type[web.HTTPError], text: str) -> web.HTTPError:
+    return kind(text=json.dumps({"error": text}), content_type="application/json")
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise _error(web.HTTPUnsupportedMediaType, "the body must be application/json")
+    data = await request.content.read(admin_body_bytes_max + 1)
+    if len(data) > admin_body_bytes_max:
+        raise _error(web.HTTPRequestEntityTooLarge, f"the body is larger than {admin_body_bytes_max} bytes")
+    try:
+        body = json.loads(data)
+    except ValueError:
+        raise _error(web.HTTPBadRequest, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise _error(web.HTTPBadRequest, "the body must be a JSON object")
+    return body
+
+
+def _roubles(body: dict[str, Any], key: str, allow_null: bool) -> int | None:
+    if key not in body or set(body) != {key}:
+        raise _error(web.HTTPBadRequest, f"the body must hold exactly {key!r}")
+    value = body[key]
+    if value is None and allow_null:
+        return None
+    if not isinstance(value, str):
+        raise _error(web.HTTPBadRequest, f'{key} must be a rouble amount as a string, like "1000000.00"')
+    try:
+        kopecks = kopecks_from_text(value)
+    except AmountError as error:
+        raise _error(web.HTTPBadRequest, f"{key}: {error}") from None
+    if kopecks <= 0:
+        raise _error(web.HTTPBadRequest, f"{key} must be positive")
+    return kopecks
+
+
+def _change(change: ControlChange) -> dict[str, Any]:
+    return {
+        "subject": change.subject,
+        "previous_rub": None if change.previous_kopecks is None else text_from_kopecks(change.previous_kopecks),
+        "new_rub": None if change.new_kopecks is None else text_from_kopecks(change.new_kopecks),
+        "set_at_us": change.set_at_us,
+        "set_by": change.set_by,
+    }
+
+
+async def get_emission(request: web.Request) -> web.Response:
+    _central_bank(request)
+    gateway = request.app[gateway_key]
+    head = await gateway.store.head()
+    issuance = next(a for a in await gateway.store.accounts() if a.kind is AccountKind.ISSUANCE)
+    limits = await gateway.conversions.daily_limits()
+    return web.json_response({
+        "emission_cap_rub": text_from_kopecks(head.emission_cap_kopecks),
+        "supply_rub": text_from_kopecks(-issuance.posted_kopecks),
+        "pending_mints_rub": text_from_kopecks(issuance.debits_pending_kopecks),
+        "daily_limits_rub": {bic: text_from_kopecks(kopecks) for bic, kopecks in sorted(limits.items())},
+        "changes": [_change(c) for c in await gateway.conversions.changes(changes_listed_max)],
+    })
+
+
+async def put_emission_cap(request: web.Request) -> web.Response:
+    caller = _central_bank(request)
+    cap = _roubles(await _body(request), "emission_cap_rub", allow_null=False)
+    assert cap is not None
+    gateway = request.app[gateway_key]
+    try:
+        previous = await gateway.conversions.set_emission_cap(cap, f"{caller} over HTTP", request.app[settlement_key].clock_us())
+    except CapBelowIssued as error:
+        raise _error(web.HTTPConflict, f"the cap may not go below what is issued or pending: {error}") from None
+    return web.json_response({"previous_rub": text_from_kopecks(previous), "emission_cap_rub": text_from_kopecks(cap)})
+
+
+async def put_daily_limit(request: web.Request) -> web.Response:
+    caller = _central_bank(request)
+    text = request.match_info["bic"]
+    settlement = request.app[settlement_key]
+    if not is_bic(text) or canonical_bic(text) not in settlement.directory.participants or canonical_bic(text) == settlement.gateway_bic:
+        raise _error(web.HTTPNotFound, f"{text} is not a registered bank")
+    bic = canonical_bic(text)
+    limit = _roubles(await _body(request), "daily_limit_rub", allow_null=True)
+    gateway = request.app[gateway_key]
+    previous = await gateway.conversions.set_daily_limit(bic, limit, f"{caller} over HTTP", settlement.clock_us())
+    return web.json_response({
+        "bank": bic,
+        "previous_rub": None if previous is None else text_from_kopecks(previous),
+        "daily_limit_rub": None if limit is None else text_from_kopecks(limit),
+    })

@@ -1,0 +1,85 @@
+"""The RTGS worlds the contract runs in: the embedded simulator on SQLite and on PostgreSQL. Another kind of world
+(the HTTP client against a `gateway rtgs-sim` subprocess) joins by adding one entry to `world_kinds`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from gateway_adapters.rtgs.simulator import RtgsSimulator
+from gateway_adapters.sql.engine import make_engine
+
+from gateway.config import load_config
+from gateway.conversion.ports import Rtgs
+from tests.conftest import create_pg_database, drop_pg_database
+
+CBR_BIC = "CBRFRUMMXXX"
+RESERVE_ACCOUNT = "30101810000000000001"  # the central bank's cryptorouble reserve account, as in tests/conftest.py
+
+
+@dataclass(frozen=True, slots=True)
+class RtgsWorld:
+    rtgs: Rtgs  # the implementation under test: tests use it only through the port
+    admin: RtgsSimulator  # the same RTGS's administration, for setup (open_account, set_blocked)
+    reserve_account: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorldKind:
+    open: Callable[[Path], AbstractAsyncContextManager[RtgsWorld]]  # builds a world in a test's tmp_path
+    marks: tuple[pytest.MarkDecorator, ...] = ()
+    requires: tuple[str, ...] = ()  # synchronous fixtures that gate the kind, e.g. postgres_available
+
+
+@asynccontextmanager
+async def embedded_world(database_url: str) -> AsyncIterator[RtgsWorld]:
+    engine = make_engine(database_url, load_config(environ={}).limits)
+    try:
+        simulator = await RtgsSimulator.open(engine, RESERVE_ACCOUNT, CBR_BIC)
+        yield RtgsWorld(rtgs=simulator, admin=simulator, reserve_account=RESERVE_ACCOUNT)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def embedded_sqlite(tmp_path: Path) -> AsyncIterator[RtgsWorld]:
+    async with embedded_world(f"sqlite+aiosqlite:///{tmp_path / 'rtgs.sqlite3'}") as world:
+        yield world
+
+
+@asynccontextmanager
+async def embedded_postgres(tmp_path: Path) -> AsyncIterator[RtgsWorld]:
+    # The helpers run their own event loop (asyncio.run): give them a thread of their own.
+    url = await asyncio.to_thread(create_pg_database)
+    try:
+        async with embedded_world(url) as world:
+            yield world
+    finally:
+        await asyncio.to_thread(drop_pg_database, url)
+
+
+world_kinds: dict[str, WorldKind] = {
+    "embedded-sqlite": WorldKind(embedded_sqlite),
+    "embedded-postgres": WorldKind(embedded_postgres, marks=(pytest.mark.postgres,), requires=("postgres_available",)),
+    # "http": the HTTP client (gateway_adapters.rtgs.http_client) against a `gateway rtgs-sim` subprocess on a SQLite
+    # file in tmp_path, with `admin` an RtgsSimulator opened on that same file.
+}
+
+
+@pytest.fixture(params=[pytest.param(name, marks=kind.marks) for name, kind in world_kinds.items()])
+def rtgs_world_kind(request: pytest.FixtureRequest) -> WorldKind:
+    kind = world_kinds[request.param]
+    for fixture in kind.requires:  # here, outside the test's event loop: the gates run one of their own
+        request.getfixturevalue(fixture)
+    return kind
+
+
+@pytest.fixture
+async def rtgs_world(rtgs_world_kind: WorldKind, tmp_path: Path) -> AsyncIterator[RtgsWorld]:
+    """An RTGS with only its reserve account (zero balance); tests open bank accounts through `admin`."""
+    async with rtgs_world_kind.open(tmp_path) as world:
+        yield world

@@ -22,6 +22,7 @@ from gateway_adapters.sql.store import SqlStore, is_transient, now_us
 from gateway import bounds
 from gateway.config import Config
 from gateway.conversion.ports import Rtgs
+from gateway.domain.ledger import AccountKind
 from gateway.ledger.batcher import AutoBatcher
 from gateway.ledger.service import Ledger
 from gateway.ledger.signing import ChainSigner, load_private_key
@@ -112,7 +113,12 @@ async def open_rtgs(config: Config, store: SqlStore) -> AsyncIterator[Rtgs]:
         async with HttpRtgs.from_config(config) as client:
             yield client
         return
-    simulator = await RtgsSimulator.open(store.engine, cb.reserve_rtgs_account, cb.bic)
+    # A simulator first opened beside a ledger that already issued (treasury minted directly) holds what the
+    # ledger's reserve mirror says: the fiat such a ledger would have had at a real RTGS.
+    mirror = next(a for a in await store.accounts() if a.kind is AccountKind.RESERVE)
+    simulator = await RtgsSimulator.open(
+        store.engine, cb.reserve_rtgs_account, cb.bic, reserve_opening_kopecks=mirror.posted_kopecks
+    )
     for participant in await store.participants():
         if participant.bic != cb.bic:
             await simulator.open_account(participant.rtgs_account, participant.bic, config.rtgs.opening_balance_kopecks)

@@ -40,7 +40,7 @@ from gateway_adapters.rtgs.tables import (
     requests,
 )
 from gateway_adapters.sql.store import is_transient, now_us
-from sqlalchemy import BigInteger, case, cast, func, or_, select, update
+from sqlalchemy import BigInteger, case, cast, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -76,13 +76,22 @@ class RtgsSimulator:
 
     @classmethod
     async def open(
-        cls, engine: AsyncEngine, reserve_account: str, reserve_owner_bic: str, clock_us: Callable[[], int] = now_us
+        cls,
+        engine: AsyncEngine,
+        reserve_account: str,
+        reserve_owner_bic: str,
+        clock_us: Callable[[], int] = now_us,
+        reserve_opening_kopecks: int = 0,
     ) -> RtgsSimulator:
-        """Create the simulator's tables if missing and the reserve account (opening at zero) if missing."""
+        """Create the simulator's tables if missing and the reserve account if missing, opening with
+        `reserve_opening_kopecks` (a simulator joining a ledger that already issued opens with what it holds)."""
         simulator = cls(engine, reserve_account, clock_us)
         async with simulator._transaction() as connection:
+            if simulator._postgres:
+                # Several gateway workers may open one empty database at once: one creates, the others then see.
+                await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('rtgs simulator tables'))"))
             await connection.run_sync(lambda sync: metadata.create_all(sync, checkfirst=True))
-        await simulator.open_account(reserve_account, reserve_owner_bic, 0)
+        await simulator.open_account(reserve_account, reserve_owner_bic, reserve_opening_kopecks)
         return simulator
 
     # --- administration --------------------------------------------------------------------------------------------

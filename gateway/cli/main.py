@@ -487,8 +487,6 @@ def _ledger_status(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def _today() -> date:
@@ -615,3 +613,7 @@ def _rtgs_statement(config: Config, args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

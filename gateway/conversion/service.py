@@ -149,7 +149,7 @@ class Conversions:
         self.rtgs = rtgs
         self._issuance_account_id = issuance_account_id
         self._clock_us = clock_us
-        self._after_step = after_step or (lambda step: None)
+        self.after_step = after_step or (lambda step: None)
         self._driving: set[UUID] = set()  # conversions this process is driving now: the resumer leaves them be
 
     # --- a camt.050 arrives --------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ class Conversions:
                 return replay
             # Not a repeat: the daily limit would be passed (the only other check of the accept step).
             return await self._refuse(inbound, header, conversion, *over_daily_limit)
-        self._after_step(f"{conversion.direction.value}.{conversion.state.value}")
+        self.after_step(f"{conversion.direction.value}.{conversion.state.value}")
         self._driving.add(conversion.id)
         try:
             conversion = await self._drive(conversion)
@@ -317,7 +317,7 @@ class Conversions:
             return True
         if state is ConversionState.RECEIVED and mint:
             outcome = await self.rtgs.reserve(c.id, c.rtgs_account, c.amount_kopecks)
-            self._after_step("mint.reserve.returned")
+            self.after_step("mint.reserve.returned")
             if outcome is RtgsOutcome.DONE:
                 await self._transition(c, ConversionState.FIAT_HELD)
             else:
@@ -334,10 +334,10 @@ class Conversions:
         if state is ConversionState.COMMITTING or state is ConversionState.CREDITING:
             if mint:
                 outcome = await self.rtgs.commit(step_id(c.id, "commit"), c.id)
-                self._after_step("mint.commit.returned")
+                self.after_step("mint.commit.returned")
             else:
                 outcome = await self.rtgs.credit_from_reserve(step_id(c.id, "credit"), c.rtgs_account, c.amount_kopecks)
-                self._after_step("burn.credit.returned")
+                self.after_step("burn.credit.returned")
             if outcome is not RtgsOutcome.DONE:
                 await self._transition(c, ConversionState.UNWINDING, reason=_rtgs_reason(outcome, c))
                 return True
@@ -345,7 +345,7 @@ class Conversions:
         assert state is ConversionState.UNWINDING, state
         if mint:
             outcome = await self.rtgs.release(step_id(c.id, "release"), c.id)
-            self._after_step("mint.release.returned")
+            self.after_step("mint.release.returned")
             if outcome is not RtgsOutcome.DONE:
                 # Only a committed hold refuses a release, and a conversion whose commit may have happened never
                 # unwinds: this is a broken invariant, for an operator, not something to paper over.
@@ -424,7 +424,7 @@ class Conversions:
         await self._batcher.submit(requests, _Step((leave_key(c.id, c.state), c.message_id), (), rows))
         if reached is None:
             return False
-        self._after_step(f"{c.direction.value}.{reached.value}")
+        self.after_step(f"{c.direction.value}.{reached.value}")
         return True
 
     # --- transfers and receipts --------------------------------------------------------------------------------

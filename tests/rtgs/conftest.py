@@ -1,5 +1,5 @@
-"""The RTGS worlds the contract runs in: the embedded simulator on SQLite and on PostgreSQL. Another kind of world
-(the HTTP client against a `gateway rtgs-sim` subprocess) joins by adding one entry to `world_kinds`."""
+"""The RTGS worlds the contract runs in: the embedded simulator on SQLite and on PostgreSQL, and the HTTP client
+against a `gateway rtgs-sim` subprocess. Another kind of world joins by adding one entry to `world_kinds`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from gateway_adapters.sql.engine import make_engine
 from gateway.config import load_config
 from gateway.conversion.ports import Rtgs
 from tests.conftest import create_pg_database, drop_pg_database
+from tests.rtgs.http_world import http_rtgs_world
 
 CBR_BIC = "CBRFRUMMXXX"
 RESERVE_ACCOUNT = "30101810000000000001"  # the central bank's cryptorouble reserve account, as in tests/conftest.py
@@ -62,11 +63,17 @@ async def embedded_postgres(tmp_path: Path) -> AsyncIterator[RtgsWorld]:
         await asyncio.to_thread(drop_pg_database, url)
 
 
+@asynccontextmanager
+async def http_sqlite(tmp_path: Path) -> AsyncIterator[RtgsWorld]:
+    """The HTTP client against a `gateway rtgs-sim` subprocess on a SQLite file, `admin` opened on that file."""
+    async with http_rtgs_world(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rtgs.sqlite3'}") as world:
+        yield RtgsWorld(rtgs=world.rtgs, admin=world.admin, reserve_account=world.reserve_account)
+
+
 world_kinds: dict[str, WorldKind] = {
     "embedded-sqlite": WorldKind(embedded_sqlite),
     "embedded-postgres": WorldKind(embedded_postgres, marks=(pytest.mark.postgres,), requires=("postgres_available",)),
-    # "http": the HTTP client (gateway_adapters.rtgs.http_client) against a `gateway rtgs-sim` subprocess on a SQLite
-    # file in tmp_path, with `admin` an RtgsSimulator opened on that same file.
+    "http": WorldKind(http_sqlite, marks=(pytest.mark.slow,)),
 }
 
 

@@ -45,10 +45,10 @@ def _end_state(database: Path) -> EndState:
         conversions = db.execute("SELECT state, reason_code FROM conversions ORDER BY created_at_us").fetchall()
         posted = dict(db.execute("SELECT code, posted_kopecks FROM accounts").fetchall())
         pending = db.execute("SELECT count(*) FROM pending_transfers WHERE status = 'pending'").fetchone()[0]
-        fiat = dict(
-            (number, (booked, held))
+        fiat = {
+            number: (booked, held)
             for number, booked, held in db.execute("SELECT number, booked_kopecks, held_kopecks FROM rtgs_accounts")
-        )
+        }
     return EndState(
         conversions=[(state, reason) for state, reason in conversions],
         wallet=posted[f"{SBER}/main"],
@@ -72,7 +72,7 @@ def _crash(tmp_path: Path, config: Path, step: str, messages: list[bytes]) -> No
         files.append(str(path))
     child = subprocess.run(
         [sys.executable, "-m", "tests.conversion.crash_child", str(config), step, *files],
-        cwd=repo_root, capture_output=True, timeout=60,
+        cwd=repo_root, capture_output=True, timeout=60, check=False,
     )
     assert child.returncode == -signal.SIGKILL, (step, child.returncode, child.stderr.decode()[-3000:])
 
@@ -108,7 +108,7 @@ def _restart_until_finished(tmp_path: Path, config: Path, database: Path) -> Non
 
 
 def _verify(config: Path) -> str:
-    verify = subprocess.run(_gateway(config, "ledger", "verify"), cwd=repo_root, capture_output=True, timeout=60)
+    verify = subprocess.run(_gateway(config, "ledger", "verify"), cwd=repo_root, capture_output=True, timeout=60, check=False)
     output = verify.stdout.decode()
     assert verify.returncode == 0, output + verify.stderr.decode()[-2000:]
     assert "supply = fiat reserve" in output, output

@@ -3,6 +3,7 @@ app answers over real HTTP (plain and mutual TLS) matches it: status codes, medi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import hashlib
@@ -28,6 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import make_app
 from gateway.config import load_config
+from gateway.conversion.ports import RtgsUnavailable
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
 from gateway.http.keys import gateway_key, settlement_key
 from gateway.ledger.ports import StorageUnavailable
@@ -40,6 +42,7 @@ from gateway.security.certs import (
     write_development_pki,
 )
 from tests.conftest import write_config
+from tests.conversion.conftest import receipt
 from tests.settlement.builders import (
     ALFA,
     CBRF,
@@ -47,6 +50,7 @@ from tests.settlement.builders import (
     VTB,
     Tx,
     camt_029,
+    camt_050,
     camt_056,
     pacs_008,
     today_in_moscow,
@@ -161,11 +165,13 @@ class Contract:
         return None
 
 
-async def exchange(client: Any, method: str, path: str, **kwargs: Any) -> Exchange:
-    """Send through an aiohttp TestClient, or a ClientSession with a base_url; both take (method, path)."""
+async def exchange(client: Any, method: str, path: str, *, route: str | None = None, **kwargs: Any) -> Exchange:
+    """Send through an aiohttp TestClient, or a ClientSession with a base_url; both take (method, path). `route` is
+    the documented path when it differs from the one sent (a path parameter filled in)."""
     async with client.request(method, path, **kwargs) as response:
         body = await response.read()
-        return Exchange(method.lower(), path, response.status, response.headers, response.content_type, body)
+        documented = path if route is None else route
+        return Exchange(method.lower(), documented, response.status, response.headers, response.content_type, body)
 
 
 @pytest.fixture
@@ -180,8 +186,9 @@ Build = Callable[..., Awaitable[GatewayUnderTest]]
 def build_gateway(aiohttp_client, database_url: str, tmp_path: Path) -> Build:  # type: ignore[no-untyped-def]
     """make_app in the development mode on a real socket, wallets funded with FUNDING (three mints, one batch)."""
 
-    async def build(limits_toml: str = "") -> GatewayUnderTest:
-        config = load_config(write_config(tmp_path, database_url, limits_toml=limits_toml), environ={})
+    async def build(limits_toml: str = "", rtgs_toml: str = "") -> GatewayUnderTest:
+        path = write_config(tmp_path, database_url, limits_toml=limits_toml, rtgs_toml=rtgs_toml)
+        config = load_config(path, environ={})
         client = await aiohttp_client(make_app(config, upgrade_database=True, plain_http=True))
         gateway = GatewayUnderTest(client, config)
         await gateway.mint(FUNDING)
@@ -252,6 +259,9 @@ def test_the_document_names_exactly_the_routes_make_app_registers(document: dict
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("get", "/metrics"),
+        ("get", "/v1/admin/emission"),
+        ("put", "/v1/admin/emission-cap"),
+        ("put", "/v1/admin/conversion-limits/{bic}"),
     }
     documented = {
         (method, path) for path, item in document["paths"].items() for method in item if method in http_methods
@@ -347,6 +357,45 @@ async def test_post_message_answers_as_documented(
     assert contract.seen("post", path) == contract.documented("post", path) - {"401", "403"}
     # Moved: the accepted 100.00 and the 1.00 whose cancellation was asked; nothing else.
     assert await gw.balances() == {SBER: FUNDING[SBER] - 101_00, VTB: FUNDING[VTB] + 101_00, ALFA: FUNDING[ALFA]}
+
+
+async def test_a_conversion_is_answered_as_documented(
+    build_gateway: Build, contract: Contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A camt.050 is answered with a camt.025 under each documented outcome: accepted (ACSC), replayed (the same
+    receipt), rejected (its MsgId reused for other content, DUPL) and pending (PDNG while the RTGS does not answer)."""
+    gw = await build_gateway(rtgs_toml='opening_balance_rub = "1000000.00"')
+    client, path = gw.client, "/v1/messages"
+
+    mint = camt_050(SBER, "LQ-1", 100_00)
+    converted = await exchange(client, "POST", path, data=mint, headers=xml_headers)
+    message = contract.check(converted)
+    assert converted.status == 200 and converted.headers["X-Gateway-Outcome"] == "accepted"
+    assert message is not None and receipt(converted.body).codes == ["ACSC"]
+    assert receipt(converted.body).original_message_id == "LQ-1"
+
+    replayed = await exchange(client, "POST", path, data=mint, headers=xml_headers)
+    contract.check(replayed)
+    assert replayed.headers["X-Gateway-Outcome"] == "replayed" and replayed.body == converted.body
+
+    reused = camt_050(SBER, "LQ-1", 100_00)  # a fresh UETR: other bytes under the same MsgId
+    assert reused != mint
+    duplicate = await exchange(client, "POST", path, data=reused, headers=xml_headers)
+    contract.check(duplicate)
+    assert duplicate.status == 200 and duplicate.headers["X-Gateway-Outcome"] == "rejected"
+    assert receipt(duplicate.body).codes == ["RJCT", "DUPL"]
+
+    async def rtgs_down(*args: Any) -> None:
+        raise RtgsUnavailable("injected: the RTGS does not answer")
+
+    monkeypatch.setattr(gw.gateway.rtgs, "reserve", rtgs_down)
+    waiting = await exchange(client, "POST", path, data=camt_050(SBER, "LQ-2", 50_00), headers=xml_headers)
+    contract.check(waiting)
+    assert waiting.status == 200 and waiting.headers["X-Gateway-Outcome"] == "pending"
+    assert receipt(waiting.body).codes == ["PDNG"]
+
+    # Converted once: the 100.00 of LQ-1; LQ-2 waits for the RTGS.
+    assert (await gw.accounts())[f"{SBER}/main"] == FUNDING[SBER] + 100_00
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -498,6 +547,158 @@ async def test_operations_routes_answer_as_documented(
 
 
 # --------------------------------------------------------------------------------------------------------------
+# The central bank: /v1/admin/emission, /v1/admin/emission-cap, /v1/admin/conversion-limits/{bic}
+# --------------------------------------------------------------------------------------------------------------
+
+emission_path = "/v1/admin/emission"
+cap_path = "/v1/admin/emission-cap"
+limit_path = "/v1/admin/conversion-limits/{bic}"
+as_central_bank = {"participant": CBRF}
+json_headers = {"Content-Type": "application/json"}
+
+
+def limit_of(bic: str) -> str:
+    return limit_path.replace("{bic}", bic)
+
+
+@sqlite_only
+async def test_central_bank_routes_answer_as_documented(
+    build_gateway: Build, contract: Contract, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gw = await build_gateway(limits_toml=outage_limits)
+
+    async def send(method: str, route: str, url: str | None = None, **kwargs: Any) -> Exchange:
+        kwargs.setdefault("params", as_central_bank)
+        answer = await exchange(gw.client, method, url or route, route=route, **kwargs)
+        contract.check(answer)
+        return answer
+
+    before = await send("GET", emission_path)
+    assert before.status == 200
+    assert before.json() == {
+        "emission_cap_rub": "1000000000.00",
+        "supply_rub": "6000000.00",  # FUNDING
+        "pending_mints_rub": "0.00",
+        "daily_limits_rub": {},
+        "changes": [],
+    }
+
+    raised = await send("PUT", cap_path, json={"emission_cap_rub": "7000000.00"})
+    assert raised.status == 200
+    assert raised.json() == {"previous_rub": "1000000000.00", "emission_cap_rub": "7000000.00"}
+    below = await send("PUT", cap_path, json={"emission_cap_rub": "5999999.99"})
+    assert below.status == 409
+    exact = await send("PUT", cap_path, json={"emission_cap_rub": "6000000"})  # exactly what is issued
+    assert exact.status == 200 and exact.json()["emission_cap_rub"] == "6000000.00"
+
+    limited = await send("PUT", limit_path, limit_of("SABRRUMM"), json={"daily_limit_rub": "300000.5"})
+    assert limited.status == 200
+    assert limited.json() == {"bank": SBER, "previous_rub": None, "daily_limit_rub": "300000.50"}
+    assert (await send("PUT", limit_path, limit_of(VTB), json={"daily_limit_rub": "1.00"})).status == 200
+    removed = await send("PUT", limit_path, limit_of(VTB), json={"daily_limit_rub": None})
+    assert removed.json() == {"bank": VTB, "previous_rub": "1.00", "daily_limit_rub": None}
+
+    bad_amounts: list[Any] = [5, 5.5, None, "0.00", "-1.00", "1.001", "1e6", "1,00", "", "99999999999999999.99"]
+    for amount in bad_amounts:
+        refused = await send("PUT", cap_path, json={"emission_cap_rub": amount})
+        assert refused.status == 400, amount
+    for amount in [amount for amount in bad_amounts if amount is not None]:
+        refused = await send("PUT", limit_path, limit_of(ALFA), json={"daily_limit_rub": amount})
+        assert refused.status == 400, amount
+    puts = ((cap_path, cap_path, "emission_cap_rub"), (limit_path, limit_of(ALFA), "daily_limit_rub"))
+    for route, url, key in puts:
+        for body in (b"not JSON", b'["1.00"]', b"{}", json.dumps({key: "1.00", "note": "x"}).encode()):
+            refused = await send("PUT", route, url, data=body, headers=json_headers)
+            assert refused.status == 400, (route, body)
+        for headers in ({"Content-Type": "text/plain"}, {}):  # none: aiohttp sends application/octet-stream
+            unsupported = await send("PUT", route, url, data=json.dumps({key: "1.00"}).encode(), headers=headers)
+            assert unsupported.status == 415, (route, headers)
+
+    for bic in ("NOTABANKXXX", CBRF, "CBRFRUMM"):
+        unknown = await send("PUT", limit_path, limit_of(bic), json={"daily_limit_rub": "1.00"})
+        assert unknown.status == 404, bic
+    unread = await send("PUT", limit_path, limit_of("NOTABANKXXX"), data=b"not JSON", headers=json_headers)
+    assert unread.status == 404  # the bank is checked before the body is read
+
+    for params, status in (({}, 401), ({"participant": "not-a-bic"}, 401), ({"participant": SBER}, 403)):
+        assert (await send("GET", emission_path, params=params)).status == status, params
+        for route, url, key in puts:
+            answer = await send("PUT", route, url, params=params, json={key: "1.00"})
+            assert answer.status == status, (route, params)
+
+    with write_locked(database_url):
+        unavailable = [
+            await send("GET", emission_path),
+            await send("PUT", cap_path, json={"emission_cap_rub": "8000000.00"}),
+            await send("PUT", limit_path, limit_of(ALFA), json={"daily_limit_rub": "1.00"}),
+        ]
+    assert [(a.status, a.headers["Retry-After"]) for a in unavailable] == [(503, "1")] * 3
+
+    async def failing(*args: Any) -> None:
+        raise RuntimeError("injected: the emission controls failed unexpectedly")
+
+    monkeypatch.setattr(gw.gateway.store, "head", failing)
+    monkeypatch.setattr(gw.gateway.conversions, "set_emission_cap", failing)
+    monkeypatch.setattr(gw.gateway.conversions, "set_daily_limit", failing)
+    failed = [
+        await send("GET", emission_path),
+        await send("PUT", cap_path, json={"emission_cap_rub": "8000000.00"}),
+        await send("PUT", limit_path, limit_of(ALFA), json={"daily_limit_rub": "1.00"}),
+    ]
+    assert [a.status for a in failed] == [500] * 3
+    monkeypatch.undo()
+
+    # 413 is exercised by test_admin_bodies_are_read_as_documented, with its own contract check.
+    assert contract.seen("get", emission_path) == contract.documented("get", emission_path)
+    for route in (cap_path, limit_path):
+        assert contract.seen("put", route) == contract.documented("put", route) - {"413"}, route
+
+    # Only the five changes that were answered 200 took effect, newest first, each with who made it.
+    after = await send("GET", emission_path)
+    controls = after.json()
+    assert (controls["emission_cap_rub"], controls["daily_limits_rub"]) == ("6000000.00", {SBER: "300000.50"})
+    assert [(c["subject"], c["previous_rub"], c["new_rub"]) for c in controls["changes"]] == [
+        (f"daily_limit:{VTB}", "1.00", None),
+        (f"daily_limit:{VTB}", None, "1.00"),
+        (f"daily_limit:{SBER}", None, "300000.50"),
+        ("emission_cap", "7000000.00", "6000000.00"),
+        ("emission_cap", "1000000000.00", "7000000.00"),
+    ]
+    assert {c["set_by"] for c in controls["changes"]} == {f"{CBRF} over HTTP"}
+
+
+async def in_two_pieces(data: bytes) -> AsyncIterator[bytes]:
+    """A chunked body whose second piece arrives a little after the first, as over a slow network."""
+    yield data[:10]
+    await asyncio.sleep(0.1)
+    yield data[10:]
+
+
+cap_body = b'{"emission_cap_rub": "7000000.00"}'
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("body", "pieces", "status"),
+    [
+        pytest.param(cap_body, True, 200, id="valid, in two pieces"),
+        pytest.param(cap_body + b" " * 4_096, False, 413, id="larger than 4096 bytes"),
+        pytest.param(b"[" * 2_000, False, 400, id="nested 2000 deep"),
+    ],
+)
+async def test_admin_bodies_are_read_as_documented(
+    build_gateway: Build, contract: Contract, body: bytes, pieces: bool, status: int
+) -> None:
+    """The request bodies of the central bank's routes (both PUTs share admin._body): read whole however they
+    arrive, a larger one refused 413, one nested deeper than the JSON parser goes 400."""
+    gw = await build_gateway()
+    data: Any = in_two_pieces(body) if pieces else body
+    answer = await exchange(gw.client, "PUT", cap_path, params=as_central_bank, data=data, headers=json_headers)
+    contract.check(answer)
+    assert answer.status == status, answer.body
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Mutual TLS, as the security scheme says
 # --------------------------------------------------------------------------------------------------------------
 
@@ -574,5 +775,15 @@ async def test_mutual_tls_answers_as_documented(contract: Contract, database_url
         contract.check(no_mailbox)
         assert no_mailbox.status == 401
 
+        # The central bank's routes: its own certificate only; ?participant stands in for nobody here.
+        for bic, status in ((CBRF, 200), (SBER, 403), (unknown_bank, 401)):
+            controls = await exchange(session, "GET", emission_path, params=as_central_bank, ssl=as_bank(bic))
+            contract.check(controls)
+            assert controls.status == status, bic
+        capped = await exchange(session, "PUT", cap_path, json={"emission_cap_rub": "7000000.00"}, ssl=as_bank(CBRF))
+        contract.check(capped)
+        assert capped.json() == {"previous_rub": "1000000000.00", "emission_cap_rub": "7000000.00"}
+
     assert contract.seen("post", "/v1/messages") == {"200", "401", "403"}
     assert contract.seen("get", "/v1/messages") == {"200", "401"}
+    assert contract.seen("get", emission_path) == {"200", "401", "403"}

@@ -201,11 +201,11 @@ class Conversions:
         try:
             await self._batcher.submit((), accept)
         except JournalConflict:
-            replay = await self._replay(data, sender, header, received_at_us)
+            replay = await self._replay(data, sender, header, received_at_us, command)
             if replay is not None:
                 return replay
             # Not a repeat: the daily limit would be passed (the only other check of the accept step).
-            return await self._refuse(inbound, header, conversion, *over_daily_limit)
+            return await self._refuse(inbound, header, *over_daily_limit, command)
         self.after_step(f"{conversion.direction.value}.{conversion.state.value}")
         self._driving.add(conversion.id)
         try:
@@ -223,15 +223,19 @@ class Conversions:
         return ConversionAnswer(pending.payload, "pending")
 
     async def _replay(
-        self, data: bytes, sender: str, header: BusinessHeader, received_at_us: int
+        self, data: bytes, sender: str, header: BusinessHeader, received_at_us: int, command: LiquidityTransfer
     ) -> ConversionAnswer | None:
         stored = await self._journal.message_by_key(message_key(sender, header.business_message_id))
         if stored is None:
             return None
         if stored.payload_sha256 == payload_digest(data):
             answer = await self._journal.answer_to(stored.id, sender, newest=True)
-            assert answer is not None, "a journaled camt.050 is journaled with an answer"
-            return ConversionAnswer(answer.payload, "replayed")
+            if answer is not None:
+                return ConversionAnswer(answer.payload, "replayed")
+            # The first copy is still being converted (its request has not answered yet): pending, as it is.
+            conversion = await self._store.conversion_of_message(stored.id)
+            assert conversion is not None, "a claimed camt.050 without an answer is a conversion under way"
+            return ConversionAnswer(self._receipt(conversion, header, received_at_us).payload, "replayed")
         log.warning("%s reused message id %r for a different camt.050", sender, header.business_message_id)
         text = f"message id {header.business_message_id} was already used by {sender} for a different message"
         inbound = MessageRecord(
@@ -240,16 +244,15 @@ class Conversions:
             payload_sha256=payload_digest(data), status=MessageStatus.REJECTED, answers_id=None,
             created_at_us=received_at_us,
         )
-        return await self._refuse(inbound, header, None, duplicate, text)
+        return await self._refuse(inbound, header, duplicate, text, command)
 
     async def _refuse(
-        self, inbound: MessageRecord, header: BusinessHeader, conversion: ConversionRecord | None, code: str,
-        text: str,
+        self, inbound: MessageRecord, header: BusinessHeader, code: str, text: str, command: LiquidityTransfer,
     ) -> ConversionAnswer:
-        """A camt.050 refused before anything moved: the message and its receipt journaled, no conversion."""
+        """A camt.050 refused before anything moved: the message and its receipt journaled, no conversion. The
+        receipt quotes the camt.050's own MsgId and TxId."""
         assert inbound.sender_bic is not None
-        request_message_id = header.business_message_id if conversion is None else conversion.request_message_id
-        transaction_id = None if conversion is None else conversion.transaction_id
+        request_message_id, transaction_id = command.message_id, command.transaction_id
         receipt = _receipt(self.gateway_bic, inbound.sender_bic, header, instant(inbound.created_at_us),
                            request_message_id, transaction_id, ("RJCT", text), (code, text))
         rejected = MessageRecord(
@@ -267,7 +270,7 @@ class Conversions:
             await self._batcher.submit((), _Step(None, (), decide, rejected.idempotency_key))
         except JournalConflict:
             # The same message settled its claim in between: answer as a repeat.
-            replay = await self._replay(inbound.payload, inbound.sender_bic, header, inbound.created_at_us)
+            replay = await self._replay(inbound.payload, inbound.sender_bic, header, inbound.created_at_us, command)
             assert replay is not None
             return replay
         return ConversionAnswer(receipt.payload, "rejected")

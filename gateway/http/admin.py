@@ -43,12 +43,21 @@ def _error(kind: type[web.HTTPError], text: str) -> web.HTTPError:
 async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise _error(web.HTTPUnsupportedMediaType, "the body must be application/json")
-    data = await request.content.read(admin_body_bytes_max + 1)
+    data = b""
+    while len(data) <= admin_body_bytes_max:  # read() returns what has arrived: read on to the end or the bound
+        chunk = await request.content.read(admin_body_bytes_max + 1 - len(data))
+        if not chunk:
+            break
+        data += chunk
     if len(data) > admin_body_bytes_max:
-        raise _error(web.HTTPRequestEntityTooLarge, f"the body is larger than {admin_body_bytes_max} bytes")
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=admin_body_bytes_max, actual_size=len(data),
+            text=json.dumps({"error": f"the body is larger than {admin_body_bytes_max} bytes"}),
+            content_type="application/json",
+        )
     try:
         body = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise _error(web.HTTPBadRequest, "the body is not JSON") from None
     if not isinstance(body, dict):
         raise _error(web.HTTPBadRequest, "the body must be a JSON object")

@@ -50,7 +50,6 @@ from gateway.messages.commands import (
     BusinessHeader,
     LiquidityTransfer,
     OriginalMessage,
-    RelatedHeader,
 )
 from gateway.messages.envelope import Unwrapped, unwrap
 from gateway.messages.identity import MessageId, app_hdr_message_id
@@ -111,6 +110,9 @@ from gateway.messages.writers.camt_060_001_05 import (
     AccountReportQuery,
     QueryType,
     ReportQuery,
+)
+from gateway.settlement.answers import (
+    header as business_header,  # the same AppHdr as the gateway's answers
 )
 
 # The message versions of the protocol.
@@ -332,34 +334,6 @@ def _account(number: str) -> AccountId:
 
 def _hold(hold_id: uuid.UUID) -> AccountId:
     return AccountId(hold_id.hex, hold_scheme)
-
-
-def business_header(
-    from_bic: str, to_bic: str, message: MessageId, reference: str, now: datetime, answering: BusinessHeader | None
-) -> BusinessHeader:
-    related = ()
-    if answering is not None:
-        related = (
-            RelatedHeader(
-                from_bic=answering.from_bic,
-                to_bic=answering.to_bic,
-                business_message_id=answering.business_message_id,
-                message_definition_id=answering.message_definition_id,
-                business_service=answering.business_service,
-                creation_time=answering.creation_time,
-            ),
-        )
-    return BusinessHeader(
-        from_bic=from_bic,
-        to_bic=to_bic,
-        business_message_id=reference,
-        message_definition_id=str(message),
-        business_service=None,
-        creation_time=now,
-        copy_duplicate=None,
-        possible_duplicate=None,
-        related=related,
-    )
 
 
 # ==============================================================================================================

@@ -170,6 +170,18 @@ class _Payment:
             transfer_id=self.transfer_id if settled else None,
         )
 
+    def transfer(self, wallets: dict[str, int], kind: TransferKind, reference: str) -> TransferRequest:
+        """The ledger transfer that settles it: debtor's settlement wallet to the creditor's."""
+        return TransferRequest(
+            id=self.transfer_id,
+            debit_account_id=wallets[self.debtor_bic],
+            credit_account_id=wallets[self.creditor_bic],
+            amount_kopecks=self.amount.kopecks,
+            kind=kind,
+            reference=reference,
+            uetr=self.uetr,
+        )
+
 
 @dataclass(slots=True)
 class _PaymentsJournal:
@@ -216,17 +228,7 @@ class _PaymentsJournal:
             if payment.rejection is not None or payment.warehoused:
                 continue
             payment.request_index = len(requests)
-            requests.append(
-                TransferRequest(
-                    id=payment.transfer_id,
-                    debit_account_id=self.wallets[payment.debtor_bic],
-                    credit_account_id=self.wallets[payment.creditor_bic],
-                    amount_kopecks=payment.amount.kopecks,
-                    kind=self.transfer_kind,
-                    reference=reference,
-                    uetr=payment.uetr,
-                )
-            )
+            requests.append(payment.transfer(self.wallets, self.transfer_kind, reference))
         return requests
 
     def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
@@ -475,18 +477,7 @@ class _WarehouseRelease:
 
     def requests(self) -> list[TransferRequest]:
         reference = f"{self.sender_bic}:{self.original.message_id}"
-        return [
-            TransferRequest(
-                id=payment.transfer_id,
-                debit_account_id=self.wallets[payment.debtor_bic],
-                credit_account_id=self.wallets[payment.creditor_bic],
-                amount_kopecks=payment.amount.kopecks,
-                kind=TransferKind.PAYMENT,
-                reference=reference,
-                uetr=payment.uetr,
-            )
-            for _, payment in self.payments
-        ]
+        return [payment.transfer(self.wallets, TransferKind.PAYMENT, reference) for _, payment in self.payments]
 
     def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
         settled_at = instant(settled_at_us)

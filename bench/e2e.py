@@ -55,7 +55,9 @@ pg_url_default = "postgresql://postgres@127.0.0.1:5432/postgres"
 central_bank = "CBRFRUMMXXX"
 moscow = timezone(timedelta(hours=3))
 bank_count = 20
-mint_kopecks_per_bank = 10**17  # 10^15 roubles each, the most one transfer may carry: no payment in the bench runs short of funds
+# 10^13 roubles each: no payment in the bench runs short of funds, and the twenty together stay within what the
+# RTGS simulator opens the central bank's reserve account with (one transfer's maximum, 10^15 roubles).
+mint_kopecks_per_bank = 10**15
 
 
 def banks() -> list[str]:
@@ -364,7 +366,11 @@ def main() -> int:
         # The gateway's log (an access line per request) goes to a file: a pipe nobody reads would fill and stall it.
         server_log = (workdir / "gateway.log").open("wb")
         server = subprocess.Popen(serve, env=environment, stdout=server_log, stderr=subprocess.STDOUT)
-        wait_ready(port, certs_dir, server)
+        try:
+            wait_ready(port, certs_dir, server)
+        except SystemExit:
+            print((workdir / "gateway.log").read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
 
         print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.python_implementation()} "
               f"{platform.python_version()}, PostgreSQL at {admin.split('@')[-1]}")

@@ -358,11 +358,17 @@ class _PostgresTransaction:
         return [_account(row) for row in await self.connection.fetch("SELECT * FROM accounts")]
 
     async def load_transfers(self, ids: Sequence[UUID]) -> list[Transfer]:
-        rows = await self.connection.fetch("SELECT * FROM transfers WHERE id = ANY($1::uuid[])", list(ids))
+        # A join with unnest, not `id = ANY($1)`: see pg_taken_claims in adapters/sql/journal.py.
+        rows = await self.connection.fetch(
+            "SELECT t.* FROM unnest($1::uuid[]) AS wanted(id) JOIN transfers AS t ON t.id = wanted.id", list(ids)
+        )
         return [_transfer(row) for row in rows]
 
     async def load_pending(self, ids: Sequence[UUID]) -> list[PendingTransfer]:
-        rows = await self.connection.fetch("SELECT * FROM pending_transfers WHERE id = ANY($1::uuid[])", list(ids))
+        rows = await self.connection.fetch(
+            "SELECT p.* FROM unnest($1::uuid[]) AS wanted(id) JOIN pending_transfers AS p ON p.id = wanted.id",
+            list(ids),
+        )
         return [_pending(row) for row in rows]
 
     async def write_batch(self, plan: BatchPlan, signature: ChainSignature) -> None:

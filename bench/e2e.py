@@ -277,6 +277,33 @@ def wait_ready(port: int, certs_dir: Path | None, process: subprocess.Popen[byte
     raise SystemExit("the gateway did not become ready within 60 s")
 
 
+def wait_listening(port: int, workers: int, process: subprocess.Popen[bytes]) -> None:
+    """Wait until every worker listens on the port. The load's keep-alive connections are opened once, and the
+    kernel (SO_REUSEPORT) hands each to one of the sockets listening when it arrives: a worker that binds later
+    would get none of them."""
+    deadline = time.monotonic() + 60
+    while listening_sockets(port) < workers:
+        if process.poll() is not None:
+            raise SystemExit(f"the gateway exited with {process.returncode} while starting")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {listening_sockets(port)} of {workers} workers listen after 60 s")
+        time.sleep(0.2)
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets in LISTEN state on the port, from /proc/net/tcp and tcp6 (Linux): one per worker."""
+    count = 0
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        if not table.exists():
+            continue
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
+
+
 def measure(args: argparse.Namespace, port: int, certs_dir: Path | None, transactions: int, connections: int,
             processes: int, messages_per_connection: int, seconds: float) -> tuple[float, list[float]]:
     today = datetime.now(moscow).date().isoformat()
@@ -368,6 +395,7 @@ def main() -> int:
         server = subprocess.Popen(serve, env=environment, stdout=server_log, stderr=subprocess.STDOUT)
         try:
             wait_ready(port, certs_dir, server)
+            wait_listening(port, args.workers, server)
         except SystemExit:
             print((workdir / "gateway.log").read_text(errors="replace")[-4000:], file=sys.stderr)
             raise

@@ -10,7 +10,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
+from gateway.domain.journal import JournalRows
 from gateway.domain.ledger import AccountStatus, Phase, TransferKind, TransferRequest, TransferResult
+from gateway.ledger import service as ledger_service
+from gateway.ledger.service import Attached
 from gateway.ledger.signing import generate_key_file, load_public_key
 from gateway.ledger.verify import verify_ledger
 from gateway_adapters.sql.store import SqlStore
@@ -295,16 +298,42 @@ async def test_a_batch_planned_ahead_on_a_failed_batch_is_planned_again(
     assert (await verify(ledger)).ok
 
 
-async def test_a_plan_made_ahead_is_dropped_when_another_process_moved_the_head(ledger: LedgerUnderTest) -> None:
+class _RecordingAttachment:
+    """A BatchAttachment that journals nothing and records the results it was asked to journal, in order."""
+
+    claim_keys: tuple[str, ...] = ()
+    expected_payment_states: tuple[tuple[uuid.UUID, object], ...] = ()
+    conversion_uses: tuple[object, ...] = ()
+
+    def __init__(self) -> None:
+        self.journaled: list[tuple[R, ...]] = []
+
+    def journal(self, results, settled_at_us: int) -> JournalRows:  # type: ignore[no-untyped-def]
+        self.journaled.append(tuple(results))
+        return JournalRows()
+
+
+@pytest.mark.parametrize(("other_kopecks", "expected"), [(50_00, R.INSUFFICIENT_FUNDS), (10_00, R.OK)])
+async def test_a_plan_made_ahead_is_dropped_when_another_process_moved_the_head(
+    ledger: LedgerUnderTest, other_kopecks: int, expected: R
+) -> None:
+    """Planned ahead on a head another process then moved: planned again under the lock. Its journal rows, written
+    ahead from the OK it expected, are written again only when the results under the lock differ."""
     sber, vtb = ledger.id_of("SABRRUMMXXX/main"), ledger.id_of("VTBRRUMMXXX/main")
     assert await ledger.ledger.apply([mint(ledger, "SABRRUMMXXX/main", 100_00)]) == [R.OK]
     spending = [payment(sber, vtb, 80_00)]
     ahead = ledger.ledger._plan_ahead(spending)  # as if planned while an earlier batch was being written
     assert ahead is not None and ahead.plan.results == (R.OK,)
+    recording = _RecordingAttachment()
+    attached = [Attached(0, 1, recording)]
+    journal_ahead = ledger_service._journal(attached, ahead.plan, ahead.planned_at_us)
     other = await open_ledger(ledger.config)
     try:
-        assert await other.ledger.apply([payment(sber, vtb, 50_00)]) == [R.OK]
+        assert await other.ledger.apply([payment(sber, vtb, other_kopecks)]) == [R.OK]
     finally:
         await other.store.close()
-    assert await ledger.ledger._apply_with_retries(spending, (), ahead, asyncio.Event()) == [R.INSUFFICIENT_FUNDS]
-    assert (await ledger.balances())["VTBRRUMMXXX/main"] == 50_00
+    results = await ledger.ledger._apply_with_retries(spending, attached, ahead, journal_ahead, asyncio.Event())
+    assert results == [expected]
+    assert recording.journaled[-1] == (expected,)  # what was written journals what happened
+    assert len(recording.journaled) == (2 if expected is R.INSUFFICIENT_FUNDS else 1)
+    assert (await ledger.balances())["VTBRRUMMXXX/main"] == other_kopecks + (80_00 if expected is R.OK else 0)

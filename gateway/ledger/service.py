@@ -11,7 +11,8 @@ planning only once the first has reached its write: asyncpg sends all COPY rows 
 planning then runs exactly while the server processes them, instead of delaying the first batch's round trips. A
 plan made ahead is used only if, under the lock, the head is exactly the one it was planned on; otherwise (the batch
 before failed, or another process wrote) it is thrown away and the batch is planned again from the database.
-Speculation never decides an outcome.
+Speculation never decides an outcome. The attachments' journal rows are written from the plan made ahead too, and
+kept only if the plan under the lock has the same results.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from uuid import UUID
 
 from gateway.config import Limits
 from gateway.domain.batch import BatchPlan, assert_ledger_sane, plan_batch
+from gateway.domain.journal import JournalRows
 from gateway.domain.ledger import (
     Account,
     ChainHead,
@@ -77,6 +79,7 @@ class Attached:
 class _PlanAhead:
     base: _Snapshot
     plan: BatchPlan
+    planned_at_us: int
 
 
 class Ledger:
@@ -113,9 +116,14 @@ class Ledger:
             writing = asyncio.Event()
             self._previous_written, self._previous_writing = written, writing
         try:
+            # The journal rows (answers, forwards: the batch's heaviest Python work) are written from the plan
+            # made ahead, while the batch before is still in PostgreSQL's hands, not under the head lock, where
+            # they would hold up every batch of every gateway process. Under the lock they are used if the
+            # results there are the same, and written again otherwise.
+            journal_ahead = None if ahead is None else _journal(attached, ahead.plan, ahead.planned_at_us)
             if previous is not None:
                 await previous
-            return await self._apply_with_retries(requests, attached, ahead, writing)
+            return await self._apply_with_retries(requests, attached, ahead, journal_ahead, writing)
         except BaseException:
             self._planned = None  # whatever was planned on top of this batch must be planned again
             raise
@@ -131,22 +139,24 @@ class Ledger:
         # Pending resolutions need the pending rows as they are under the lock: those batches are planned there.
         if base is None or any(r.pending_id is not None for r in requests):
             return None
-        plan = self._plan(requests, base.accounts, base.head, {}, {})
+        planned_at_us = self._clock_us()
+        plan = self._plan(requests, base.accounts, base.head, {}, {}, planned_at_us)
         self._planned = base.after(plan)
-        return _PlanAhead(base, plan)
+        return _PlanAhead(base, plan, planned_at_us)
 
     async def _apply_with_retries(
         self,
         requests: Sequence[TransferRequest],
         attached: Sequence[Attached],
         ahead: _PlanAhead | None,
+        journal_ahead: list[JournalRows] | None,
         writing: asyncio.Event,
     ) -> list[TransferResult]:
         look_up_all_ids = False
         backoff_seconds = _retry_backoff_seconds_first
         for attempt in range(self._limits.batch_retries_max + 1):
             try:
-                return await self._apply_once(requests, attached, look_up_all_ids, ahead, writing)
+                return await self._apply_once(requests, attached, look_up_all_ids, ahead, journal_ahead, writing)
             except DuplicateTransferId:
                 # Some id was already stored: plan again, this time reading every id of the batch first.
                 look_up_all_ids = True
@@ -158,7 +168,7 @@ class Ledger:
                 log.warning("ledger batch attempt %d failed, retrying: %s", attempt + 1, error)
                 await asyncio.sleep(backoff_seconds)
                 backoff_seconds *= 2
-            ahead = None  # a retry always plans from the database
+            ahead = journal_ahead = None  # a retry always plans from the database
         raise StorageUnavailable(f"batch not settled after {self._limits.batch_retries_max + 1} attempts")
 
     async def _apply_once(
@@ -167,6 +177,7 @@ class Ledger:
         attached: Sequence[Attached],
         look_up_all_ids: bool,
         ahead: _PlanAhead | None,
+        journal_ahead: list[JournalRows] | None,
         writing: asyncio.Event,
     ) -> list[TransferResult]:
         async with self.store.transaction() as transaction:
@@ -182,7 +193,7 @@ class Ledger:
                     stored = {t.id: t for t in await transaction.load_transfers([r.id for r in requests])}
                 pending_ids = [r.pending_id for r in requests if r.pending_id is not None]
                 pending = {p.id: p for p in await transaction.load_pending(pending_ids)} if pending_ids else {}
-                plan = self._plan(requests, base.accounts, head, stored, pending)
+                plan = self._plan(requests, base.accounts, head, stored, pending, self._clock_us())
             if not look_up_all_ids and plan.failed:
                 # A failed request may be the replay of a stored transfer: that must answer EXISTS or ID_CONFLICT,
                 # as sequential application would. Successful ones are caught by the unique index instead.
@@ -190,7 +201,10 @@ class Ledger:
                 if found:
                     raise DuplicateTransferId(f"{len(found)} failed requests replay stored transfers")
             now_us = self._clock_us()
-            journal = [a.attachment.journal(plan.results[a.start : a.stop], now_us) for a in attached]
+            if ahead is not None and journal_ahead is not None and plan.results == ahead.plan.results:
+                journal = journal_ahead
+            else:
+                journal = _journal(attached, plan, now_us)
             if plan.transfers:
                 signature = self._signer.sign(plan.head, now_us)
                 writing.set()  # the next batch may plan now: it runs at our first wait, with the rows on the wire
@@ -201,14 +215,14 @@ class Ledger:
         self._committed = base.after(plan)
         return list(plan.results)
 
-    def _plan(self, requests, accounts, head, stored, pending) -> BatchPlan:  # type: ignore[no-untyped-def]
+    def _plan(self, requests, accounts, head, stored, pending, now_us) -> BatchPlan:  # type: ignore[no-untyped-def]
         return plan_batch(
             requests,
             accounts,
             head,
             stored,
             pending,
-            now_us=self._clock_us(),
+            now_us=now_us,
             pending_timeout_seconds_default=self._limits.pending_timeout_seconds_default,
             pending_timeout_seconds_max=self._limits.pending_timeout_seconds_max,
         )
@@ -229,6 +243,11 @@ class Ledger:
         requests = [void_request(pending_id) for pending_id in expired]
         results = await self.apply(requests)
         return sum(1 for result in results if result is TransferResult.OK)
+
+
+def _journal(attached: Sequence[Attached], plan: BatchPlan, settled_at_us: int) -> list[JournalRows]:
+    """Each attachment's journal rows for its slice of the plan's results."""
+    return [a.attachment.journal(plan.results[a.start : a.stop], settled_at_us) for a in attached]
 
 
 async def _check_attachments(transaction: LedgerTransaction, attached: Sequence[Attached]) -> None:

@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 from gateway_adapters.sql import conversions, journal
 from gateway_adapters.sql.engine import is_postgres, make_engine
+from gateway_adapters.sql.unnest import columns_of, unnest_insert
 from gateway_adapters.sql.models import (
     AccountRow,
     ChainSignatureRow,
@@ -338,6 +339,23 @@ class _SqlAlchemyTransaction:
         await journal.sqlalchemy_write_journal(self.connection, rows, now_us)
 
 
+# A batch's ledger rows in one statement. Every statement under the head lock is a round trip, and each one waits
+# behind whatever else the event loop has to do (other requests being parsed), holding up every batch of every
+# gateway process meanwhile: so the transfers go in with the balances, the head and its signature, from one array
+# per column (a Transfer is a tuple in the table's column order).
+_batch_write = (
+    "WITH balances AS ("
+    "  UPDATE accounts AS a SET posted_kopecks = v.posted, debits_pending_kopecks = v.debits_pending,"
+    "  credits_pending_kopecks = v.credits_pending"
+    "  FROM unnest($7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])"
+    "  AS v(id, posted, debits_pending, credits_pending) WHERE a.id = v.id RETURNING a.id),"
+    " moved AS (UPDATE ledger_head SET seq = $1, hash = $2, created_at_us = $3 WHERE id = 1 RETURNING id),"
+    " signed AS (INSERT INTO chain_signatures (seq, hash, signature, key_id, signed_at_us)"
+    "  SELECT $1, $2, $4, $5, $6 FROM moved RETURNING seq) "
+    + unnest_insert(transfers_table, Transfer._fields, first_parameter=11)
+)
+
+
 class _PostgresTransaction:
     """A batch transaction on one asyncpg connection: COPY for transfers, one statement per other table."""
 
@@ -372,14 +390,6 @@ class _PostgresTransaction:
         return [_pending(row) for row in rows]
 
     async def write_batch(self, plan: BatchPlan, signature: ChainSignature) -> None:
-        if plan.transfers:
-            try:
-                # A Transfer is a tuple in the table's column order: COPY takes the plan's records as they are.
-                await self.connection.copy_records_to_table("transfers", records=plan.transfers, columns=Transfer._fields)
-            except asyncpg.UniqueViolationError as error:
-                if error.constraint_name == "transfers_id_key":
-                    raise DuplicateTransferId(str(error)) from error
-                raise
         if plan.pending_created:
             await self.connection.copy_records_to_table(
                 "pending_transfers",
@@ -393,27 +403,27 @@ class _PostgresTransaction:
                 [pid for pid, _ in plan.pending_resolved],
                 [status.value for _, status in plan.pending_resolved],
             )
-        # The new balances, the new head and its signature: one statement, one round trip.
-        await self.connection.execute(
-            "WITH balances AS ("
-            "  UPDATE accounts AS a SET posted_kopecks = v.posted, debits_pending_kopecks = v.debits_pending,"
-            "  credits_pending_kopecks = v.credits_pending"
-            "  FROM unnest($7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])"
-            "  AS v(id, posted, debits_pending, credits_pending) WHERE a.id = v.id RETURNING a.id),"
-            " moved AS (UPDATE ledger_head SET seq = $1, hash = $2, created_at_us = $3 WHERE id = 1 RETURNING id)"
-            " INSERT INTO chain_signatures (seq, hash, signature, key_id, signed_at_us)"
-            " SELECT $1, $2, $4, $5, $6 FROM moved",
-            plan.head.seq,
-            plan.head.hash,
-            plan.head.created_at_us,
-            signature.signature,
-            signature.key_id,
-            signature.signed_at_us,
-            [a.id for a in plan.accounts],
-            [a.posted_kopecks for a in plan.accounts],
-            [a.debits_pending_kopecks for a in plan.accounts],
-            [a.credits_pending_kopecks for a in plan.accounts],
-        )
+        # The transfers, the new balances, the new head and its signature: one statement, one round trip under
+        # the head lock (see _batch_write).
+        try:
+            await self.connection.execute(
+                _batch_write,
+                plan.head.seq,
+                plan.head.hash,
+                plan.head.created_at_us,
+                signature.signature,
+                signature.key_id,
+                signature.signed_at_us,
+                [a.id for a in plan.accounts],
+                [a.posted_kopecks for a in plan.accounts],
+                [a.debits_pending_kopecks for a in plan.accounts],
+                [a.credits_pending_kopecks for a in plan.accounts],
+                *columns_of(plan.transfers, len(Transfer._fields)),
+            )
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "transfers_id_key":
+                raise DuplicateTransferId(str(error)) from error
+            raise
 
     async def taken_claims(self, keys: Sequence[str]) -> set[str]:
         return await journal.pg_taken_claims(self.connection, keys)

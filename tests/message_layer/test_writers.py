@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
 from lxml import etree
 
 from gateway.messages.commands import Amount, BusinessHeader, CreditTransfer, OriginalMessage, RelatedHeader
@@ -234,3 +235,13 @@ def test_envelope_writer_moves_its_parts_in() -> None:
     document = pacs_002_001_10.write(_rejected_batch_report())
     root = envelope.envelope(app_hdr, document)
     assert list(root) == [app_hdr, document]
+
+
+def test_envelope_writer_refuses_parts_out_of_place() -> None:
+    """The envelope is no longer validated whole (its parts are, by their writers): its order and names are asserted."""
+    app_hdr = head_001_001_02.write(_answer_header(alfa, "pacs.002.001.10"))
+    document = pacs_002_001_10.write(_rejected_batch_report())
+    with pytest.raises(AssertionError):
+        envelope.envelope(document, app_hdr)
+    with pytest.raises(AssertionError):
+        envelope.envelope(app_hdr, etree.Element("{urn:example:not-iso}Document"))

@@ -4,7 +4,6 @@ one the paying bank sent, element for element, with the date and time it settled
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,36 +86,23 @@ def write(writing: Writing, layout: Layout, forward: Forward) -> etree._Element:
 
 def _with_settlement(writing: Writing, layout: Layout, transaction: SettledTransaction) -> etree._Element:
     element = etree.fromstring(transaction.xml, _transaction_parser)
-    assert etree.QName(element).namespace == writing.namespace, "a transaction is forwarded in its own message version"
-    children = [child for child in element if isinstance(child.tag, str)]
-    names = [etree.QName(child).localname for child in children]
-    settled_date = transaction.settled_at.date()
-    date_element = _replace_or_insert(writing, element, names, "IntrBkSttlmDt", after=(layout.amount,))
-    date_element.text = format_date(settled_date)
-    names = [etree.QName(child).localname for child in element if isinstance(child.tag, str)]
-    indication = _replace_or_insert(
-        writing, element, names, "SttlmTmIndctn", after=layout.before_settlement_time
-    )
-    for child in list(indication):
-        indication.remove(child)
+    prefix = f"{{{writing.namespace}}}"
+    assert element.tag.startswith(prefix), "a transaction is forwarded in its own message version"
+    # The children by local name (the parser drops comments and PIs, so every child is an element). The names looked
+    # up below occur at most once in a transaction; a repeated one (RmtInf and the like) is never asked for.
+    children = {child.tag[len(prefix) :]: child for child in element}
+    settled_date = children.get("IntrBkSttlmDt")
+    if settled_date is None:
+        settled_date = children["IntrBkSttlmDt"] = etree.Element(prefix + "IntrBkSttlmDt")
+        children[layout.amount].addnext(settled_date)  # the amount is mandatory; the date follows it
+    settled_date.text = format_date(transaction.settled_at.date())
+    indication = children.get("SttlmTmIndctn")
+    if indication is None:
+        indication = etree.Element(prefix + "SttlmTmIndctn")
+        last_before = next(children[name] for name in reversed(layout.before_settlement_time) if name in children)
+        last_before.addnext(indication)
+    else:
+        indication[:] = []
     # CdtDtTm: when the creditor agent's wallet was credited, which on the ledger is when the transfer settled.
-    etree.SubElement(indication, _qname(writing, "CdtDtTm")).text = format_datetime(transaction.settled_at)
+    etree.SubElement(indication, prefix + "CdtDtTm").text = format_datetime(transaction.settled_at)
     return element
-
-
-def _replace_or_insert(
-    writing: Writing, parent: etree._Element, names: Sequence[str], name: str, after: Sequence[str]
-) -> etree._Element:
-    children = [child for child in parent if isinstance(child.tag, str)]
-    if name in names:
-        existing = children[names.index(name)]
-        existing.text = None
-        return existing
-    position = max(i for i, n in enumerate(names) if n in after)
-    element = etree.Element(_qname(writing, name))
-    children[position].addnext(element)
-    return element
-
-
-def _qname(writing: Writing, name: str) -> str:
-    return f"{{{writing.namespace}}}{name}"

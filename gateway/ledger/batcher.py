@@ -100,6 +100,10 @@ class AutoBatcher:
         await self._worker
         self._worker = None
 
+    async def ledger_unlocked(self) -> None:
+        """Return once no batch of this process holds the ledger's chain-head lock (Ledger.head_unlocked)."""
+        await self._ledger.head_unlocked()
+
     @property
     def queued_transfers(self) -> int:
         return self._queued_transfers

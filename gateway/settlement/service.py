@@ -540,6 +540,8 @@ class Settlement:
     async def receive(self, data: bytes, authenticated_bic: str | None) -> Reply:
         """The answer to one message from a bank. `authenticated_bic` is the mTLS client certificate's BIC (None
         only in the loopback development mode, where the AppHdr's Fr is taken at its word)."""
+        # Reading a message is work that can wait while this process's batch holds the ledger's lock.
+        await self._batcher.ledger_unlocked()
         received_at_us = self.clock_us()
         now = instant(received_at_us)
         directory = self.directory

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
+from gateway_adapters.sql.reports import SqlAccountHistory
 from gateway_adapters.sql.store import now_us
 
 from gateway.config import Config
@@ -27,6 +28,7 @@ from gateway.http.keys import (
     webhooks_key,
 )
 from gateway.http.metrics import Metrics, metrics_handler
+from gateway.reporting.service import AccountReports
 from gateway.runtime import Gateway, running_gateway
 from gateway.settlement.service import Settlement
 
@@ -72,8 +74,9 @@ def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no
             conversions = Conversions(
                 config, gateway.batcher, gateway.journal, gateway.conversions, gateway.rtgs, issuance.id, now_us
             )
+            reports = AccountReports(SqlAccountHistory(gateway.store.engine), config.central_bank.bic)
             settlement = Settlement(
-                config, gateway.batcher, gateway.journal, await gateway.directory(), now_us, conversions
+                config, gateway.batcher, gateway.journal, await gateway.directory(), now_us, conversions, reports
             )
             app[settlement_key] = settlement
             tasks = [

@@ -65,6 +65,10 @@ schema_error_text_chars_max = 300  # libxml2's error text quoted in a rejection
 rejections_per_refusal_max = 100  # rejections of one layer returned for one message
 transactions_per_message_max = 10_000  # beyond it a message is refused (AM18) rather than settled in parts
 
+# Pages of one wallet's report or statement (camt.052, camt.053), each of at most 2,000 entries
+# (gateway.messages.statements.report_entries_max): a longer period is refused, to be asked for in parts.
+report_pages_max = 20
+
 # How far ahead of the business date a payment's settlement date may lie (future-dated payments are warehoused).
 settlement_days_ahead_max = 30
 

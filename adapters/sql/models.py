@@ -86,6 +86,12 @@ class TransferRow(Base):
     created_at_us: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
+    # An account's transfers over a period, from either side: what a wallet's report or statement reads.
+    __table_args__ = (
+        Index("transfers_by_debit_account", "debit_account_id", "created_at_us"),
+        Index("transfers_by_credit_account", "credit_account_id", "created_at_us"),
+    )
+
 
 class PendingTransferRow(Base):
     __tablename__ = "pending_transfers"

@@ -390,21 +390,9 @@ class _PostgresTransaction:
         return [_pending(row) for row in rows]
 
     async def write_batch(self, plan: BatchPlan, signature: ChainSignature) -> None:
-        if plan.pending_created:
-            await self.connection.copy_records_to_table(
-                "pending_transfers",
-                records=[tuple(_pending_record(p).values()) for p in plan.pending_created],
-                columns=tuple(_pending_record(plan.pending_created[0]).keys()),
-            )
-        if plan.pending_resolved:
-            await self.connection.execute(
-                "UPDATE pending_transfers AS p SET status = v.status"
-                " FROM unnest($1::uuid[], $2::text[]) AS v(id, status) WHERE p.id = v.id",
-                [pid for pid, _ in plan.pending_resolved],
-                [status.value for _, status in plan.pending_resolved],
-            )
         # The transfers, the new balances, the new head and its signature: one statement, one round trip under
-        # the head lock (see _batch_write).
+        # the head lock (see _batch_write). The transfers go first: a replayed id is caught by transfers_id_key
+        # (DuplicateTransferId, and the batch is planned again), before a pending transfer's row could repeat it.
         try:
             await self.connection.execute(
                 _batch_write,
@@ -424,6 +412,19 @@ class _PostgresTransaction:
             if error.constraint_name == "transfers_id_key":
                 raise DuplicateTransferId(str(error)) from error
             raise
+        if plan.pending_created:
+            await self.connection.copy_records_to_table(
+                "pending_transfers",
+                records=[tuple(_pending_record(p).values()) for p in plan.pending_created],
+                columns=tuple(_pending_record(plan.pending_created[0]).keys()),
+            )
+        if plan.pending_resolved:
+            await self.connection.execute(
+                "UPDATE pending_transfers AS p SET status = v.status"
+                " FROM unnest($1::uuid[], $2::text[]) AS v(id, status) WHERE p.id = v.id",
+                [pid for pid, _ in plan.pending_resolved],
+                [status.value for _, status in plan.pending_resolved],
+            )
 
     async def taken_claims(self, keys: Sequence[str]) -> set[str]:
         return await journal.pg_taken_claims(self.connection, keys)

@@ -433,7 +433,7 @@ def _identified_sender(command: Command, header: BusinessHeader | None, context:
     return None if sender is None or not is_bic(sender) else canonical_bic(sender)
 
 
-def _wallet_code(account: Account) -> str | None:
+def wallet_code_of(account: Account) -> str | None:
     """A wallet's ledger code with its owner's BIC in canonical form; None unless the account is named as a wallet
     with an Id of the form <BIC>/<wallet name>."""
     if account.role is not AccountRole.WALLET:
@@ -688,7 +688,7 @@ def liquidity_accounts_named(command: Command, header: BusinessHeader | None) ->
         elif account.role is None:
             text = f"name an RTGS account by Id/Othr/Id alone, a wallet by Id/Othr/Id and SchmeNm/Prtry {wallet_scheme}"
             rejections.append(_usage(code, _account_id_path(account), text))
-        elif account.role is AccountRole.WALLET and _wallet_code(account) is None:
+        elif account.role is AccountRole.WALLET and wallet_code_of(account) is None:
             text = f"wallet {excerpt(account.identification or '')} is not named <BIC>/<wallet name>"
             rejections.append(_usage(code, _account_id_path(account), text))
     if rejections or command.direction is not None:
@@ -732,7 +732,7 @@ def reported_account_is_wallet(command: Command, header: BusinessHeader | None) 
             f"the gateway reports on wallets only, named <BIC>/<wallet name> with SchmeNm/Prtry {wallet_scheme}",
         )
         for request in command.requests
-        if request.account is not None and _wallet_code(request.account) is None
+        if request.account is not None and wallet_code_of(request.account) is None
     ]
 
 
@@ -1122,7 +1122,7 @@ def liquidity_accounts_owned_by_sender(
 def _owned_account(account: Account, unknown_code: str, sender: str, context: RuleContext) -> list[Rejection]:
     path = _account_id_path(account)
     if account.role is AccountRole.WALLET:
-        code = _wallet_code(account)
+        code = wallet_code_of(account)
         if code is None:
             return []  # the usage guideline refused its name
         if _wallet_owner(code) != sender:
@@ -1160,7 +1160,7 @@ def reports_asked_by_owner(command: Command, header: BusinessHeader | None, cont
     ]
     for request in command.requests:
         account = request.account
-        code = None if account is None else _wallet_code(account)
+        code = None if account is None else wallet_code_of(account)
         if account is None or code is None:
             continue
         if _wallet_owner(code) != sender:

@@ -51,6 +51,7 @@ from gateway.domain.money import text_from_kopecks
 from gateway.ledger.batcher import AutoBatcher
 from gateway.ledger.ports import JournalConflict
 from gateway.messages.commands import (
+    AccountReportingRequest,
     Amount,
     BusinessHeader,
     CancellationRequest,
@@ -86,6 +87,7 @@ from gateway.messages.reports import (
 )
 from gateway.messages.safe_xml import element_path, parse_bounded
 from gateway.messages.writers._credit_transfer import Forward, SettledTransaction
+from gateway.reporting.service import AccountReports, ReportTooLong
 from gateway.settlement import answers
 from gateway.settlement.answers import Outbound, instant
 from gateway.settlement.directory import Directory
@@ -421,6 +423,7 @@ class _AnsweredJournal:
     inbound: MessageRecord
     answer: Outbound
     answer_receiver_bic: str | None  # None: the sender could not be named; the answer goes back on HTTP only
+    later: tuple[Outbound, ...] = ()  # further answers, to the mailbox only (a report's other pages and wallets)
 
     @property
     def claim_keys(self) -> Sequence[str]:
@@ -438,8 +441,9 @@ class _AnsweredJournal:
         assert not results, "an answered message moves no money"
         assert self.inbound.receiver_bic is not None, "an inbound message is received by the gateway"
         gateway_bic = self.inbound.receiver_bic
-        messages, mailbox = _outbound_records(gateway_bic, [self.answer], self.inbound.id, settled_at_us)
+        messages, mailbox = _outbound_records(gateway_bic, [self.answer, *self.later], self.inbound.id, settled_at_us)
         if self.answer_receiver_bic is None:
+            assert not self.later, "further answers go to a named sender's mailbox"
             mailbox = ()
         return JournalRows(messages=(self.inbound, *messages), mailbox=mailbox)
 
@@ -525,9 +529,11 @@ class Settlement:
         directory: Directory,
         clock_us: Callable[[], int],
         conversions: Conversions | None = None,
+        reports: AccountReports | None = None,
     ) -> None:
         self.gateway_bic = config.central_bank.bic
         self.conversions = conversions  # camt.050: None where no RTGS is attached (then refused as not settled)
+        self.reports = reports  # camt.060: None refuses it as not answered by this gateway
         self.credit_notified = frozenset(p.bic for p in config.participants if p.credit_notifications)
         self._batcher = batcher
         self.journal = journal
@@ -571,6 +577,8 @@ class Settlement:
             return await self._cancel(data, sender, header, command, message_type, received_at_us)
         if isinstance(command, ResolutionOfInvestigation):
             return await self._route_resolution(data, sender, header, command, message_type, received_at_us)
+        if isinstance(command, AccountReportingRequest) and self.reports is not None:
+            return await self._report(data, sender, header, command, message_type, received_at_us)
         if isinstance(command, LiquidityTransfer) and self.conversions is not None:
             answer = await self.conversions.receive(
                 data, sender, header, command, message_type, received_at_us, directory.wallet_ids
@@ -936,6 +944,33 @@ class Settlement:
                                        received_at_us)
         await self._batcher.submit((), _AnsweredJournal(inbound, answer, sender))
         return Reply(200, answer.payload, "accepted", message_type)
+
+    # --- camt.060 ----------------------------------------------------------------------------------------------
+
+    async def _report(
+        self,
+        data: bytes,
+        sender: str,
+        header: BusinessHeader,
+        command: AccountReportingRequest,
+        message_type: str,
+        received_at_us: int,
+    ) -> Reply:
+        """Reports on the sender's wallets as the ledger stands now: every page to the mailbox, the first one also
+        back on HTTP. Not claimed: a repeated request is answered again, with what is true by then."""
+        assert self.reports is not None
+        try:
+            outbound = await self.reports.answer(command, sender, header, self.directory.wallet_ids, self.clock_us())
+        except ReportTooLong as error:
+            rejection = Rejection("NARR", error.request.path, str(error), Layer.BUSINESS)
+            return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
+        if not outbound:
+            rejection = Rejection("NARR", command.path, f"{sender} has no wallet to report on", Layer.BUSINESS)
+            return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
+        inbound = self._inbound_record(data, sender, message_type, header.business_message_id, MessageStatus.ACCEPTED,
+                                       received_at_us)
+        await self._batcher.submit((), _AnsweredJournal(inbound, outbound[0], sender, tuple(outbound[1:])))
+        return Reply(200, outbound[0].payload, "accepted", message_type)
 
     # --- refusals ----------------------------------------------------------------------------------------------
 

@@ -218,3 +218,41 @@ def camt_050(
         "</LqdtyCdtTrf></LqdtyCdtTrf></Document>"
     )
     return envelope(app_hdr(sender, message_id, "camt.050.001.05"), document)
+
+
+@dataclass(frozen=True)
+class ReportAsk:
+    """One RptgReq of a camt.060: which report, on which wallet (None: every wallet of the owner), over which days."""
+
+    message: str  # camt.052.001.08 or camt.053.001.08
+    wallet: str | None
+    from_date: date
+    to_date: date | None
+    times: tuple[str, str] | None = None  # FrTm, ToTm
+
+
+def camt_060(sender: str, message_id: str, asks: list[ReportAsk], owner: str | None = None) -> bytes:
+    requests = "".join(
+        "<RptgReq>"
+        f"<Id>{escape(message_id)}-{i}</Id><ReqdMsgNmId>{ask.message}</ReqdMsgNmId>"
+        + (
+            f"<Acct><Id><Othr><Id>{ask.wallet}</Id><SchmeNm><Prtry>CRUB-WALLET</Prtry></SchmeNm></Othr></Id></Acct>"
+            if ask.wallet is not None
+            else ""
+        )
+        + f"<AcctOwnr>{_agent('Agt', owner or sender)}</AcctOwnr>"
+        "<RptgPrd><FrToDt>"
+        f"<FrDt>{ask.from_date.isoformat()}</FrDt>"
+        + (f"<ToDt>{ask.to_date.isoformat()}</ToDt>" if ask.to_date is not None else "")
+        + "</FrToDt>"
+        + (f"<FrToTm><FrTm>{ask.times[0]}</FrTm><ToTm>{ask.times[1]}</ToTm></FrToTm>" if ask.times else "")
+        + "<Tp>ALLL</Tp></RptgPrd>"
+        "</RptgReq>"
+        for i, ask in enumerate(asks, start=1)
+    )
+    document = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.060.001.05"><AcctRptgReq>'
+        f"<GrpHdr><MsgId>{escape(message_id)}</MsgId><CreDtTm>{datetime.now().astimezone().isoformat(timespec='seconds')}</CreDtTm>"
+        "</GrpHdr>" + requests + "</AcctRptgReq></Document>"
+    )
+    return envelope(app_hdr(sender, message_id, "camt.060.001.05"), document)

@@ -1,0 +1,146 @@
+"""A wallet's history for account reports (gateway.reporting.ports.AccountHistory) on SQL, read outside the batch
+path through SQLAlchemy on both databases, in one snapshot: REPEATABLE READ on PostgreSQL, and on SQLite the one
+transaction every connection begins (BEGIN IMMEDIATE, see engine.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway_adapters.sql.engine import is_postgres
+from gateway_adapters.sql.models import (
+    AccountRow,
+    MessageRow,
+    PaymentRow,
+    PendingTransferRow,
+    TransferRow,
+)
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.domain.journal import PaymentState
+from gateway.domain.ledger import PendingStatus, Phase, TransferKind
+from gateway.reporting.ports import WalletHistory, WalletHold, WalletMovement
+
+accounts_table = AccountRow.__table__
+transfers_table = TransferRow.__table__
+pending_table = PendingTransferRow.__table__
+payments_table = PaymentRow.__table__
+messages_table = MessageRow.__table__
+
+# The phases that move a posted balance: a single-phase transfer, and the post of a pending one (its row carries
+# the pending transfer's accounts and amount). A pending transfer only reserves; a void releases the reservation.
+_posting_phases = (Phase.SINGLE.value, Phase.POST_PENDING.value)
+
+
+class SqlAccountHistory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._postgres = is_postgres(engine.url.render_as_string(hide_password=True))
+
+    async def wallet_history(
+        self, account_id: int, from_us: int, to_us: int, movements_max: int
+    ) -> WalletHistory | None:
+        assert from_us <= to_us, (from_us, to_us)
+        async with self._engine.connect() as connection:
+            if self._postgres:
+                connection = await connection.execution_options(isolation_level="REPEATABLE READ")
+            async with connection.begin():
+                return await _history(connection, account_id, from_us, to_us, movements_max)
+
+
+async def _history(
+    connection: AsyncConnection, account_id: int, from_us: int, to_us: int, movements_max: int
+) -> WalletHistory | None:
+    account = (
+        await connection.execute(
+            select(accounts_table.c.posted_kopecks, accounts_table.c.debits_pending_kopecks).where(
+                accounts_table.c.id == account_id
+            )
+        )
+    ).one()
+    # Balances at the period's ends: the balance now, less what was posted since.
+    since_from = await _posted_since(connection, account_id, from_us)
+    since_to = await _posted_since(connection, account_id, to_us)
+    t, p, m = transfers_table, payments_table, messages_table
+    on_wallet = or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id)
+    rows = (
+        await connection.execute(
+            select(
+                t.c.id, t.c.debit_account_id, t.c.amount_kopecks, t.c.kind, t.c.created_at_us, t.c.reference,
+                t.c.uetr, p.c.end_to_end_id, p.c.instruction_id, p.c.transaction_id, p.c.debtor_bic,
+                p.c.creditor_bic, m.c.reference.label("message_reference"),
+            )
+            .select_from(
+                t.outerjoin(p, and_(p.c.transfer_id == t.c.id, p.c.state == PaymentState.SETTLED.value)).outerjoin(
+                    m, m.c.id == p.c.message_id
+                )
+            )
+            .where(
+                on_wallet,
+                t.c.phase.in_(_posting_phases),
+                t.c.created_at_us >= from_us,
+                t.c.created_at_us < to_us,
+            )
+            .order_by(t.c.seq)
+            .limit(movements_max + 1)
+        )
+    ).all()
+    if len(rows) > movements_max:
+        return None
+    holds = (
+        await connection.execute(
+            select(pending_table, t.c.created_at_us)
+            .select_from(pending_table.join(t, t.c.id == pending_table.c.id))
+            .where(
+                pending_table.c.status == PendingStatus.PENDING.value,
+                or_(pending_table.c.debit_account_id == account_id, pending_table.c.credit_account_id == account_id),
+            )
+            .order_by(t.c.seq)
+        )
+    ).all()
+    return WalletHistory(
+        opening_kopecks=account.posted_kopecks - since_from,
+        closing_kopecks=account.posted_kopecks - since_to,
+        movements=tuple(_movement(row, account_id) for row in rows),
+        holds=tuple(
+            WalletHold(
+                transfer_id=row.id,
+                kind=TransferKind(row.kind),
+                signed_kopecks=-row.amount_kopecks if row.debit_account_id == account_id else row.amount_kopecks,
+                created_at_us=row.created_at_us,
+            )
+            for row in holds
+        ),
+        debits_pending_kopecks=account.debits_pending_kopecks,
+    )
+
+
+async def _posted_since(connection: AsyncConnection, account_id: int, since_us: int) -> int:
+    """The net of what was posted to the account from `since_us` on: credits positive."""
+    t = transfers_table
+    credits = select(func.coalesce(func.sum(t.c.amount_kopecks), 0)).where(
+        t.c.credit_account_id == account_id, t.c.phase.in_(_posting_phases), t.c.created_at_us >= since_us
+    )
+    debits = select(func.coalesce(func.sum(t.c.amount_kopecks), 0)).where(
+        t.c.debit_account_id == account_id, t.c.phase.in_(_posting_phases), t.c.created_at_us >= since_us
+    )
+    row = (await connection.execute(select(credits.scalar_subquery(), debits.scalar_subquery()))).one()
+    return int(row[0]) - int(row[1])
+
+
+def _movement(row: Any, account_id: int) -> WalletMovement:
+    debit = row.debit_account_id == account_id
+    return WalletMovement(
+        transfer_id=row.id,
+        kind=TransferKind(row.kind),
+        signed_kopecks=-row.amount_kopecks if debit else row.amount_kopecks,
+        created_at_us=row.created_at_us,
+        reference=row.reference,
+        uetr=row.uetr,
+        message_reference=row.message_reference,
+        end_to_end_id=row.end_to_end_id,
+        instruction_id=row.instruction_id,
+        transaction_id=row.transaction_id,
+        debtor_agent_bic=row.debtor_bic,
+        creditor_agent_bic=row.creditor_bic,
+    )

@@ -18,9 +18,10 @@ kept only if the plan under the lock has the same results.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -138,6 +139,14 @@ class Ledger:
                 self._previous_written = self._previous_writing = None
                 self._planned = None
 
+    @contextlib.contextmanager
+    def _holding_head_lock(self) -> Iterator[None]:
+        self._head_unlocked.clear()
+        try:
+            yield
+        finally:
+            self._head_unlocked.set()
+
     async def head_unlocked(self) -> None:
         """Return once no batch of this process holds the chain-head lock. Work that can wait, waits for this: the
         intake of a new message, the journal rows written ahead. While a batch holds the lock, the answer to each of
@@ -192,59 +201,42 @@ class Ledger:
         journal_ahead: list[JournalRows] | None,
         writing: asyncio.Event,
     ) -> list[TransferResult]:
-        self._head_unlocked.clear()
-        try:
-            base, plan = await self._apply_in_transaction(
-                requests, attached, look_up_all_ids, ahead, journal_ahead, writing
-            )
-        finally:
-            self._head_unlocked.set()
+        with self._holding_head_lock():
+            async with self.store.transaction() as transaction:
+                head = await transaction.lock_head()
+                if attached:
+                    await _check_attachments(transaction, attached)
+                if ahead is not None and not look_up_all_ids and ahead.base.head == head:
+                    base, plan = ahead.base, ahead.plan
+                else:
+                    base = _Snapshot(head, await self._current_accounts(transaction, head))
+                    stored = {}
+                    if look_up_all_ids:
+                        stored = {t.id: t for t in await transaction.load_transfers([r.id for r in requests])}
+                    pending_ids = [r.pending_id for r in requests if r.pending_id is not None]
+                    pending = {p.id: p for p in await transaction.load_pending(pending_ids)} if pending_ids else {}
+                    plan = self._plan(requests, base.accounts, head, stored, pending, self._clock_us())
+                if not look_up_all_ids and plan.failed:
+                    # A failed request may be the replay of a stored transfer: that must answer EXISTS or ID_CONFLICT,
+                    # as sequential application would. Successful ones are caught by the unique index instead.
+                    found = await transaction.load_transfers([requests[i].id for i in plan.failed])
+                    if found:
+                        raise DuplicateTransferId(f"{len(found)} failed requests replay stored transfers")
+                now_us = self._clock_us()
+                if ahead is not None and journal_ahead is not None and plan.results == ahead.plan.results:
+                    journal = journal_ahead
+                else:
+                    journal = _journal(attached, plan, now_us)
+                if plan.transfers:
+                    signature = self._signer.sign(plan.head, now_us)
+                    writing.set()  # the next batch may plan now: it runs at our first wait, with the rows on the wire
+                    await transaction.write_batch(plan, signature)
+                if journal:
+                    await transaction.write_journal(journal, now_us)
         # Committed: from here the snapshot matches the database as of plan.head.
         self._committed = base.after(plan)
         return list(plan.results)
 
-    async def _apply_in_transaction(
-        self,
-        requests: Sequence[TransferRequest],
-        attached: Sequence[Attached],
-        look_up_all_ids: bool,
-        ahead: _PlanAhead | None,
-        journal_ahead: list[JournalRows] | None,
-        writing: asyncio.Event,
-    ) -> tuple[_Snapshot, BatchPlan]:
-        """The batch under the head lock, committed on return; the snapshot it was planned on and its plan."""
-        async with self.store.transaction() as transaction:
-            head = await transaction.lock_head()
-            if attached:
-                await _check_attachments(transaction, attached)
-            if ahead is not None and not look_up_all_ids and ahead.base.head == head:
-                base, plan = ahead.base, ahead.plan
-            else:
-                base = _Snapshot(head, await self._current_accounts(transaction, head))
-                stored = {}
-                if look_up_all_ids:
-                    stored = {t.id: t for t in await transaction.load_transfers([r.id for r in requests])}
-                pending_ids = [r.pending_id for r in requests if r.pending_id is not None]
-                pending = {p.id: p for p in await transaction.load_pending(pending_ids)} if pending_ids else {}
-                plan = self._plan(requests, base.accounts, head, stored, pending, self._clock_us())
-            if not look_up_all_ids and plan.failed:
-                # A failed request may be the replay of a stored transfer: that must answer EXISTS or ID_CONFLICT,
-                # as sequential application would. Successful ones are caught by the unique index instead.
-                found = await transaction.load_transfers([requests[i].id for i in plan.failed])
-                if found:
-                    raise DuplicateTransferId(f"{len(found)} failed requests replay stored transfers")
-            now_us = self._clock_us()
-            if ahead is not None and journal_ahead is not None and plan.results == ahead.plan.results:
-                journal = journal_ahead
-            else:
-                journal = _journal(attached, plan, now_us)
-            if plan.transfers:
-                signature = self._signer.sign(plan.head, now_us)
-                writing.set()  # the next batch may plan now: it runs at our first wait, with the rows on the wire
-                await transaction.write_batch(plan, signature)
-            if journal:
-                await transaction.write_journal(journal, now_us)
-        return base, plan
 
     def _plan(self, requests, accounts, head, stored, pending, now_us) -> BatchPlan:  # type: ignore[no-untyped-def]
         return plan_batch(

@@ -247,25 +247,10 @@ def _booked_entry(movement: WalletMovement) -> Entry:
     transactions: tuple[EntryTransaction, ...] = ()
     if movement.message_reference is not None or movement.end_to_end_id is not None:
         transactions = (
-            EntryTransaction(
-                message_id=movement.message_reference,
-                account_servicer_reference=reference,
-                instruction_id=movement.instruction_id,
-                end_to_end_id=movement.end_to_end_id,
-                uetr=movement.uetr,
-                transaction_id=movement.transaction_id,
-                clearing_system_reference=reference,
-                kopecks=kopecks,
-                direction=direction,
-                debtor=None,
-                debtor_account=None,
-                creditor=None,
-                creditor_account=None,
-                instructing_agent_bic=None,
-                instructed_agent_bic=None,
-                debtor_agent_bic=movement.debtor_agent_bic,
-                creditor_agent_bic=movement.creditor_agent_bic,
-                additional_info=None,
+            answers.payment_details(
+                movement.transfer_id, kopecks, direction, movement.message_reference, movement.instruction_id,
+                movement.end_to_end_id, movement.uetr, movement.transaction_id, movement.debtor_agent_bic,
+                movement.creditor_agent_bic,
             ),
         )
     return Entry(

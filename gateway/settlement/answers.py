@@ -366,26 +366,40 @@ def _credit_entry(credit: Credit) -> Entry:
         account_servicer_reference=credit.transfer_id.hex,
         bank_transaction_code=_received_return if credit.is_return else _received_credit,
         transactions=(
-            EntryTransaction(
-                message_id=credit.message_id,
-                account_servicer_reference=credit.transfer_id.hex,
-                instruction_id=credit.instruction_id,
-                end_to_end_id=credit.end_to_end_id,
-                uetr=credit.uetr,
-                transaction_id=credit.transaction_id,
-                clearing_system_reference=credit.transfer_id.hex,
-                kopecks=credit.kopecks,
-                direction=CreditDebit.CRDT,
-                debtor=None,
-                debtor_account=None,
-                creditor=None,
-                creditor_account=None,
-                instructing_agent_bic=None,
-                instructed_agent_bic=None,
-                debtor_agent_bic=credit.debtor_agent_bic,
-                creditor_agent_bic=credit.creditor_agent_bic,
-                additional_info=None,
+            payment_details(
+                credit.transfer_id, credit.kopecks, CreditDebit.CRDT, credit.message_id, credit.instruction_id,
+                credit.end_to_end_id, credit.uetr, credit.transaction_id, credit.debtor_agent_bic,
+                credit.creditor_agent_bic,
             ),
         ),
+        additional_info=None,
+    )
+
+
+def payment_details(
+    transfer_id: uuid.UUID, kopecks: int, direction: CreditDebit, message_id: str | None,
+    instruction_id: str | None, end_to_end_id: str | None, uetr: uuid.UUID | None, transaction_id: str | None,
+    debtor_agent_bic: str | None, creditor_agent_bic: str | None,
+) -> EntryTransaction:
+    """The TxDtls of an entry a payment made: its references (the ledger transfer's id as AcctSvcrRef and
+    ClrSysRef) and its agents; for camt.054 notifications and camt.052/053 reports alike."""
+    return EntryTransaction(
+        message_id=message_id,
+        account_servicer_reference=transfer_id.hex,
+        instruction_id=instruction_id,
+        end_to_end_id=end_to_end_id,
+        uetr=uetr,
+        transaction_id=transaction_id,
+        clearing_system_reference=transfer_id.hex,
+        kopecks=kopecks,
+        direction=direction,
+        debtor=None,
+        debtor_account=None,
+        creditor=None,
+        creditor_account=None,
+        instructing_agent_bic=None,
+        instructed_agent_bic=None,
+        debtor_agent_bic=debtor_agent_bic,
+        creditor_agent_bic=creditor_agent_bic,
         additional_info=None,
     )

@@ -135,6 +135,10 @@ async def sqlalchemy_payment_states(connection: AsyncConnection, ids: Sequence[U
 
 
 async def sqlalchemy_write_journal(connection: AsyncConnection, rows: Sequence[JournalRows], now_us: int) -> None:
+    released = [key for journal in rows for key in journal.released_claims]
+    for start in range(0, len(released), _keys_per_query_max):
+        chunk = released[start : start + _keys_per_query_max]
+        await connection.execute(claims_table.delete().where(claims_table.c.key.in_(chunk)))
     messages = [_message_row(m) for journal in rows for m in journal.messages]
     if messages:
         await connection.execute(insert(messages_table), messages)
@@ -203,6 +207,11 @@ _journal_insert = (
 
 
 async def pg_write_journal(connection: asyncpg.Connection, rows: Sequence[JournalRows], now_us: int) -> None:
+    released = [key for journal in rows for key in journal.released_claims]
+    if released:
+        await connection.execute(
+            "DELETE FROM claims AS c USING unnest($1::text[]) AS released(key) WHERE c.key = released.key", released
+        )
     messages = [tuple(_message_row(m).values()) for journal in rows for m in journal.messages]
     payments = [tuple(_payment_row(p).values()) for journal in rows for p in journal.payments]
     claims = [tuple(c[name] for name in _claim_columns) for c in _claims(rows, now_us)]

@@ -175,6 +175,9 @@ class JournalRows:
     conversion_updates: tuple[ConversionUpdate, ...] = ()
     # Claims beyond the messages' and payments' own, as (key, the inbound message's id): a conversion's steps.
     step_claims: tuple[tuple[str, UUID], ...] = ()
+    # Claims given up: a warehoused payment refused on its settlement day frees its UETR and EndToEndId for a
+    # corrected resend, as one refused on arrival never took them.
+    released_claims: tuple[str, ...] = ()
 
     def claim_keys(self) -> list[str]:
         keys = [m.idempotency_key for m in self.messages if m.idempotency_key is not None]

@@ -485,7 +485,7 @@ class _WarehouseRelease:
 
     def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
         settled_at = instant(settled_at_us)
-        updates, statuses, settled = [], [], []
+        updates, statuses, settled, released = [], [], [], []
         for (record, payment), result in zip(self.payments, results, strict=True):
             if result is TransferResult.OK:
                 update = PaymentUpdate(record.id, PaymentState.WAREHOUSED, PaymentState.SETTLED, settled_at_us, None)
@@ -495,6 +495,7 @@ class _WarehouseRelease:
                 code, text = ledger_reason(result)
                 update = PaymentUpdate(record.id, PaymentState.WAREHOUSED, PaymentState.REJECTED, None, code)
                 status, reasons = PaymentStatus.RJCT, (status_reason(code, text),)
+                released.extend(payment.claims)  # as taken when it arrived: its UETR and EndToEndId
             updates.append(update)
             statuses.append(payment.status(status, reasons, settled_at))
         report = answers.status_report(
@@ -510,7 +511,9 @@ class _WarehouseRelease:
         )
         outbound = [report, *forwards, *notifications]
         messages, mailbox = _outbound_records(self.gateway_bic, outbound, self.inbound_id, settled_at_us)
-        return JournalRows(messages=tuple(messages), mailbox=mailbox, payment_updates=tuple(updates))
+        return JournalRows(
+            messages=tuple(messages), mailbox=mailbox, payment_updates=tuple(updates), released_claims=tuple(released)
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------

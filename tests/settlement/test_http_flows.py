@@ -87,6 +87,12 @@ async def test_a_released_payment_short_of_funds_is_rejected_on_its_day(gw: Gate
     last = status_report(reports[-1].payload).transactions[0]
     assert (last.status, last.reasons) == ("RJCT", ("AM04",))
     assert [p.state for p in await gw.payments(VTB, big.uetr)] == [PaymentState.REJECTED]
+    # Refused on its day, it gave up its UETR and EndToEndId, as a payment refused on arrival never takes them: the
+    # corrected resend, same references and an amount VTB holds, settles.
+    corrected = Tx(VTB, ALFA, 2_000_000_00, end_to_end_id=big.end_to_end_id, uetr=big.uetr)
+    resent = await gw.settle(pacs_008(VTB, "FUT-2-AGAIN", [corrected], today_in_moscow() + timedelta(days=1)))
+    assert resent.transactions[0].status == "ACSC", resent.transactions[0]
+    assert await gw.balances() == {SBER: FUNDING[SBER], VTB: 0, ALFA: FUNDING[ALFA] + 2_000_000_00}
 
 
 async def test_camt_056_cancels_warehoused_passes_on_settled_and_refuses_unknown(gw: GatewayUnderTest) -> None:

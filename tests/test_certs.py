@@ -25,9 +25,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from gateway.config import Config, load_config
 from gateway.security.certs import (
     DevelopmentPki,
+    Party,
     PkiError,
     bic_from_certificate,
     client_ssl_context,
+    issue_client_certificate,
     parties_of,
     server_ssl_context,
     write_development_pki,
@@ -354,3 +356,24 @@ def test_certs_init_command_end_to_end(tmp_path: Path) -> None:
     assert (directory / "ca.pem").read_bytes() != ca_before
     names = certificate(directory / "server.pem").extensions.get_extension_for_class(x509.SubjectAlternativeName)
     assert names.value.get_values_for_type(x509.DNSName) == ["localhost"]  # a forced run takes only its own hosts
+
+
+async def test_a_bank_registered_later_gets_a_certificate_from_the_same_ca(pki: DevelopmentPki, tmp_path: Path) -> None:
+    """`certs issue`: one more client certificate, signed by the CA already there, which the gateway then accepts;
+    nothing else in the directory changes."""
+    before = {path.name: path.read_bytes() for path in pki.directory.iterdir()}
+    gazprombank = Party("GAZPRUMMXXX", "Gazprombank")
+    files = issue_client_certificate(pki.directory, gazprombank, force=False)
+    issued = certificate(files.certificate)
+    issued.verify_directly_issued_by(certificate(pki.ca.certificate))
+    assert bic_from_certificate(der(files.certificate)) == "GAZPRUMMXXX"
+    assert files.key.stat().st_mode & 0o777 == 0o600
+    assert {path.name: path.read_bytes() for path in pki.directory.iterdir() if path.name in before} == before
+    async with tls_server(pki) as served:
+        context = client_ssl_context(pki.ca.certificate, files.certificate, files.key)
+        assert await whoami(served.port, context) == "GAZPRUMMXXX"
+    with pytest.raises(PkiError, match="refusing to replace"):
+        issue_client_certificate(pki.directory, gazprombank, force=False)
+    assert issue_client_certificate(pki.directory, gazprombank, force=True) == files
+    with pytest.raises(PkiError, match="certs init"):
+        issue_client_certificate(tmp_path / "empty", gazprombank, force=False)

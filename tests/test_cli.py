@@ -68,6 +68,14 @@ def test_participants_add_suspend_resume_and_list(config_path: Path) -> None:
     assert listing.index("CBRFRUMMXXX") < listing.index("ALFARUMMXXX")  # the central bank comes first
     assert gateway(config_path, "participants", "resume", "VTBRRUMMXXX").returncode == 0
     assert "VTBRRUMMXXX  VTB Bank  [bank, active]" in gateway(config_path, "participants", "list").stdout
+    # The bank added after `certs init` gets its client certificate from the same CA; an unregistered one none.
+    certs = config_path.parent / "certs"
+    assert gateway(config_path, "certs", "init", str(certs)).returncode == 0
+    issued = gateway(config_path, "certs", "issue", str(certs), "GAZPRUMM")
+    assert issued.returncode == 0, issued.stderr
+    assert (certs / "GAZPRUMMXXX.pem").exists() and "urn:bic:GAZPRUMMXXX" in issued.stdout
+    unknown = gateway(config_path, "certs", "issue", str(certs), "NOSUCHBKXXX")
+    assert unknown.returncode == 2 and "not registered" in unknown.stderr
 
 
 def _settle_some(config_path: Path) -> list[uuid.UUID]:

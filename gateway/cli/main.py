@@ -4,6 +4,7 @@
   gateway db upgrade | status            migrate the database / show its schema revision
   gateway keys init                      create the central bank's Ed25519 chain-signing key
   gateway certs init DIR [--host H]... [--force]   a development CA, server and participant certificates for mTLS
+  gateway certs issue DIR BIC [--force]  a client certificate for a participant added later, from DIR's CA
   gateway participants list | add | suspend | resume
   gateway ledger verify | status         recompute the whole ledger from the raw tables / show supply and reserve
   gateway validate [--profile iso|gateway] FILE...   check ISO 20022 message files, layer by layer
@@ -119,6 +120,13 @@ def _parser() -> argparse.ArgumentParser:
                             " (repeatable)")  # fmt: skip
     certs_init.add_argument("--force", action="store_true", help="replace files already in DIR (a new CA, too)")
     certs_init.set_defaults(handler=_certs_init)
+    certs_issue = certs.add_parser(
+        "issue", help="a client certificate for one registered participant, from the CA that `certs init` wrote"
+    )
+    certs_issue.add_argument("directory", type=Path, metavar="DIR")
+    certs_issue.add_argument("bic", metavar="BIC")
+    certs_issue.add_argument("--force", action="store_true", help="replace the participant's files already in DIR")
+    certs_issue.set_defaults(handler=_certs_issue)
 
     participants = commands.add_parser("participants", help="the participants registry").add_subparsers(
         required=True, metavar="ACTION"
@@ -309,7 +317,7 @@ def _keys_init(config: Config, args: argparse.Namespace) -> int:
 
 def _certs_init(config: Config, args: argparse.Namespace) -> int:
     """Client certificates for the central bank and the config's participants; banks added later with
-    `participants add` get theirs from a re-run with --force (which also replaces the CA)."""
+    `participants add` get theirs from `certs issue`."""
     from gateway.security.certs import PkiError, parties_of, write_development_pki
 
     parties = parties_of(config)  # the central bank first
@@ -325,6 +333,32 @@ def _certs_init(config: Config, args: argparse.Namespace) -> int:
     width = max(len(f"{files.certificate.name}, {files.key.name}") for files, _ in rows)
     for files, what in rows:
         print(f"  {f'{files.certificate.name}, {files.key.name}':<{width}}  {what}")
+    return 0
+
+
+def _certs_issue(config: Config, args: argparse.Namespace) -> int:
+    """A client certificate for a participant registered in the database, e.g. one added after `certs init`."""
+    from gateway.security.certs import Party, PkiError, issue_client_certificate
+
+    if not is_bic(args.bic):
+        raise UsageError(f"{args.bic!r} is not a BIC (ISO 9362)")
+    bic = canonical_bic(args.bic)
+
+    async def registered_name() -> str | None:
+        store = await open_store(config, upgrade=False)
+        try:
+            return next((p.name for p in await store.participants() if p.bic == bic), None)
+        finally:
+            await store.close()
+
+    name = asyncio.run(registered_name())
+    if name is None:
+        raise UsageError(f"{bic} is not registered: add it with `gateway participants add` first")
+    try:
+        files = issue_client_certificate(args.directory, Party(bic, name), force=args.force)
+    except PkiError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {files.certificate} and {files.key} (mode 0600): client CN={bic}, SAN URI urn:bic:{bic}")
     return 0
 
 

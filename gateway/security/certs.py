@@ -155,18 +155,7 @@ def write_development_pki(
     outputs += [(server.key, _key_pem(server_key), _key_file_mode)]
 
     for party in parties:
-        client_key = ec.generate_private_key(ec.SECP256R1())
-        client_certificate = issuer.issue(
-            _name(party.bic, party.name),
-            client_key,
-            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(bic_uri_prefix + party.bic)]),
-            ExtendedKeyUsageOID.CLIENT_AUTH,
-            issued_at,
-        )
-        assert bic_from_certificate(client_certificate.public_bytes(serialization.Encoding.DER)) == party.bic
-        files = client_files[party.bic]
-        outputs += [(files.certificate, _pem(client_certificate), _certificate_file_mode)]
-        outputs += [(files.key, _key_pem(client_key), _key_file_mode)]
+        outputs += _client_outputs(issuer, party, client_files[party.bic], issued_at)
 
     try:
         directory.mkdir(mode=_directory_mode, parents=True, exist_ok=True)
@@ -247,6 +236,57 @@ def client_ssl_context(
 
 
 # --- issuing -----------------------------------------------------------------------------------------------------
+
+
+def issue_client_certificate(directory: Path, party: Party, *, force: bool) -> IssuedFiles:
+    """A client certificate for one party, signed by the development CA that `certs init` wrote to `directory`: for a
+    bank registered after it (`participants add`). The CA, the server's and the other parties' files stay as they are.
+
+    Raises PkiError, before writing anything, when the directory holds no usable CA, the CA has expired, or the
+    party's files are already there and `force` is false."""
+    ca = IssuedFiles(*(directory / name for name in ca_file_names))
+    try:
+        ca_certificate = x509.load_pem_x509_certificate(ca.certificate.read_bytes())
+        ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
+    except OSError as error:
+        raise PkiError(f"no development CA in {directory} ({error.strerror}): run `gateway certs init` first") from None
+    except ValueError as error:
+        what = f"{ca.certificate.name}, {ca.key.name} in {directory}"
+        raise PkiError(f"{what}: not a PEM certificate and key ({error})") from None
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey) or ca_key.public_key() != ca_certificate.public_key():
+        raise PkiError(f"{ca.key.name} in {directory} is not the key of {ca.certificate.name}")
+    issued_at = datetime.now(UTC) - timedelta(seconds=clock_skew_seconds)
+    if ca_certificate.not_valid_after_utc <= issued_at:
+        raise PkiError(f"the CA in {directory} expired on {ca_certificate.not_valid_after_utc:%Y-%m-%d}")
+    files = IssuedFiles(directory / f"{party.bic}.pem", directory / f"{party.bic}.key")
+    existing = [path.name for path in (files.certificate, files.key) if path.exists() or path.is_symlink()]
+    if existing and not force:
+        raise PkiError(f"{directory} already holds {', '.join(existing)}; refusing to replace them without --force")
+    try:
+        for path, data, mode in _client_outputs(_Issuer(ca_certificate, ca_key), party, files, issued_at):
+            _write(path, data, mode, replace=force)
+    except OSError as error:
+        raise PkiError(f"cannot write {error.filename or directory}: {error.strerror}") from None
+    return files
+
+
+def _client_outputs(
+    issuer: _Issuer, party: Party, files: IssuedFiles, issued_at: datetime
+) -> list[tuple[Path, bytes, int]]:
+    """A party's client certificate, naming its BIC in the subject and as SAN URI urn:bic:<BIC>, and its key."""
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client_certificate = issuer.issue(
+        _name(party.bic, party.name),
+        client_key,
+        x509.SubjectAlternativeName([x509.UniformResourceIdentifier(bic_uri_prefix + party.bic)]),
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+        issued_at,
+    )
+    assert bic_from_certificate(client_certificate.public_bytes(serialization.Encoding.DER)) == party.bic
+    return [
+        (files.certificate, _pem(client_certificate), _certificate_file_mode),
+        (files.key, _key_pem(client_key), _key_file_mode),
+    ]
 
 
 @dataclass(frozen=True, slots=True)

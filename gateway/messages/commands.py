@@ -67,6 +67,15 @@ def xml_written_on_demand(cls: _Class) -> _Class:
     return cls
 
 
+def xml_source(transaction: object) -> bytes | XmlSource:
+    """A transaction's `xml` as it stands, without writing it: the bytes, or the source that would write them (for a
+    writer that can use the source's parsed tree directly; gateway.messages.writers._credit_transfer)."""
+    descriptor = type(transaction).__dict__.get("xml")
+    assert isinstance(descriptor, _XmlWrittenOnDemand), f"{type(transaction).__name__} is not xml_written_on_demand"
+    value: bytes | XmlSource = descriptor._slot.__get__(transaction, type(transaction))
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Amount:
     kopecks: int  # hundredths of the currency unit; the XSD forbids negative amounts

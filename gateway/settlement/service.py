@@ -62,6 +62,8 @@ from gateway.messages.commands import (
     PaymentReturn,
     StatusRequest,
     TransactionCancellation,
+    XmlSource,
+    xml_source,
 )
 from gateway.messages.envelope import unwrap
 from gateway.messages.identity import MessageId
@@ -148,7 +150,7 @@ class _Payment:
     transaction_id: str | None
     amount: Amount
     settlement_date: date
-    xml: bytes
+    xml: bytes | XmlSource  # the transaction as sent (commands.xml_source): written only if it is forwarded
     transfer_id: UUID
     claims: tuple[str, ...]  # the idempotency keys it takes when it settles or is warehoused
     original_payment_id: UUID | None = None  # a return: the payment it returns
@@ -670,7 +672,7 @@ class Settlement:
                 transaction_id=tx.transaction_id,
                 amount=tx.amount,
                 settlement_date=settlement_date,
-                xml=tx.xml,
+                xml=xml_source(tx),
                 transfer_id=payment_transfer_id(debtor, tx.uetr),
                 claims=(uetr_key(debtor, tx.uetr), end_to_end_key(debtor, tx.end_to_end_id)),
                 warehoused=settlement_date > today,
@@ -711,7 +713,7 @@ class Settlement:
                 transaction_id=tx.original_transaction_id,
                 amount=tx.returned_amount,
                 settlement_date=today,
-                xml=tx.xml,
+                xml=xml_source(tx),
                 transfer_id=return_transfer_id(tx.original_uetr if original is None else original.id),
                 claims=(return_key(original.id),) if original is not None else (),
                 original_payment_id=None if original is None else original.id,

@@ -83,15 +83,15 @@ class Fields(dict[str, etree._Element]):
 
 class _ElementXml:
     """An XmlSource: one element serialised on its own, in-scope namespace declarations moved onto it and its tail
-    left out."""
+    left out. Its `element`, the parsed one, lets a writer copy the tree rather than read the bytes back."""
 
-    __slots__ = ("_element",)
+    __slots__ = ("element",)
 
     def __init__(self, element: etree._Element) -> None:
-        self._element = element
+        self.element = element
 
     def __call__(self) -> bytes:
-        serialised: bytes = etree.tostring(self._element, encoding="UTF-8", xml_declaration=False, with_tail=False)
+        serialised: bytes = etree.tostring(self.element, encoding="UTF-8", xml_declaration=False, with_tail=False)
         return serialised
 
 

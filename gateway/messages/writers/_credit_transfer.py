@@ -4,12 +4,13 @@ one the paying bank sent, element for element, with the date and time it settled
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
 
-from gateway.messages.commands import Amount
+from gateway.messages.commands import Amount, XmlSource
 from gateway.messages.iso_types import format_date, format_datetime
 from gateway.messages.writers._writing import Writing
 
@@ -49,7 +50,7 @@ payment_return = Layout("PmtRtr", "TtlRtrdIntrBkSttlmAmt", "RtrdIntrBkSttlmAmt")
 
 @dataclass(frozen=True, slots=True)
 class SettledTransaction:
-    xml: bytes  # the transaction element as the debtor agent sent it
+    xml: bytes | XmlSource  # the transaction element as the debtor agent sent it (commands.xml_source)
     settled_at: datetime  # when the ledger settled it (aware)
 
 
@@ -84,8 +85,19 @@ def write(writing: Writing, layout: Layout, forward: Forward) -> etree._Element:
     return writing.checked(document)
 
 
+def _transaction_element(source: bytes | XmlSource) -> etree._Element:
+    """A copy of the transaction to edit: of the tree intake parsed when the source holds it (copying costs a fraction
+    of writing it out and reading it back), else read from its bytes."""
+    parsed = getattr(source, "element", None)
+    if isinstance(parsed, etree._Element):
+        element = copy.deepcopy(parsed)
+        element.tail = None
+        return element
+    return etree.fromstring(source if isinstance(source, bytes) else source(), _transaction_parser)
+
+
 def _with_settlement(writing: Writing, layout: Layout, transaction: SettledTransaction) -> etree._Element:
-    element = etree.fromstring(transaction.xml, _transaction_parser)
+    element = _transaction_element(transaction.xml)
     prefix = f"{{{writing.namespace}}}"
     assert element.tag.startswith(prefix), "a transaction is forwarded in its own message version"
     # The children by local name (the parser drops comments and PIs, so every child is an element). The names looked

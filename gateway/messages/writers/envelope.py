@@ -8,7 +8,6 @@ from gateway.messages.envelope import gateway_envelope_namespace
 from gateway.messages.identity import MessageId, app_hdr_message_id
 from gateway.messages.schemas import compiled
 
-
 _app_hdr_tag = f"{{{app_hdr_message_id.namespace}}}AppHdr"
 
 

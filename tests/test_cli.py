@@ -55,6 +55,12 @@ def test_participants_add_suspend_resume_and_list(config_path: Path) -> None:
                     "--rtgs-account", "30101810200000000823", "--clearing-code", "044525823",
                     "--wallet", "main", "--wallet", "treasury", "--transfer-max-rub", "2500000.00")  # fmt: skip
     assert added.returncode == 0, added.stderr
+    # Its account at the embedded RTGS simulator is open at once, for gateways already running to convert for it.
+    with sqlite3.connect(config_path.parent / "ledger.sqlite3") as database:
+        opened = database.execute(
+            "SELECT owner_bic FROM rtgs_accounts WHERE number = '30101810200000000823'"
+        ).fetchall()
+    assert opened == [("GAZPRUMMXXX",)]
     assert gateway(config_path, "participants", "add", "GAZPRUMMXXX", "--name", "Again",
                    "--rtgs-account", "1").returncode == 2  # fmt: skip
     assert gateway(config_path, "participants", "add", "not-a-bic", "--name", "X", "--rtgs-account", "1").returncode == 2

@@ -408,9 +408,16 @@ def _participants_add(config: Config, args: argparse.Namespace) -> int:
                             participant.rtgs_account, AccountStatus.ACTIVE),
                 wallet_accounts(participant, participant.wallets),
             )
+            print(f"added {participant.bic} with wallets {', '.join(participant.wallets)}")
+            if config.rtgs.adapter == "embedded":
+                # The embedded RTGS keeps its accounts in this database: open the new bank's now, as a gateway
+                # start would, so that gateways already running can convert for it at once.
+                async with open_rtgs(config, store):
+                    pass
+                opening = text_from_kopecks(config.rtgs.opening_balance_kopecks)
+                print(f"opened its RTGS account {participant.rtgs_account} at the embedded simulator with {opening} RUB")
         finally:
             await store.close()
-        print(f"added {participant.bic} with wallets {', '.join(participant.wallets)}")
         return 0
 
     return asyncio.run(run())

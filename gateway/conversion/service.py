@@ -50,6 +50,7 @@ from gateway.messages.commands import (
     LiquidityDirection,
     LiquidityTransfer,
 )
+from gateway.messages.intake import stored_header
 from gateway.settlement import answers
 from gateway.settlement.answers import Outbound, instant
 from gateway.settlement.ports import JournalReads
@@ -406,6 +407,10 @@ class Conversions:
         """Apply the requests and record the state `decide` picks from their results (None: stay). The receipt
         goes with the step that finishes the conversion. Returns whether the state changed."""
         reached: ConversionState | None = None
+        # The final receipt relates to the camt.050 it answers (AppHdr/Rltd), whichever process finishes it.
+        request = await self._journal.message(c.message_id)
+        assert request is not None, f"conversion {c.id}: its camt.050 is journaled with it"
+        request_header = stored_header(request.payload)
 
         def rows(results: Sequence[TransferResult], at_us: int) -> JournalRows:
             nonlocal reached
@@ -420,7 +425,7 @@ class Conversions:
             reached = new_state
             if new_state not in (ConversionState.SETTLED, ConversionState.REJECTED):
                 return JournalRows(conversion_updates=(update,))
-            receipt = self._final_receipt(c, new_state, code, text, at_us)
+            receipt = self._final_receipt(c, new_state, code, text, at_us, request_header)
             messages, mailbox = _outbound_with_mailbox(self.gateway_bic, receipt, c.message_id, at_us)
             return JournalRows(messages=tuple(messages), mailbox=mailbox, conversion_updates=(update,))
 
@@ -456,7 +461,8 @@ class Conversions:
                         c.transaction_id, ("PDNG", text))
 
     def _final_receipt(
-        self, c: ConversionRecord, state: ConversionState, code: str | None, text: str | None, now_us: int
+        self, c: ConversionRecord, state: ConversionState, code: str | None, text: str | None, now_us: int,
+        answering: BusinessHeader | None,
     ) -> Outbound:
         amount = text_from_kopecks(c.amount_kopecks)
         if state is ConversionState.SETTLED:
@@ -465,7 +471,7 @@ class Conversions:
         else:
             assert code is not None and text is not None
             handlings = (("RJCT", f"{amount} RUB not converted: {text}"[:140]), (code, text))
-        return _receipt(self.gateway_bic, c.bank_bic, None, instant(now_us), c.request_message_id,
+        return _receipt(self.gateway_bic, c.bank_bic, answering, instant(now_us), c.request_message_id,
                         c.transaction_id, *handlings)
 
 

@@ -17,6 +17,7 @@ async def test_mint_moves_fiat_into_the_reserve_and_issues_as_much(cgw: Conversi
     assert answer.status == 200 and answer.headers["X-Gateway-Outcome"] == "accepted"
     got = receipt(answer.body)
     assert got.codes == ["ACSC"] and got.original_message_id == "LQ-MINT-1"
+    assert got.message.app_hdr.text("Rltd/BizMsgIdr") == "LQ-MINT-1"  # the final receipt relates to its camt.050
     assert (await cgw.accounts())[f"{SBER}/main"] == 250_000_00
     assert await cgw.fiat(SBER) == (OPENING_FIAT - 250_000_00, 0)
     assert await cgw.fiat_reserve() == 250_000_00

@@ -85,6 +85,9 @@ async def test_rtgs_down_then_back_completes_the_conversion_later(aiohttp_client
         await server.start()
         await _finished(cgw)
         assert await _final_receipts(cgw) == [["ACSC"]]
+        # Finished by the resumer, the receipt still relates to the camt.050 it answers.
+        final = [m for m in await cgw.whole_mailbox(SBER) if m.kind == "camt.025.001.05"][-1]
+        assert final.app_hdr.text("Rltd/BizMsgIdr") == "LQ-OUT-1"
         assert await _both_sides(cgw) == (OPENING - AMOUNT, 0, AMOUNT, AMOUNT)
         assert receipt((await cgw.post(message)).body).codes == ["ACSC"]  # the replay now gets the final receipt
 
@@ -116,4 +119,7 @@ async def test_rtgs_killed_between_hold_and_commit_completes_once_back(aiohttp_c
         await server.start()
         await _finished(cgw)
         assert await _final_receipts(cgw) == [["ACSC"]]
+        # Finished by the resumer, the receipt still relates to the camt.050 it answers.
+        final = [m for m in await cgw.whole_mailbox(SBER) if m.kind == "camt.025.001.05"][-1]
+        assert final.app_hdr.text("Rltd/BizMsgIdr") == "LQ-OUT-3"
         assert await _both_sides(cgw) == (OPENING - AMOUNT, 0, AMOUNT, AMOUNT)

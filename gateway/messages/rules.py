@@ -901,8 +901,9 @@ def amounts_in_range(command: Command, header: BusinessHeader | None, context: R
 
 
 def settlement_date_in_window(command: Command, header: BusinessHeader | None, context: RuleContext) -> list[Rejection]:
-    """Every interbank settlement date stated, group or transaction, and a liquidity transfer's SttlmDt, is today or
-    up to the context's days ahead: DT01 for a past date, DT04 for one beyond the window."""
+    """Every interbank settlement date stated, group or transaction, is today or up to the context's days ahead
+    (later payments are warehoused): DT01 for a past date, DT04 for one beyond the window. A liquidity transfer's
+    SttlmDt is today: a conversion runs when it arrives, and none is kept for a later day (DT04)."""
     group = _group(command)
     # (date, where its element is, the element's name): the path is written only for a rejection.
     if isinstance(command, LiquidityTransfer):
@@ -913,7 +914,8 @@ def settlement_date_in_window(command: Command, header: BusinessHeader | None, c
     else:
         return []
     today = context.today
-    last = today + timedelta(days=context.settlement_days_ahead_max)
+    days_ahead = 0 if isinstance(command, LiquidityTransfer) else context.settlement_days_ahead_max
+    last = today + timedelta(days=days_ahead)
     rejections = []
     for value, holder_path, name in dated:
         if value is None or today <= value <= last:

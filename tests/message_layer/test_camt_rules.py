@@ -368,7 +368,9 @@ def test_cancelled_amount_in_range() -> None:
 def test_liquidity_settlement_date_in_window() -> None:
     assert _business(fixture(burn), on(date(2026, 5, 13))) == [("DT01", f"{lqt}/SttlmDt")]
     assert _business(fixture(burn), on(date(2026, 5, 11))) == [("DT04", f"{lqt}/SttlmDt")]
-    accepted(fixture(burn), on(date(2026, 5, 11), days_ahead=1))
+    # Payments may be warehoused for days ahead; a conversion never is: its SttlmDt is the day it arrives.
+    assert _business(fixture(burn), on(date(2026, 5, 11), days_ahead=1)) == [("DT04", f"{lqt}/SttlmDt")]
+    accepted(fixture(burn), on(date(2026, 5, 12), days_ahead=1))
     accepted(fixture(mint), on(date(2031, 1, 1)))  # no SttlmDt: settles on the day it arrives
 
 

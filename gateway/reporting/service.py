@@ -32,7 +32,6 @@ from gateway.messages.statements import (
     Balance,
     BalanceType,
     BankToCustomerReport,
-    BankTransactionCode,
     CreditDebit,
     Entry,
     EntryStatus,
@@ -69,17 +68,6 @@ camt_060 = MessageId("camt", "060", "001", "05")
 # period is refused, to be asked for in parts, rather than built into hundreds of megabytes at once.
 report_pages_max = bounds.report_pages_max
 
-# BankTransactionCodeStructure4 per ledger transfer kind and side (Domn/Cd, Fmly/Cd, SubFmlyCd).
-_codes: dict[tuple[TransferKind, CreditDebit], BankTransactionCode] = {
-    (TransferKind.PAYMENT, CreditDebit.CRDT): BankTransactionCode("PMNT", "RCDT", "DMCT", None, None),
-    (TransferKind.PAYMENT, CreditDebit.DBIT): BankTransactionCode("PMNT", "ICDT", "DMCT", None, None),
-    (TransferKind.RETURN, CreditDebit.CRDT): BankTransactionCode("PMNT", "RCDT", "RRTN", None, None),
-    (TransferKind.RETURN, CreditDebit.DBIT): BankTransactionCode("PMNT", "ICDT", "RRTN", None, None),
-    (TransferKind.MINT, CreditDebit.CRDT): BankTransactionCode("CAMT", "ACCB", "TOPG", None, None),
-    (TransferKind.BURN, CreditDebit.DBIT): BankTransactionCode("CAMT", "ACCB", "SWEP", None, None),
-    (TransferKind.ADJUSTMENT, CreditDebit.CRDT): BankTransactionCode("CAMT", "ACCB", "ADJT", None, None),
-    (TransferKind.ADJUSTMENT, CreditDebit.DBIT): BankTransactionCode("CAMT", "ACCB", "ADJT", None, None),
-}
 _conversion_info = {
     TransferKind.MINT: "fiat roubles converted into cryptoroubles (camt.050)",
     TransferKind.BURN: "cryptoroubles converted back into fiat roubles (camt.050)",
@@ -261,7 +249,7 @@ def _booked_entry(movement: WalletMovement) -> Entry:
         booking_date=booked_at,
         value_date=booked_at.date(),
         account_servicer_reference=reference,
-        bank_transaction_code=_codes[(movement.kind, direction)],
+        bank_transaction_code=answers.entry_codes[(movement.kind, direction)],
         transactions=transactions,
         additional_info=_conversion_info.get(movement.kind),
     )
@@ -277,7 +265,7 @@ def _pending_entry(hold: WalletHold) -> Entry:
         booking_date=None,
         value_date=None,
         account_servicer_reference=hold.transfer_id.hex,
-        bank_transaction_code=_codes[(hold.kind, direction)],
+        bank_transaction_code=answers.entry_codes[(hold.kind, direction)],
         transactions=(),
         additional_info=_conversion_info.get(hold.kind),
     )

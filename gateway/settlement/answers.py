@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
+from gateway.domain.ledger import TransferKind
 from gateway.messages.commands import BusinessHeader, OriginalMessage, RelatedHeader
 from gateway.messages.identity import MessageId
 from gateway.messages.rejections import Rejection
@@ -306,8 +307,19 @@ def passed_on(
 camt_054 = MessageId("camt", "054", "001", "08")
 wallet_scheme = "CRUB-WALLET"  # how a wallet is named in account identifications (see docs/usage-guidelines.md)
 # A received domestic credit transfer (ISO bank transaction code PMNT / RCDT / DMCT), with the gateway's own code.
-_received_credit = BankTransactionCode("PMNT", "RCDT", "DMCT", None, None)
-_received_return = BankTransactionCode("PMNT", "RCDT", "RRTN", None, None)  # reversal: a payment returned
+# BankTransactionCodeStructure4 (Domn/Cd, Fmly/Cd, SubFmlyCd) of a wallet's entry, by ledger transfer kind and side:
+# payments received (RCDT) or sent (ICDT), returns (RRTN, a reversal), conversions into the wallet (TOPG, topping)
+# and out of it (SWEP, sweeping). The camt.054 notifications and the camt.052/053 reports use the same codes.
+entry_codes: dict[tuple[TransferKind, CreditDebit], BankTransactionCode] = {
+    (TransferKind.PAYMENT, CreditDebit.CRDT): BankTransactionCode("PMNT", "RCDT", "DMCT", None, None),
+    (TransferKind.PAYMENT, CreditDebit.DBIT): BankTransactionCode("PMNT", "ICDT", "DMCT", None, None),
+    (TransferKind.RETURN, CreditDebit.CRDT): BankTransactionCode("PMNT", "RCDT", "RRTN", None, None),
+    (TransferKind.RETURN, CreditDebit.DBIT): BankTransactionCode("PMNT", "ICDT", "RRTN", None, None),
+    (TransferKind.MINT, CreditDebit.CRDT): BankTransactionCode("CAMT", "ACCB", "TOPG", None, None),
+    (TransferKind.BURN, CreditDebit.DBIT): BankTransactionCode("CAMT", "ACCB", "SWEP", None, None),
+    (TransferKind.ADJUSTMENT, CreditDebit.CRDT): BankTransactionCode("CAMT", "ACCB", "ADJT", None, None),
+    (TransferKind.ADJUSTMENT, CreditDebit.DBIT): BankTransactionCode("CAMT", "ACCB", "ADJT", None, None),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +376,8 @@ def _credit_entry(credit: Credit) -> Entry:
         booking_date=credit.settled_at,
         value_date=credit.settled_at.date(),
         account_servicer_reference=credit.transfer_id.hex,
-        bank_transaction_code=_received_return if credit.is_return else _received_credit,
+        bank_transaction_code=entry_codes[(TransferKind.RETURN if credit.is_return else TransferKind.PAYMENT,
+                                            CreditDebit.CRDT)],
         transactions=(
             payment_details(
                 credit.transfer_id, credit.kopecks, CreditDebit.CRDT, credit.message_id, credit.instruction_id,

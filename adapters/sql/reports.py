@@ -14,7 +14,7 @@ from gateway_adapters.sql.models import (
     PendingTransferRow,
     TransferRow,
 )
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.domain.journal import PaymentState
@@ -59,8 +59,7 @@ async def _history(
         )
     ).one()
     # Balances at the period's ends: the balance now, less what was posted since.
-    since_from = await _posted_since(connection, account_id, from_us)
-    since_to = await _posted_since(connection, account_id, to_us)
+    since_from, since_to = await _posted_since(connection, account_id, from_us, to_us)
     t, p, m = transfers_table, payments_table, messages_table
     on_wallet = or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id)
     rows = (
@@ -115,17 +114,24 @@ async def _history(
     )
 
 
-async def _posted_since(connection: AsyncConnection, account_id: int, since_us: int) -> int:
-    """The net of what was posted to the account from `since_us` on: credits positive."""
+async def _posted_since(connection: AsyncConnection, account_id: int, from_us: int, to_us: int) -> tuple[int, int]:
+    """The net posted to the account from `from_us` on, and from `to_us` on (credits positive), in one statement.
+    Summed apart from the period's movements, so that WalletHistory's check that they add up means something."""
     t = transfers_table
-    credits = select(func.coalesce(func.sum(t.c.amount_kopecks), 0)).where(
-        t.c.credit_account_id == account_id, t.c.phase.in_(_posting_phases), t.c.created_at_us >= since_us
-    )
-    debits = select(func.coalesce(func.sum(t.c.amount_kopecks), 0)).where(
-        t.c.debit_account_id == account_id, t.c.phase.in_(_posting_phases), t.c.created_at_us >= since_us
-    )
-    row = (await connection.execute(select(credits.scalar_subquery(), debits.scalar_subquery()))).one()
-    return int(row[0]) - int(row[1])
+    signed = case((t.c.credit_account_id == account_id, t.c.amount_kopecks), else_=-t.c.amount_kopecks)
+    row = (
+        await connection.execute(
+            select(
+                func.coalesce(func.sum(signed), 0),
+                func.coalesce(func.sum(case((t.c.created_at_us >= to_us, signed), else_=0)), 0),
+            ).where(
+                or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id),
+                t.c.phase.in_(_posting_phases),
+                t.c.created_at_us >= from_us,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def _movement(row: Any, account_id: int) -> WalletMovement:

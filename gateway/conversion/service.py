@@ -50,7 +50,7 @@ from gateway.messages.commands import (
     LiquidityDirection,
     LiquidityTransfer,
 )
-from gateway.messages.intake import stored_header
+from gateway.messages.intake import reread
 from gateway.settlement import answers
 from gateway.settlement.answers import Outbound, instant
 from gateway.settlement.ports import JournalReads
@@ -410,7 +410,7 @@ class Conversions:
         # The final receipt relates to the camt.050 it answers (AppHdr/Rltd), whichever process finishes it.
         request = await self._journal.message(c.message_id)
         assert request is not None, f"conversion {c.id}: its camt.050 is journaled with it"
-        request_header = stored_header(request.payload)
+        request_header, _ = reread(request.payload)
 
         def rows(results: Sequence[TransferResult], at_us: int) -> JournalRows:
             nonlocal reached

@@ -137,18 +137,18 @@ def check_iso(data: bytes, schemas: SchemaSet | None = None) -> tuple[MessageId 
     return unwrapped.message_id, (compiled() if schemas is None else schemas).validate(unwrapped)
 
 
-def stored_header(payload: bytes) -> BusinessHeader | None:
-    """The AppHdr of a message that passed intake when it arrived, read again from the bytes the journal stored (so
-    reading it cannot fail); None for a bare Document."""
+def reread(payload: bytes) -> tuple[BusinessHeader | None, Unwrapped]:
+    """A message that passed intake when it arrived, read again from the bytes the journal stored (so reading it
+    cannot fail): its AppHdr (None for a bare Document) and its unwrapped Document."""
     parsed = parse_bounded(payload)
     assert not isinstance(parsed, Rejection), parsed
     unwrapped = unwrap(parsed, allow_bare_document=True)
     assert not isinstance(unwrapped, Rejection), unwrapped
     if unwrapped.app_hdr is None:
-        return None
+        return None, unwrapped
     header = head_001_001_02.read(unwrapped.app_hdr, unwrapped.app_hdr_path)
     assert not isinstance(header, list), header
-    return header
+    return header, unwrapped
 
 
 def _reference(unwrapped: Unwrapped) -> str | None:

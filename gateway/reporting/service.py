@@ -78,10 +78,9 @@ class ReportTooLong(Exception):
     """A wallet's period holds more postings than one report may carry."""
 
     def __init__(self, request: ReportingRequest, wallet_code: str) -> None:
-        pages = report_pages_max
         super().__init__(
-            f"the period holds more than {pages * report_entries_max} postings on {wallet_code}: ask for a shorter"
-            " period (RptgPrd/FrToTm narrows a day)"
+            f"the period holds more than {report_pages_max * report_entries_max} postings on {wallet_code}: ask for"
+            " a shorter period (RptgPrd/FrToTm narrows a day)"
         )
         self.request = request
 
@@ -141,18 +140,16 @@ class AccountReports:
         account = ReportedAccount(
             AccountId(code, wallet_scheme), None, PartyIdentification(None, owner), self._gateway_bic
         )
-        end = min(instant(window.to_us), now) if intraday else None
+        end = min(instant(window.to_us), now)
         period = Period(instant(window.from_us), instant(window.to_us)) if intraday else None
         pages, booked = [], history.opening_kopecks
         for number, chunk in enumerate(chunks, start=1):
             first, last = number == 1, number == len(chunks)
-            opening = booked
+            opening_balance = Balance(BalanceType.OPBD if first else BalanceType.ITBD, booked, window.from_date)
             booked += sum(e.signed_kopecks for e in chunk if e.status is EntryStatus.BOOK)
             if intraday:
-                opening_balance = Balance(BalanceType.OPBD if first else BalanceType.ITBD, opening, window.from_date)
                 closing_balance = Balance(BalanceType.ITBD, booked, end if last else _last_booking(chunk, end))
             else:
-                opening_balance = Balance(BalanceType.OPBD if first else BalanceType.ITBD, opening, window.from_date)
                 closing_balance = Balance(BalanceType.CLBD if last else BalanceType.ITBD, booked, window.to_date)
             available = None
             if intraday and last and window.reaches_now:
@@ -221,10 +218,10 @@ def _microseconds(moment: datetime) -> int:
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
-def _last_booking(entries: Sequence[Entry], default: datetime | None) -> datetime:
+def _last_booking(entries: Sequence[Entry], default: datetime) -> datetime:
+    """When the last booked entry of a page was booked (a page ending in pending entries only: `default`)."""
     booked = [e.booking_date for e in entries if isinstance(e.booking_date, datetime)]
-    assert booked or default is not None
-    return booked[-1] if booked else default  # type: ignore[return-value]
+    return booked[-1] if booked else default
 
 
 def _booked_entry(movement: WalletMovement) -> Entry:

@@ -65,10 +65,8 @@ from gateway.messages.commands import (
     XmlSource,
     xml_source,
 )
-from gateway.messages.envelope import unwrap
 from gateway.messages.identity import MessageId
-from gateway.messages.intake import Refused, intake
-from gateway.messages.readers import head_001_001_02 as header_reader
+from gateway.messages.intake import Refused, intake, reread
 from gateway.messages.readers import read_command
 from gateway.messages.rejections import Layer, Rejection
 from gateway.messages.reports import (
@@ -87,7 +85,7 @@ from gateway.messages.reports import (
     no_original_transaction,
     status_reason,
 )
-from gateway.messages.safe_xml import element_path, parse_bounded
+from gateway.messages.safe_xml import element_path
 from gateway.messages.writers._credit_transfer import Forward, SettledTransaction
 from gateway.reporting.service import AccountReports, ReportTooLong
 from gateway.settlement import answers
@@ -763,7 +761,8 @@ class Settlement:
         for message_id, records in by_message.items():
             stored = await self.journal.message(message_id)
             assert stored is not None and stored.sender_bic is not None
-            header, command = reread(stored.payload)
+            header, unwrapped = reread(stored.payload)
+            command = read_command(unwrapped)
             assert isinstance(command, CreditTransfer | FinancialInstitutionTransfer)
             directory = self.directory
             prepared = self._payments(command, directory, today, set())
@@ -876,10 +875,7 @@ class Settlement:
             return await self._answer_rejected(data, sender, header, message_type, rejection, received_at_us)
         requester = requesters.pop()
         now = instant(self.clock_us())
-        parsed = parse_bounded(data)
-        assert not isinstance(parsed, Rejection)
-        unwrapped = unwrap(parsed)
-        assert not isinstance(unwrapped, Rejection)
+        _, unwrapped = reread(data)
         passed_on = answers.passed_on(self.gateway_bic, requester, answers.camt_029, unwrapped.document, now, header)
         inbound = self._inbound_record(
             data, sender, message_type, header.business_message_id, MessageStatus.ACCEPTED, received_at_us,
@@ -1168,10 +1164,7 @@ def _resolution(
 def _cut_to(payload: bytes, transaction_paths: set[str]) -> etree._Element:
     """The camt.056 Document of `payload` holding only the TxInf at `transaction_paths` (one creditor agent's):
     a bank sees no other bank's payments. CtrlData, whose counts would no longer hold, goes."""
-    parsed = parse_bounded(payload)
-    assert not isinstance(parsed, Rejection)
-    unwrapped = unwrap(parsed)
-    assert not isinstance(unwrapped, Rejection)
+    _, unwrapped = reread(payload)
     document = unwrapped.document
     namespace = answers.camt_056.namespace
     for transaction in list(document.iter(f"{{{namespace}}}TxInf")):
@@ -1230,16 +1223,3 @@ def _unknown(
         reasons=(answers.narrative("no such payment from this sender is known to the gateway"),),
         original_message=original,
     )
-
-
-def reread(payload: bytes) -> tuple[BusinessHeader | None, object]:
-    """A journaled inbound message read again (it passed intake when it arrived, so reading it cannot fail)."""
-    parsed = parse_bounded(payload)
-    assert not isinstance(parsed, Rejection)
-    unwrapped = unwrap(parsed)
-    assert not isinstance(unwrapped, Rejection)
-    header = None if unwrapped.app_hdr is None else header_reader.read(unwrapped.app_hdr)
-    assert not isinstance(header, list)
-    command = read_command(unwrapped)
-    assert not isinstance(command, list)
-    return header, command

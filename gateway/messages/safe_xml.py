@@ -189,28 +189,34 @@ def element_path(element: etree._Element) -> str:
     return "/" + "/".join(reversed(steps))
 
 
+# The options both paths parse with, every one that bears on safety spelled out (none left to lxml's defaults).
+_parser_options: dict[str, Any] = {
+    "encoding": "UTF-8",  # ISO 20022 is UTF-8; never let a declaration or a byte pattern switch the decoder
+    "recover": False,  # broken XML is rejected, never repaired into something the sender did not send
+    "resolve_entities": False,  # no entity is ever expanded (the DOCTYPE refusal means none can be declared)
+    "load_dtd": False,  # never read an external DTD
+    "dtd_validation": False,
+    "attribute_defaults": False,  # no attribute values the sender did not write
+    "no_network": True,  # nothing is fetched, whatever the document names
+    "decompress": False,  # a gzip body is not XML; decompressing would bypass message_bytes_max
+    "huge_tree": False,  # keep libxml2's own limits (depth 256, 10 MB text) as a backstop behind ours
+    "collect_ids": False,  # no xml:id hash table for an attacker to fill
+    "remove_blank_text": False,  # whitespace is data: XMLDSig digests over the AppHdr depend on it
+    "strip_cdata": True,  # CDATA becomes ordinary text; readers see one kind of text
+    "ns_clean": False,  # leave namespace declarations as sent
+    "compact": True,
+}
+
+
 def _new_parser() -> etree.XMLPullParser:
-    """The parser of the watched path. Every option that bears on safety is spelled out."""
+    """The parser of the watched path: it reports the events that the bounds are checked on."""
     return etree.XMLPullParser(
         events=("start", "end", "start-ns", "comment", "pi"),
-        encoding="UTF-8",  # ISO 20022 is UTF-8; never let a declaration or a byte pattern switch the decoder
-        recover=False,  # broken XML is rejected, never repaired into something the sender did not send
-        resolve_entities=False,  # no entity is ever expanded (the DOCTYPE refusal means none can be declared)
-        load_dtd=False,  # never read an external DTD
-        dtd_validation=False,
-        attribute_defaults=False,  # no attribute values the sender did not write
-        no_network=True,  # nothing is fetched, whatever the document names
-        decompress=False,  # a gzip body is not XML; decompressing would bypass message_bytes_max
-        huge_tree=False,  # keep libxml2's own limits (depth 256, 10 MB text) as a backstop behind ours
-        collect_ids=False,  # no xml:id hash table for an attacker to fill
         # Kept while parsing so that the events can count them against xml_comments_and_pis_max (remove_*=True
         # would hide them from the count); parse_bounded strips them from the finished tree.
         remove_comments=False,
         remove_pis=False,
-        remove_blank_text=False,  # whitespace is data: XMLDSig digests over the AppHdr depend on it
-        strip_cdata=True,  # CDATA becomes ordinary text; readers see one kind of text
-        ns_clean=False,  # leave namespace declarations as sent
-        compact=True,
+        **_parser_options,
     )
 
 
@@ -225,24 +231,11 @@ def _proven_parser() -> etree.XMLParser:
 
 def _new_proven_parser() -> etree.XMLParser:
     """The parser of the proven path: the watched path's options, except that it reports no events and drops
-    comments and PIs as it reads them (the bytes bounded their number). Every option is spelled out."""
+    comments and PIs as it reads them (the bytes bounded their number)."""
     return etree.XMLParser(
-        encoding="UTF-8",  # ISO 20022 is UTF-8; never let a declaration or a byte pattern switch the decoder
-        recover=False,  # broken XML is rejected, never repaired into something the sender did not send
-        resolve_entities=False,  # no entity is ever expanded (the DOCTYPE refusal means none can be declared)
-        load_dtd=False,  # never read an external DTD
-        dtd_validation=False,
-        attribute_defaults=False,  # no attribute values the sender did not write
-        no_network=True,  # nothing is fetched, whatever the document names
-        decompress=False,  # a gzip body is not XML; decompressing would bypass message_bytes_max
-        huge_tree=False,  # keep libxml2's own limits (depth 256, 10 MB text) as a backstop behind ours
-        collect_ids=False,  # no xml:id hash table for an attacker to fill
         remove_comments=True,  # the same tree as the watched path's once it has stripped them
         remove_pis=True,
-        remove_blank_text=False,  # whitespace is data: XMLDSig digests over the AppHdr depend on it
-        strip_cdata=True,  # CDATA becomes ordinary text; readers see one kind of text
-        ns_clean=False,  # leave namespace declarations as sent
-        compact=True,
+        **_parser_options,
     )
 
 

@@ -14,24 +14,27 @@ in one message.
   raw lxml  the floor for these bytes: etree.fromstring with a plain XMLParser (every option spelled out), then the
             AppHdr and the Document each validated in place against the compiled head.001.001.02 and pacs.008.001.08
             schemas of the gateway's own SchemaSet (the very objects intake validates against).
-  intake    gateway.messages.intake.intake, as the HTTP layer will call it for a participant authenticated by its
-            certificate: bounded hardened parsing, unwrap, the same XSD validation, reading into a typed command,
-            usage-guideline rules and business rules against a RuleContext (the central bank and three banks).
+  read      gateway.messages.intake.read_message: what the issue's target is set on, parse + unwrap + validate +
+            read. Bounded hardened parsing, unwrap, the same XSD validation, and reading the AppHdr and the Document
+            into typed values.
+  intake    gateway.messages.intake.intake, as the HTTP layer calls it for a participant authenticated by its
+            certificate: read, then the usage-guideline rules and business rules against a RuleContext (the
+            central bank and three banks). Shown for what a message costs the gateway in all; no target.
 "vs raw" is messages/s divided by the raw figure for the same message size.
 
 The messages are generated here with lxml, from a seeded random source: realistic rouble payments between the
 Bank of Russia's participants SABRRUMMXXX, VTBRRUMMXXX and ALFARUMMXXX (their BIKs as ClrSysMmbId, companies'
 20-digit settlement accounts with a valid control key, INNs, Russian names and remittance text), each debtor agent
-being the sender, with an EndToEndId, InstrId, TxId and UETR unique across the run. Every message is put through intake before any timing and
-must be accepted with the right number of transactions, and through the raw path, which must find it valid.
+being the sender, with an EndToEndId, InstrId, TxId and UETR unique across the run. Every message is put through
+intake before any timing and must be accepted with the right number of transactions, and through the raw path, which must find it valid.
 
 A pool of distinct messages per size is built before the clock starts and then hidden from the garbage collector
 (gc.freeze): a running gateway does not hold it, and full passes over it would be timed as intake's cost. Each
-size gets a warm-up pass of each contender, then its measured work is split into rounds, each running both
-contenders over the same messages in an order swapped from round to round, so that both see the same machine state.
+size gets a warm-up pass of each contender, then its measured work is split into rounds, each running every
+contender over the same messages in an order rotated from round to round, so that all see the same machine state.
 The clock covers only the calls; each result is checked inside the loop (one type test, the same for both).
 
-Exit status: 1 when intake reaches less than 0.4 of the raw figure at either size (the issue's target), 0
+Exit status: 1 when read reaches less than 0.4 of the raw figure at either size (the issue's target), 0
 otherwise; a message that is refused, or found invalid by the raw path, exits non-zero with a traceback.
 """
 
@@ -57,11 +60,11 @@ from lxml import etree
 
 from gateway import bounds
 from gateway.messages.identity import MessageId, app_hdr_message_id
-from gateway.messages.intake import Accepted, intake
+from gateway.messages.intake import Accepted, Read, intake, read_message
 from gateway.messages.rules import RuleContext
 from gateway.messages.schemas import SchemaSet, compiled
 
-ratio_target = 0.4  # the issue's target: intake at least 0.4 of raw parse + validate, at each size
+ratio_target = 0.4  # the issue's target: read at least 0.4 of raw parse + validate, at each size
 
 pacs_008 = MessageId("pacs", "008", "001", "08")
 envelope_namespace = "urn:cryptoruble:gateway:envelope:1"
@@ -69,7 +72,7 @@ central_bank_bic = "CBRFRUMMXXX"
 business_date = date(2026, 3, 16)  # fixed, so that runs on different days build the same messages
 moscow = timezone(timedelta(hours=3))
 seed = 2026
-rounds_count = 6  # each measurement is split into this many rounds, alternating with the other contender's
+rounds_count = 6  # each measurement is split into this many rounds, the contenders' order rotated between them
 warm_up_share = 0.1
 busy_cpu_share_min = 0.25  # CPUs busier than this in the second before measuring: someone else is using them
 
@@ -325,6 +328,22 @@ class Raw:
         return time.perf_counter() - started
 
 
+class ReadMessage:
+    mode = "read"
+
+    def __init__(self, schemas: SchemaSet) -> None:
+        self._schemas = schemas
+
+    def run(self, messages: Sequence[Message]) -> float:
+        schemas = self._schemas
+        started = time.perf_counter()
+        for message in messages:
+            result = read_message(message.data, allow_bare_document=False, schemas=schemas)
+            if not isinstance(result, Read):
+                raise BenchError(f"read_message refused a generated message: {result.rejections[:3]}")
+        return time.perf_counter() - started
+
+
 class Intake:
     mode = "intake"
 
@@ -373,9 +392,9 @@ def cycled(pool: Sequence[Message], start: int, count: int) -> list[Message]:
 
 
 def measure(workload: Workload, pool: Sequence[Message], schemas: SchemaSet, scale: float) -> list[Measurement]:
-    """Both contenders at one message size: a warm-up each, then `rounds_count` rounds over the same messages, the
-    order swapped from round to round."""
-    contenders: list[Raw | Intake] = [Raw(schemas), Intake(schemas)]
+    """Every contender at one message size: a warm-up each, then `rounds_count` rounds over the same messages, the
+    order rotated from round to round."""
+    contenders: list[Raw | ReadMessage | Intake] = [Raw(schemas), ReadMessage(schemas), Intake(schemas)]
     warm_up, measured = workload.scaled(scale)
     per_round = measured // rounds_count
     seconds = [0.0] * len(contenders)
@@ -384,7 +403,8 @@ def measure(workload: Workload, pool: Sequence[Message], schemas: SchemaSet, sca
             contender.run(cycled(pool, 0, warm_up))
         for round_number in range(rounds_count):
             work = cycled(pool, warm_up + round_number * per_round, per_round)
-            for i in (0, 1) if round_number % 2 == 0 else (1, 0):
+            for shift in range(len(contenders)):
+                i = (round_number + shift) % len(contenders)
                 seconds[i] += contenders[i].run(work)
     return [Measurement(c.mode, workload, measured, seconds[i]) for i, c in enumerate(contenders)]
 
@@ -480,7 +500,7 @@ def ratio_of(measurements: Sequence[Measurement], workload: Workload) -> float:
         (found,) = [m for m in measurements if (m.mode, m.workload) == (mode, workload) and not m.profiled]
         return found.rate
 
-    return rate("intake") / rate("raw lxml")
+    return rate("read") / rate("raw lxml")
 
 
 # --- main ------------------------------------------------------------------------------------------------------
@@ -515,7 +535,10 @@ def run(scale: float, profile_path: Path | None) -> int:
     ratios = {workload.name: ratio_of(measurements, workload) for workload in workloads}
     verdict = "PASS" if all(ratio >= ratio_target for ratio in ratios.values()) else "FAIL"
     shown = ", ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items())
-    print(f"{verdict}: intake reaches {shown} of raw lxml parse + XSD validate (target >= {ratio_target} at each size)")
+    print(
+        f"{verdict}: read (parse + unwrap + validate + read) reaches {shown} of raw lxml parse + XSD validate"
+        f" (target >= {ratio_target} at each size)"
+    )
     return 0 if verdict == "PASS" else 1
 
 

@@ -2,7 +2,8 @@
 
 The layers run in order, and the first that finds a problem ends the intake with its rejections, each carrying the
 layer's own value: well-formedness and bounds (parse_bounded), envelope (unwrap), XSD (schemas), reading into typed
-values (readers), the scheme's usage guideline (rules), business rules (rules, against a RuleContext).
+values (readers), the scheme's usage guideline (rules), business rules (rules, against a RuleContext). read_message
+runs the layers up to the readers; intake runs them all.
 """
 
 from __future__ import annotations
@@ -67,6 +68,17 @@ class Refused:
         assert len({rejection.layer for rejection in self.rejections}) == 1, "a refusal comes from one layer"
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A message through every layer up to its reader: well-formed, unwrapped, schema-valid and read into typed
+    values. Its rules have not run yet (intake runs them)."""
+
+    value: Command | ResolutionOfInvestigation
+    header: BusinessHeader | None  # None only for a bare Document, where the caller allowed one
+    message_id: MessageId
+    reference: str | None  # as Refused.reference
+
+
 def intake(
     data: bytes,
     *,
@@ -75,6 +87,25 @@ def intake(
     schemas: SchemaSet | None = None,
 ) -> Accepted | Refused:
     """Run every layer over one message. `schemas` defaults to the process's compiled set."""
+    read = read_message(data, allow_bare_document=allow_bare_document, schemas=schemas)
+    if isinstance(read, Refused):
+        return read
+    command, header, message_id, reference = read.value, read.header, read.message_id, read.reference
+    if isinstance(command, ResolutionOfInvestigation):  # routed to another bank: only the transport's rule applies
+        return _routed(command, header, message_id, reference, context)
+    assert message_id not in routed_readers, message_id
+    with SharedViews(command):  # both layers' rules read the same views of the command, built once
+        departures = check_usage_guideline(command, header)
+        if departures:
+            return _refused(departures, message_id, reference, header, command)
+        violations = check_business(command, header, context)
+    if violations:
+        return _refused(violations, message_id, reference, header, command)
+    return Accepted(command, header, message_id)
+
+
+def read_message(data: bytes, *, allow_bare_document: bool, schemas: SchemaSet | None = None) -> Read | Refused:
+    """The layers before the rules: bounded parsing, unwrap, XSD, and the message's reader."""
     parsed = parse_bounded(data)
     if isinstance(parsed, Rejection):
         return _refused([parsed])
@@ -90,30 +121,19 @@ def intake(
     if isinstance(header, list):
         return _refused(header, message_id, reference)
     routed_reader = routed_readers.get(message_id)
-    if routed_reader is not None:
-        return _routed(routed_reader(unwrapped), header, message_id, reference, context)
-    command = read_command(unwrapped)
-    if isinstance(command, list):
-        return _refused(command, message_id, reference, header)
-    with SharedViews(command):  # both layers' rules read the same views of the command, built once
-        departures = check_usage_guideline(command, header)
-        if departures:
-            return _refused(departures, message_id, reference, header, command)
-        violations = check_business(command, header, context)
-    if violations:
-        return _refused(violations, message_id, reference, header, command)
-    return Accepted(command, header, message_id)
+    value = read_command(unwrapped) if routed_reader is None else routed_reader(unwrapped)
+    if isinstance(value, list):
+        return _refused(value, message_id, reference, header)
+    return Read(value, header, message_id, reference)
 
 
 def _routed(
-    value: ResolutionOfInvestigation | list[Rejection],
+    value: ResolutionOfInvestigation,
     header: BusinessHeader | None,
     message_id: MessageId,
     reference: str | None,
     context: RuleContext,
 ) -> Accepted | Refused:
-    if isinstance(value, list):
-        return _refused(value, message_id, reference, header)
     if header is None or header.from_bic is None:
         text = f"a {message_id} is routed between banks: its AppHdr must name the sender"
         return _refused([Rejection("AG01", "", text, Layer.BUSINESS)], message_id, reference, header)

@@ -26,7 +26,8 @@ The messages are generated here with lxml, from a seeded random source: realisti
 Bank of Russia's participants SABRRUMMXXX, VTBRRUMMXXX and ALFARUMMXXX (their BIKs as ClrSysMmbId, companies'
 20-digit settlement accounts with a valid control key, INNs, Russian names and remittance text), each debtor agent
 being the sender, with an EndToEndId, InstrId, TxId and UETR unique across the run. Every message is put through
-intake before any timing and must be accepted with the right number of transactions, and through the raw path, which must find it valid.
+intake before any timing and must be accepted with the right number of transactions, and through the raw path,
+which must find it valid.
 
 A pool of distinct messages per size is built before the clock starts and then hidden from the garbage collector
 (gc.freeze): a running gateway does not hold it, and full passes over it would be timed as intake's cost. Each

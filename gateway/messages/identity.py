@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple, Self
 
 from gateway.messages.rejections import Layer, Rejection, excerpt, invalid_file_format
 
@@ -15,18 +15,29 @@ iso_namespace_prefix = "urn:iso:std:iso:20022:tech:xsd:"
 _dotted = re.compile(r"([a-z]{4})\.([0-9]{3})\.([0-9]{3})\.([0-9]{2})")
 
 
-@dataclass(frozen=True, slots=True)
-class MessageId:
+class _MessageIdParts(NamedTuple):
     business_area: str  # "pacs"
     number: str  # "008"
     variant: str  # "001"
     version: str  # "08"
 
-    def __post_init__(self) -> None:
-        assert _dotted.fullmatch(str(self)), repr(str(self))
+
+class MessageId(_MessageIdParts):
+    """A message version. A tuple underneath: it keys the tables every message is looked up in (schemas, readers,
+    writers), and a tuple hashes and compares in C, several times for each message read."""
+
+    __slots__ = ()
+
+    def __new__(cls, business_area: str, number: str, variant: str, version: str) -> Self:
+        message_id = super().__new__(cls, business_area, number, variant, version)
+        assert _dotted.fullmatch(str(message_id)), repr(str(message_id))
+        return message_id
 
     def __str__(self) -> str:
         return f"{self.business_area}.{self.number}.{self.variant}.{self.version}"
+
+    def __repr__(self) -> str:
+        return f"MessageId({str(self)!r})"
 
     @property
     def namespace(self) -> str:

@@ -43,6 +43,11 @@ class AmountRefusal(enum.Enum):
 
 def parse_date(text: str) -> date | None:
     """An ISODate; a time zone suffix, which the standard allows on a date, is dropped. None if out of range."""
+    if len(text) == 10:  # in schema-valid text, YYYY-MM-DD alone: read in C (an impossible day reads as None below)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
     match = _date.fullmatch(text.strip(xml_whitespace))
     if match is None:
         return None
@@ -58,6 +63,11 @@ def parse_datetime(text: str) -> datetime | None:
     Fractions beyond microseconds are cut, not rounded; 24:00:00 (allowed by XSD 1.0) is midnight of the next day.
     None for what datetime cannot hold.
     """
+    if text[11:13] != "24":  # schema-valid text that datetime.fromisoformat reads is read to the value read below
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     stripped = text.strip(xml_whitespace)
     match = _datetime.fullmatch(stripped)
     if match is None:

@@ -50,6 +50,11 @@ _long_name_marks = b"n" * (bounds.xml_name_chars_max + 1)
 
 _proven_parsers = threading.local()  # one parser of the proven path per thread (see _proven_parser)
 
+# A message reduced to its '<' and '=' bytes shows one more '=' in a row than an element may have attributes where a
+# start tag holds too many (comments, CDATA and text may show it too, which only costs the tree check).
+_all_but_lt_and_equals = bytes(byte for byte in range(256) if byte not in b"<=")
+_equals_over_attribute_bound = b"=" * (bounds.attributes_per_element_max + 1)
+
 # Checks of a finished tree, compiled once: libxml2 walks the tree, no Python object is made per node.
 _too_deep = etree.XPath(  # an element one level deeper than the bound
     "boolean(" + "/*" * (bounds.xml_depth_max + 1) + ")", regexp=False, smart_strings=False
@@ -93,8 +98,13 @@ def _parse_proven(data: bytes) -> ParsedXml | None:
     assert root.getroottree().docinfo.internalDTD is None, "a DOCTYPE passed the byte scan"
     if _too_deep(root):
         return None
-    # Every attribute has its '='; with no more of them than one element may hold, no element holds too many.
-    if data.count(b"=") > bounds.attributes_per_element_max and _too_many_attributes(root):
+    # Every attribute has its '=' in its element's start tag, where no '<' may stand (not even in a value): unless
+    # more '=' than one element may hold stand in a row with no '<' between them, no element holds too many.
+    if (
+        data.count(b"=") > bounds.attributes_per_element_max
+        and data.translate(None, _all_but_lt_and_equals).find(_equals_over_attribute_bound) != -1
+        and _too_many_attributes(root)
+    ):
         return None
     # Text that a comment, PI or CDATA section splits is one text node in this tree: libxml2 joins the pieces, as
     # comments and PIs are dropped while parsing and CDATA is read as text. The bytes bound it only without them.
@@ -347,8 +357,8 @@ class _Walk:
 
 
 def _is_utf8(data: bytes) -> bool:
-    """Strict UTF-8. A large message is decoded a parse chunk at a time: decoding it at once would build a string of
-    twice its size (Cyrillic takes two bytes a character), whose fresh memory costs more than the decoding."""
+    """Strict UTF-8. A large message is decoded a piece at a time: decoding it at once would build a string of twice
+    its size (Cyrillic takes two bytes a character), whose fresh memory costs more than the decoding."""
     try:
         if len(data) <= bounds.parse_chunk_bytes:
             data.decode("utf-8", errors="strict")

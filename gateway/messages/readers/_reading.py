@@ -72,8 +72,9 @@ def _tags_of(namespace: str) -> _Tags:
 class Fields(dict[str, etree._Element]):
     """The children of one element by tag, the first of each, found in one pass (Reading.fields): a reader asks
     most elements for several children, and one pass costs about what two searches for a single child do. Read
-    through Reading's methods, which take local names. A tag that is not there reads as None; an element given
-    where Fields are expected fails at once, since an element cannot be indexed by a tag."""
+    through Reading's methods, which take local names (and look tags up with get: __missing__ is a Python call). A
+    tag that is not there reads as None; an element given where Fields are expected fails at once, since an element
+    cannot be indexed by a tag."""
 
     __slots__ = ()
 
@@ -104,12 +105,14 @@ class Reading:
     """One reader's pass over one AppHdr or Document in the namespace `namespace`. Elements are read through their
     Fields: `fields = reading.fields(element)`, then `reading.text(fields, "MsgId")` and the like."""
 
-    __slots__ = ("_tags", "namespace", "rejections")
+    __slots__ = ("_bicfi_tag", "_clearing_member_tag", "_tags", "namespace", "rejections")
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
         self.rejections: list[Rejection] = []
-        self._tags = _tags_of(namespace)
+        self._tags = tags = _tags_of(namespace)
+        self._bicfi_tag = tags["BICFI"]
+        self._clearing_member_tag = tags["ClrSysMmbId"]
 
     def result(self, command: T) -> T | list[Rejection]:
         return self.rejections if self.rejections else command
@@ -130,11 +133,11 @@ class Reading:
 
     def child(self, fields: Fields, name: str) -> etree._Element | None:
         """The first `name` child of the element `fields` were read from."""
-        found: etree._Element | None = fields[self._tags[name]]
+        found: etree._Element | None = fields.get(self._tags[name])
         return found
 
     def one(self, fields: Fields, name: str) -> etree._Element:
-        element: etree._Element | None = fields[self._tags[name]]
+        element: etree._Element | None = fields.get(self._tags[name])
         assert element is not None, f"{name} is mandatory in the schema"
         return element
 
@@ -156,11 +159,11 @@ class Reading:
     # Text and typed values ------------------------------------------------------------------------------------
 
     def text(self, fields: Fields, name: str) -> str | None:
-        element: etree._Element | None = fields[self._tags[name]]
+        element: etree._Element | None = fields.get(self._tags[name])
         return None if element is None else element.text or ""
 
     def required_text(self, fields: Fields, name: str) -> str:
-        element: etree._Element | None = fields[self._tags[name]]
+        element: etree._Element | None = fields.get(self._tags[name])
         assert element is not None, f"{name} is mandatory in the schema"
         text: str | None = element.text
         assert text, f"{name} has minLength 1 in the schema"
@@ -207,7 +210,7 @@ class Reading:
 
     def amount(self, fields: Fields, name: str, path: str) -> Amount | None:
         """An ActiveCurrencyAndAmount or ActiveOrHistoricCurrencyAndAmount: text plus its Ccy attribute."""
-        element: etree._Element | None = fields[self._tags[name]]
+        element: etree._Element | None = fields.get(self._tags[name])
         if element is None:
             return None
         currency = element.get("Ccy")
@@ -245,20 +248,22 @@ class Reading:
 
     def agent(self, fields: Fields, name: str, path: str) -> Agent | None:
         """BranchAndFinancialInstitutionIdentification6, reduced to its BICFI and clearing system member id."""
-        element: etree._Element | None = fields[self._tags[name]]
+        element: etree._Element | None = fields.get(self._tags[name])
         if element is None:
             return None
-        # In this type BICFI occurs only as FinInstnId/BICFI and MmbId only as FinInstnId/ClrSysMmbId/MmbId, at
-        # most once each (MmbId is mandatory in ClrSysMmbId): one search of the agent's elements finds both.
+        # Read by position, which the schema fixes: FinInstnId is the agent's first element and mandatory; in it
+        # BICFI and then ClrSysMmbId come first when present; MmbId is ClrSysMmbId's last element and mandatory.
         bic = member_id = None
-        bic_tag = self._tags["BICFI"]
-        for found in element.iter(bic_tag, self._tags["MmbId"]):
-            if found.tag == bic_tag:
-                bic = found.text or ""
-            else:
-                member_id = found.text
+        for child in element[0]:
+            tag = child.tag
+            if tag == self._bicfi_tag:
+                bic = child.text or ""
+                continue
+            if tag == self._clearing_member_tag:
+                member_id = child[-1].text
                 assert member_id, "MmbId has minLength 1 in the schema"
-        return Agent(bic=bic, clearing_system_member_id=member_id, path=f"{path}/{name}")
+            break
+        return Agent(bic, member_id, f"{path}/{name}")
 
     def required_agent(self, fields: Fields, name: str, path: str) -> Agent:
         value = self.agent(fields, name, path)
@@ -267,7 +272,7 @@ class Reading:
 
     def original_message(self, fields: Fields, name: str, path: str) -> OriginalMessage | None:
         """OriginalGroupInformation29 and its kin: OrgnlMsgId, OrgnlMsgNmId, OrgnlCreDtTm."""
-        element: etree._Element | None = fields[self._tags[name]]
+        element: etree._Element | None = fields.get(self._tags[name])
         return None if element is None else self.original_message_of(element, f"{path}/{name}")
 
     def original_message_of(self, element: etree._Element, path: str) -> OriginalMessage:
@@ -279,9 +284,15 @@ class Reading:
             creation_time=self.iso_datetime(original, "OrgnlCreDtTm", path),
         )
 
+    def _settlement_method(self, settlement_information: etree._Element) -> str:
+        """SettlementInstruction7's SttlmMtd: its first element, and mandatory."""
+        method: str | None = settlement_information[0].text
+        assert method, "SttlmMtd is mandatory and has a pattern in the schema"
+        return method
+
     def party_bic(self, fields: Fields, name: str) -> str | None:
         """The BICFI of an AppHdr party (Party44Choice, e.g. Fr); None when it is an organisation or has no BICFI."""
-        element: etree._Element | None = fields[self._tags[name]]
+        element: etree._Element | None = fields.get(self._tags[name])
         if element is None:
             return None
         # BICFI occurs in a Party44Choice only as FIId/FinInstnId/BICFI (an OrgId names its BIC AnyBIC).
@@ -298,7 +309,7 @@ class Reading:
             control_sum_kopecks=self.decimal_kopecks(group, "CtrlSum", path),
             total_amount=self.amount(group, "TtlIntrBkSttlmAmt", path),
             settlement_date=self.iso_date(group, "IntrBkSttlmDt", path),
-            settlement_method=self.required_text(self.fields(self.one(group, "SttlmInf")), "SttlmMtd"),
+            settlement_method=self._settlement_method(self.one(group, "SttlmInf")),
             instructing_agent=self.agent(group, "InstgAgt", path),
             instructed_agent=self.agent(group, "InstdAgt", path),
             path=path,

@@ -20,11 +20,10 @@ message_id = MessageId("pacs", "009", "001", "08")
 def read(unwrapped: Unwrapped) -> FinancialInstitutionTransfer | list[Rejection]:
     assert unwrapped.message_id == message_id, unwrapped.message_id
     reading = Reading(message_id.namespace)
-    body = reading.one(reading.fields(unwrapped.document), "FICdtTrf")
+    # By position, as the schema fixes it: the body is the Document's only element, GrpHdr the body's first.
+    body = unwrapped.document[0]
     body_path = f"{unwrapped.document_path}/FICdtTrf"
-    group_element = reading.first(body, "GrpHdr")  # first: the body's other children are the transactions
-    assert group_element is not None, "GrpHdr is mandatory in the schema"
-    group = reading.transfer_group_header(group_element, f"{body_path}/GrpHdr")
+    group = reading.transfer_group_header(body[0], f"{body_path}/GrpHdr")
     transactions = tuple(
         _transaction(reading, element, path) for element, path in reading.each(body, body_path, "CdtTrfTxInf")
     )

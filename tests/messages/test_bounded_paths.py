@@ -15,6 +15,7 @@ from gateway.messages.safe_xml import (
     _new_proven_parser,
     _parse_proven,
     _parse_watched,
+    _not_utf8,
     _refuse_before_parsing,
     parse_bounded,
 )
@@ -31,7 +32,7 @@ def _document(body: bytes, prolog: bytes = declaration, attributes: bytes = b"")
 
 def _watched(data: bytes) -> etree._Element | Rejection:
     """The reference: the event-by-event path alone, as parse_bounded ran before the proven path existed."""
-    return _refuse_before_parsing(data) or _parse_watched(data)
+    return _refuse_before_parsing(data) or _not_utf8(data) or _parse_watched(data)
 
 
 def _verdicts(data: bytes) -> tuple[etree._Element | Rejection, bool]:
@@ -252,6 +253,33 @@ def test_invalid_utf8_is_refused_at_its_byte_across_chunks(bad: bytes, offset: i
     assert _refused(data, "not valid UTF-8").text.startswith(f"not valid UTF-8 at byte {expected.value.start}:")
 
 
+# Malformed UTF-8 of every kind: bytes never used, overlong forms, UTF-16 surrogates, beyond U+10FFFF, the old 5- and
+# 6-byte forms, lone continuation bytes, sequences cut short or broken by an ASCII byte.
+_malformed_utf8 = (
+    b"\xff", b"\xfe", b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"\xe0\x9f\xbf", b"\xf0\x80\x80\x80",
+    b"\xf0\x8f\xbf\xbf", b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80",
+    b"\xf8\x88\x80\x80\x80", b"\xfc\x84\x80\x80\x80\x80", b"\x80", b"\xbf", b"\xe2\x82", b"\xd0", b"\xc3\x28",
+)  # fmt: skip
+# Everywhere a byte may stand in a message: text, an attribute value, a comment, CDATA, a PI, a name.
+_utf8_positions = (
+    b"<Nm>%s</Nm>", b"<Nm>\xd0\x96%s\xd0\x96</Nm>", b'<Nm Ccy="%s">x</Nm>', b"<Nm><!--%s-->x</Nm>",
+    b"<Nm><![CDATA[%s]]></Nm>", b"<Nm><?pi %s?>x</Nm>", b"<Nm%s>x</Nm>", b'<Nm a%s="1">x</Nm>',
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", _malformed_utf8)
+@pytest.mark.parametrize("position", _utf8_positions)
+def test_the_proven_path_never_accepts_malformed_utf8(bad: bytes, position: bytes) -> None:
+    """parse_bounded leaves UTF-8 to libxml2 on the proven path and names the bad byte only when that path refuses
+    the message: libxml2 must refuse every malformed sequence, wherever it stands."""
+    data = _document(position % bad)
+    assert _refuse_before_parsing(data) is None
+    assert _parse_proven(data) is None
+    with pytest.raises(UnicodeDecodeError) as expected:
+        data.decode("utf-8")
+    assert _refused(data, "not valid UTF-8").text.startswith(f"not valid UTF-8 at byte {expected.value.start}:")
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.binary(min_size=1, max_size=64), st.integers(min_value=1, max_value=3 * bounds.parse_chunk_bytes // 64))
 def test_utf8_checked_in_chunks_is_utf8_checked_whole(pattern: bytes, repeats: int) -> None:
@@ -261,7 +289,7 @@ def test_utf8_checked_in_chunks_is_utf8_checked_whole(pattern: bytes, repeats: i
         whole = None
     except UnicodeDecodeError as error:
         whole = error.start
-    refused = _refuse_before_parsing(data)
+    refused = _not_utf8(data)
     if whole is None:
         assert refused is None or not refused.text.startswith("not valid UTF-8")
     else:

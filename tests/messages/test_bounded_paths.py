@@ -13,9 +13,9 @@ from gateway import bounds
 from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import (
     _new_proven_parser,
+    _not_utf8,
     _parse_proven,
     _parse_watched,
-    _not_utf8,
     _refuse_before_parsing,
     parse_bounded,
 )

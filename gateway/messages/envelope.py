@@ -61,7 +61,7 @@ def unwrap(root: ParsedXml, *, allow_bare_document: bool = False) -> Unwrapped |
     if name == "Document" and namespace.startswith(iso_namespace_prefix):
         if not allow_bare_document:
             return _reject(root, "a Document without an envelope and AppHdr is not accepted here")
-        document_id = _document_message_id(root)
+        document_id = _document_message_id(root, namespace)
         if isinstance(document_id, Rejection):
             return document_id
         return Unwrapped(None, root, EnvelopeKind.BARE_DOCUMENT, document_id, document_path=root_path)
@@ -80,20 +80,22 @@ def unwrap(root: ParsedXml, *, allow_bare_document: bool = False) -> Unwrapped |
 
 def _unwrap_pair(container: etree._Element, container_path: str, kind: EnvelopeKind) -> Unwrapped | Rejection:
     children = _children(container)
-    names = [_qualified(child)[1] for child in children]
-    if names != ["AppHdr", "Document"]:
-        found = ", ".join(names) or "nothing"
+    names = [_qualified(child) for child in children]
+    if [name for _, name in names] != ["AppHdr", "Document"]:
+        found = ", ".join(name for _, name in names) or "nothing"
         return _reject(container, f"expected exactly AppHdr then Document; found {excerpt(found)}")
-    # Text beside AppHdr and Document would be ignored by every reader; refuse it rather than drop it silently.
-    if any(text and text.strip(_xml_whitespace) for text in (container.text, *(child.tail for child in children))):
-        return _reject(container, "text outside AppHdr and Document")
     app_hdr, document = children
-    header_id = _message_id(app_hdr)
+    (header_namespace, _), (document_namespace, _) = names
+    # Text beside AppHdr and Document would be ignored by every reader; refuse it rather than drop it silently.
+    for text in (container.text, app_hdr.tail, document.tail):
+        if text and text.strip(_xml_whitespace):
+            return _reject(container, "text outside AppHdr and Document")
+    header_id = _message_id(app_hdr, header_namespace)
     if isinstance(header_id, Rejection):
         return header_id
     if header_id != app_hdr_message_id:
         return _reject(app_hdr, f"AppHdr must be {app_hdr_message_id}, not {header_id}")
-    document_id = _document_message_id(document)
+    document_id = _document_message_id(document, document_namespace)
     if isinstance(document_id, Rejection):
         return document_id
     defined = list(app_hdr.iterchildren(_msg_def_idr_tag))
@@ -108,8 +110,8 @@ def _unwrap_pair(container: etree._Element, container_path: str, kind: EnvelopeK
     return Unwrapped(app_hdr, document, kind, document_id, f"{container_path}/AppHdr", f"{container_path}/Document")
 
 
-def _document_message_id(document: etree._Element) -> MessageId | Rejection:
-    message_id = _message_id(document)
+def _document_message_id(document: etree._Element, namespace: str) -> MessageId | Rejection:
+    message_id = _message_id(document, namespace)
     if isinstance(message_id, Rejection):
         return message_id
     if message_id == app_hdr_message_id:
@@ -117,10 +119,9 @@ def _document_message_id(document: etree._Element) -> MessageId | Rejection:
     return message_id
 
 
-def _message_id(element: etree._Element) -> MessageId | Rejection:
-    """The supported message an element's namespace names, or the rejection saying why none is (its path is
-    written only then)."""
-    namespace = _qualified(element)[0]
+def _message_id(element: etree._Element, namespace: str) -> MessageId | Rejection:
+    """The supported message an element's namespace (`namespace`, as _qualified reads it) names, or the rejection
+    saying why none is (its path is written only then)."""
     known = supported_message_ids_by_namespace.get(namespace)
     if known is not None:
         return known

@@ -72,6 +72,14 @@ class SchemaSet:
 
     def validate(self, unwrapped: Unwrapped) -> list[Rejection]:
         """The AppHdr (when there is one) and the Document, each against its own message schema."""
+        header_schema, document_schema = self.messages[app_hdr_message_id], self.messages.get(unwrapped.message_id)
+        app_hdr = unwrapped.app_hdr
+        if (
+            document_schema is not None
+            and (app_hdr is None or header_schema.validate(app_hdr))
+            and document_schema.validate(unwrapped.document)
+        ):
+            return []  # the usual answer, found with no list built; the errors are found below
         rejections = []
         if unwrapped.app_hdr is not None:
             rejections += self.validate_element(unwrapped.app_hdr, app_hdr_message_id)

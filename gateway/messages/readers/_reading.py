@@ -33,6 +33,7 @@ from gateway.messages.iso_types import (
     parse_datetime,
     parse_kopecks,
 )
+from gateway.messages.readers.field_paths import FieldPaths
 from gateway.messages.rejections import Layer, Rejection, excerpt
 
 # ExternalStatusReason1Code values for what a reader cannot hold.
@@ -94,6 +95,38 @@ class _ElementXml:
     def __call__(self) -> bytes:
         serialised: bytes = etree.tostring(self.element, encoding="UTF-8", xml_declaration=False, with_tail=False)
         return serialised
+
+
+def agent_paths(name: str) -> tuple[str, str, str]:
+    """The FieldPaths of a BranchAndFinancialInstitutionIdentification6 called `name`, as agent_of takes them: the
+    element itself (whether it is there), its BICFI, and its clearing system member id."""
+    return name, f"{name}/FinInstnId/BICFI", f"{name}/FinInstnId/ClrSysMmbId/MmbId"
+
+
+def agent_of(present: str | None, bic: str | None, member_id: str | None, path: str, name: str) -> Agent | None:
+    """The agent `name` under `path`, from the values its agent_paths read; None when it is not there."""
+    if present is None:
+        return None
+    assert member_id != "", "MmbId has minLength 1 in the schema"
+    return Agent(bic, member_id, f"{path}/{name}")
+
+
+def uetr_of(text: str | None) -> uuid.UUID | None:
+    return None if text is None else uuid.UUID(text)  # UUIDv4Identifier's pattern guarantees the form
+
+
+_transfer_group_header = FieldPaths(
+    "MsgId",
+    "CreDtTm",
+    "NbOfTxs",
+    "CtrlSum",
+    "TtlIntrBkSttlmAmt",
+    "TtlIntrBkSttlmAmt/@Ccy",
+    "IntrBkSttlmDt",
+    "SttlmInf/SttlmMtd",
+    *agent_paths("InstgAgt"),
+    *agent_paths("InstdAgt"),
+)
 
 
 def step(name: str, position: int) -> str:
@@ -178,11 +211,13 @@ class Reading:
         return value
 
     def uetr(self, fields: Fields, name: str) -> uuid.UUID | None:
-        text = self.text(fields, name)
-        return None if text is None else uuid.UUID(text)  # UUIDv4Identifier's pattern guarantees the form
+        return uetr_of(self.text(fields, name))
 
     def iso_date(self, fields: Fields, name: str, path: str) -> date | None:
-        text = self.text(fields, name)
+        return self.date_of(self.text(fields, name), path, name)
+
+    def date_of(self, text: str | None, path: str, name: str) -> date | None:
+        """The ISODate `text` read from the element `name` under `path` (None: there is none)."""
         if text is None:
             return None
         value = parse_date(text)
@@ -194,7 +229,12 @@ class Reading:
     def iso_datetime(
         self, fields: Fields, name: str, path: str, code: str = element_content_incorrect
     ) -> datetime | None:
-        text = self.text(fields, name)
+        return self.datetime_of(self.text(fields, name), path, name, code)
+
+    def datetime_of(
+        self, text: str | None, path: str, name: str, code: str = element_content_incorrect
+    ) -> datetime | None:
+        """The ISODateTime `text` read from the element `name` under `path` (None: there is none)."""
         if text is None:
             return None
         value = parse_datetime(text)
@@ -213,9 +253,14 @@ class Reading:
         element: etree._Element | None = fields.get(self._tags[name])
         if element is None:
             return None
-        currency = element.get("Ccy")
+        return self.amount_of(element.text or "", element.get("Ccy"), path, name)
+
+    def amount_of(self, text: str | None, currency: str | None, path: str, name: str) -> Amount | None:
+        """The amount `text` in `currency` read from the element `name` under `path` (None: there is none)."""
+        if text is None:
+            return None
         assert currency is not None, f"{name}/@Ccy is mandatory in the schema"
-        return Amount(self._kopecks(element.text or "", path, name, currency), currency)
+        return Amount(self._kopecks(text, path, name, currency), currency)
 
     def required_amount(self, fields: Fields, name: str, path: str) -> Amount:
         value = self.amount(fields, name, path)
@@ -224,7 +269,10 @@ class Reading:
 
     def decimal_kopecks(self, fields: Fields, name: str, path: str) -> int | None:
         """A DecimalNumber that totals amounts (CtrlSum and the like), in kopecks."""
-        text = self.text(fields, name)
+        return self.total_of(self.text(fields, name), path, name)
+
+    def total_of(self, text: str | None, path: str, name: str) -> int | None:
+        """The DecimalNumber total `text`, read from the element `name` under `path`, in kopecks."""
         return None if text is None else self._kopecks(text, path, name, None)
 
     def _kopecks(self, text: str, parent_path: str, name: str, currency: str | None) -> int:
@@ -284,12 +332,6 @@ class Reading:
             creation_time=self.iso_datetime(original, "OrgnlCreDtTm", path),
         )
 
-    def _settlement_method(self, settlement_information: etree._Element) -> str:
-        """SettlementInstruction7's SttlmMtd: its first element, and mandatory."""
-        method: str | None = settlement_information[0].text
-        assert method, "SttlmMtd is mandatory and has a pattern in the schema"
-        return method
-
     def party_bic(self, fields: Fields, name: str) -> str | None:
         """The BICFI of an AppHdr party (Party44Choice, e.g. Fr); None when it is an organisation or has no BICFI."""
         element: etree._Element | None = fields.get(self._tags[name])
@@ -301,16 +343,21 @@ class Reading:
 
     def transfer_group_header(self, element: etree._Element, path: str) -> TransferGroupHeader:
         """GroupHeader93: the group header of pacs.008 and pacs.009."""
-        group = self.fields(element)
+        (message_id, created, count, control_sum, total, total_currency, settlement_date, method, *agents) = (
+            _transfer_group_header.read(element)
+        )
+        assert message_id and count and method, "MsgId, NbOfTxs and SttlmInf/SttlmMtd are mandatory in the schema"
+        creation_time = self.datetime_of(created, path, "CreDtTm", invalid_creation_date)
+        assert creation_time is not None, "CreDtTm is mandatory in the schema"
         return TransferGroupHeader(
-            message_id=self.required_text(group, "MsgId"),
-            creation_time=self.required_iso_datetime(group, "CreDtTm", path, invalid_creation_date),
-            number_of_transactions=parse_count(self.required_text(group, "NbOfTxs")),
-            control_sum_kopecks=self.decimal_kopecks(group, "CtrlSum", path),
-            total_amount=self.amount(group, "TtlIntrBkSttlmAmt", path),
-            settlement_date=self.iso_date(group, "IntrBkSttlmDt", path),
-            settlement_method=self._settlement_method(self.one(group, "SttlmInf")),
-            instructing_agent=self.agent(group, "InstgAgt", path),
-            instructed_agent=self.agent(group, "InstdAgt", path),
+            message_id=message_id,
+            creation_time=creation_time,
+            number_of_transactions=parse_count(count),
+            control_sum_kopecks=self.total_of(control_sum, path, "CtrlSum"),
+            total_amount=self.amount_of(total, total_currency, path, "TtlIntrBkSttlmAmt"),
+            settlement_date=self.date_of(settlement_date, path, "IntrBkSttlmDt"),
+            settlement_method=method,
+            instructing_agent=agent_of(*agents[0:3], path, "InstgAgt"),
+            instructed_agent=agent_of(*agents[3:6], path, "InstdAgt"),
             path=path,
         )

@@ -7,7 +7,8 @@ from lxml import etree
 from gateway.messages.commands import CreditTransfer, CustomerCreditTransaction
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
-from gateway.messages.readers._reading import Reading
+from gateway.messages.readers._reading import Reading, agent_of, agent_paths, uetr_of
+from gateway.messages.readers.field_paths import FieldPaths
 from gateway.messages.rejections import Rejection
 
 message_id = MessageId("pacs", "008", "001", "08")
@@ -26,21 +27,45 @@ def read(unwrapped: Unwrapped) -> CreditTransfer | list[Rejection]:
     return reading.result(CreditTransfer(group, transactions))
 
 
+# What a transaction is read to, in one call (field_paths): PmtId, amount, date, ChrgBr, then four agents.
+_transaction_fields = FieldPaths(
+    "PmtId/InstrId",
+    "PmtId/EndToEndId",
+    "PmtId/TxId",
+    "PmtId/UETR",
+    "IntrBkSttlmAmt",
+    "IntrBkSttlmAmt/@Ccy",
+    "IntrBkSttlmDt",
+    "ChrgBr",
+    *agent_paths("InstgAgt"),
+    *agent_paths("InstdAgt"),
+    *agent_paths("DbtrAgt"),
+    *agent_paths("CdtrAgt"),
+)
+
+
 def _transaction(reading: Reading, element: etree._Element, path: str) -> CustomerCreditTransaction:
-    fields = reading.fields(element)
-    identification = reading.fields(reading.one(fields, "PmtId"))
+    (instruction_id, end_to_end_id, transaction_id, uetr, amount, currency, settlement_date, charge_bearer, *agents) = (
+        _transaction_fields.read(element)
+    )
+    assert end_to_end_id and charge_bearer, "EndToEndId and ChrgBr are mandatory in the schema"
+    debtor_agent = agent_of(*agents[6:9], path, "DbtrAgt")
+    creditor_agent = agent_of(*agents[9:12], path, "CdtrAgt")
+    assert debtor_agent is not None and creditor_agent is not None, "DbtrAgt and CdtrAgt are mandatory in the schema"
+    settled_amount = reading.amount_of(amount, currency, path, "IntrBkSttlmAmt")
+    assert settled_amount is not None, "IntrBkSttlmAmt is mandatory in the schema"
     return CustomerCreditTransaction(
-        instruction_id=reading.text(identification, "InstrId"),
-        end_to_end_id=reading.required_text(identification, "EndToEndId"),
-        transaction_id=reading.text(identification, "TxId"),
-        uetr=reading.uetr(identification, "UETR"),
-        amount=reading.required_amount(fields, "IntrBkSttlmAmt", path),
-        settlement_date=reading.iso_date(fields, "IntrBkSttlmDt", path),
-        charge_bearer=reading.required_text(fields, "ChrgBr"),
-        instructing_agent=reading.agent(fields, "InstgAgt", path),
-        instructed_agent=reading.agent(fields, "InstdAgt", path),
-        debtor_agent=reading.required_agent(fields, "DbtrAgt", path),
-        creditor_agent=reading.required_agent(fields, "CdtrAgt", path),
+        instruction_id=instruction_id,
+        end_to_end_id=end_to_end_id,
+        transaction_id=transaction_id,
+        uetr=uetr_of(uetr),
+        amount=settled_amount,
+        settlement_date=reading.date_of(settlement_date, path, "IntrBkSttlmDt"),
+        charge_bearer=charge_bearer,
+        instructing_agent=agent_of(*agents[0:3], path, "InstgAgt"),
+        instructed_agent=agent_of(*agents[3:6], path, "InstdAgt"),
+        debtor_agent=debtor_agent,
+        creditor_agent=creditor_agent,
         path=path,
         xml=reading.xml(element),
     )

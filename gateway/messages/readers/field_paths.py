@@ -1,0 +1,99 @@
+"""Many values under one element read in one call, for the readers of the messages the gateway reads most (the
+AppHdr, pacs.008 and pacs.009 group headers and transactions).
+
+A FieldPaths names paths below an element, each a chain of local names in that element's namespace, with the first
+element of each name taken at every step (as Reading.fields keeps the first), and optionally ending in `@name`, an
+attribute in no namespace. Reading gives, per path, the text of the element it leads to ('' when it has none), the
+attribute's value, or None when the path leads nowhere.
+
+Two implementations give the same answers (tests/messages/test_field_paths.py holds them to it): the compiled one,
+built by setup.py from _field_paths.pyx, reads libxml2's nodes directly; read_python, below, goes through lxml's
+Python API and is used where the compiled module was not built (no C compiler at install time). Reading a payment
+through lxml's Python API made an lxml proxy and a tag string per element, and cost more than libxml2's parse and
+XSD validation of the same message together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+
+ReadPaths = Callable[[etree._Element, tuple[tuple[bytes, ...], ...]], tuple[str | None, ...]]
+
+# The Python twin's form of the paths: a tree of steps, so that each element on the way is indexed once however many
+# paths pass through it. A step is a local name (its children: a _Steps) or "@name" (its value's index: an int).
+_Steps = dict[str, "_Steps | int"]
+
+
+def read_python(element: etree._Element, steps: _Steps, count: int) -> tuple[str | None, ...]:
+    """The values of `count` paths, held as `steps`, below `element`, through lxml's Python API."""
+    tag: str = element.tag
+    prefix = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+    values: list[str | None] = [None] * count
+    _read_below(element, steps, prefix, values)
+    return tuple(values)
+
+
+def _read_below(element: etree._Element, steps: _Steps, prefix: str, values: list[str | None]) -> None:
+    children: dict[str, etree._Element] = {}
+    for child in element:
+        children.setdefault(child.tag, child)
+    for name, below in steps.items():
+        if isinstance(below, int):
+            if name:  # an attribute ends its path (the path that ends at `element` itself is read by its parent)
+                values[below] = element.get(name[1:])
+            continue
+        child = children.get(prefix + name)
+        if child is None:
+            continue
+        index = below.get("")
+        if isinstance(index, int):  # a path ends at this element
+            values[index] = child.text or ""
+        if len(below) > (index is not None):
+            _read_below(child, below, prefix, values)
+
+
+def _compiled() -> ReadPaths | None:
+    try:
+        from gateway.messages.readers._field_paths import read  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    compiled: ReadPaths = read
+    return compiled
+
+
+compiled_read = _compiled()  # None where setup.py could not build it
+
+
+class FieldPaths:
+    """Paths below one kind of element, compiled once (at import) and read per element: `paths.read(element)`."""
+
+    __slots__ = ("names", "steps", "tree")
+
+    def __init__(self, *paths: str) -> None:
+        self.names = paths
+        self.steps = tuple(tuple(name.encode() for name in path.split("/")) for path in paths)  # for compiled_read
+        self.tree: _Steps = {}  # for read_python
+        for index, path in enumerate(paths):
+            names = path.split("/")
+            assert all(names) and all(name.isascii() for name in names), f"bad path {path!r}"
+            assert not any(name.startswith("@") for name in names[:-1]), f"an attribute ends a path: {path!r}"
+            assert path not in paths[:index], f"path {path!r} twice"
+            steps = self.tree
+            for name in names[:-1]:
+                below = steps.setdefault(name, {})
+                assert isinstance(below, dict)
+                steps = below
+            last = names[-1]
+            if last.startswith("@"):
+                steps[last] = index
+            else:
+                below = steps.setdefault(last, {})
+                assert isinstance(below, dict)
+                below[""] = index  # "" is never a name: it marks where a path ends
+
+    def read(self, element: etree._Element) -> tuple[str | None, ...]:
+        if compiled_read is not None:
+            return compiled_read(element, self.steps)
+        return read_python(element, self.tree, len(self.names))

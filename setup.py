@@ -1,6 +1,9 @@
-"""The build's one compiled module, gateway/messages/readers/_field_paths (Cython against lxml's C API); everything
-else about the package is in pyproject.toml. The module is optional: without a C compiler the install goes on
-without it, and gateway.messages.readers.field_paths reads through its pure-Python twin."""
+"""The build's compiled modules, both Cython against lxml's C API; everything else about the package is in
+pyproject.toml. Each is optional: without a C compiler the install goes on without them, and the message layer runs
+their pure-Python twins:
+- gateway/messages/readers/_field_paths: readers' fields in one call (twin: field_paths.read_python);
+- gateway/messages/_tree_bounds: the proven parse path's depth and attribute bounds (twin: two XPath queries in
+  safe_xml)."""
 
 import lxml
 from Cython.Build import cythonize
@@ -13,4 +16,11 @@ field_paths = Extension(
     optional=True,
 )
 
-setup(ext_modules=cythonize([field_paths], compiler_directives={"language_level": 3}, quiet=True))
+tree_bounds = Extension(
+    "gateway.messages._tree_bounds",
+    ["gateway/messages/_tree_bounds.pyx"],
+    include_dirs=lxml.get_include(),
+    optional=True,
+)
+
+setup(ext_modules=cythonize([field_paths, tree_bounds], compiler_directives={"language_level": 3}, quiet=True))

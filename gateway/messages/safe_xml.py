@@ -58,6 +58,11 @@ _proven_parsers = threading.local()  # one parser of the proven path per thread 
 _all_but_lt_and_equals = bytes(byte for byte in range(256) if byte not in b"<=")
 _equals_over_attribute_bound = b"=" * (bounds.attributes_per_element_max + 1)
 
+try:  # the compiled tree check (_tree_bounds.pyx), where setup.py built it
+    from gateway.messages._tree_bounds import exceeds as _compiled_tree_check  # type: ignore[import-not-found]
+except ImportError:
+    _compiled_tree_check = None
+
 # Checks of a finished tree, compiled once: libxml2 walks the tree, no Python object is made per node.
 _too_deep = etree.XPath(  # an element one level deeper than the bound
     "boolean(" + "/*" * (bounds.xml_depth_max + 1) + ")", regexp=False, smart_strings=False
@@ -99,21 +104,31 @@ def _parse_proven(data: bytes) -> ParsedXml | None:
         return None  # lxml has reset the parser for its next message
     assert root is not None
     assert root.getroottree().docinfo.internalDTD is None, "a DOCTYPE passed the byte scan"
-    if _too_deep(root):
-        return None
-    # Every attribute has its '=' in its element's start tag, where no '<' may stand (not even in a value): unless
-    # more '=' than one element may hold stand in a row with no '<' between them, no element holds too many.
-    if (
-        data.count(b"=") > bounds.attributes_per_element_max
-        and data.translate(None, _all_but_lt_and_equals).find(_equals_over_attribute_bound) != -1
-        and _too_many_attributes(root)
-    ):
+    if _too_deep_or_too_many_attributes(root, data):
         return None
     # Text that a comment, PI or CDATA section splits is one text node in this tree: libxml2 joins the pieces, as
     # comments and PIs are dropped while parsing and CDATA is read as text. The bytes bound it only without them.
     if markup and len(data) > bounds.text_chars_max and _text_too_long(root):
         return None
     return root
+
+
+def _too_deep_or_too_many_attributes(root: etree._Element, data: bytes) -> bool:
+    """Whether the finished tree breaks the depth bound or the attributes-per-element bound: one walk of the tree
+    by the compiled check where setup.py built it, else two XPath queries (tests/messages/test_bounded_paths.py
+    holds the two to the same answers)."""
+    if _compiled_tree_check is not None:
+        exceeds: bool = _compiled_tree_check(root, bounds.xml_depth_max, bounds.attributes_per_element_max)
+        return exceeds
+    if _too_deep(root):
+        return True
+    # Every attribute has its '=' in its element's start tag, where no '<' may stand (not even in a value): unless
+    # more '=' than one element may hold stand in a row with no '<' between them, no element holds too many.
+    return (
+        data.count(b"=") > bounds.attributes_per_element_max
+        and data.translate(None, _all_but_lt_and_equals).find(_equals_over_attribute_bound) != -1
+        and bool(_too_many_attributes(root))
+    )
 
 
 def _proven_by_bytes(data: bytes, markup: bool) -> bool:

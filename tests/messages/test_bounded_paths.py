@@ -12,13 +12,17 @@ from lxml import etree
 from gateway import bounds
 from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import (
+    _compiled_tree_check,
     _new_proven_parser,
     _not_utf8,
     _parse_proven,
     _parse_watched,
     _refuse_before_parsing,
+    _too_deep,
+    _too_many_attributes,
     parse_bounded,
 )
+from tests.corpus import in_ci
 
 namespace = b"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"
 declaration = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -251,6 +255,41 @@ def test_invalid_utf8_is_refused_at_its_byte_across_chunks(bad: bytes, offset: i
     with pytest.raises(UnicodeDecodeError) as expected:
         data.decode("utf-8")
     assert _refused(data, "not valid UTF-8").text.startswith(f"not valid UTF-8 at byte {expected.value.start}:")
+
+
+def test_the_compiled_tree_check_is_built_where_ci_runs() -> None:
+    if _compiled_tree_check is None:
+        if in_ci:
+            pytest.fail("gateway.messages._tree_bounds was not built by the install")
+        pytest.skip("the compiled tree check is not built here (no C compiler at install time): XPath checks the tree")
+
+
+@st.composite
+def _shaped_trees(draw: st.DrawFn) -> etree._Element:
+    """Trees near the depth and attribute bounds: a random spine, with random side branches and attributes."""
+    depth = draw(st.integers(1, bounds.xml_depth_max + 3))
+    root = etree.Element("{urn:x}D")
+    node = root
+    for level in range(2, depth + 1):
+        for _ in range(draw(st.integers(0, 2))):  # side branches, some with children of their own
+            side = etree.SubElement(node, "{urn:x}S")
+            if draw(st.booleans()):
+                etree.SubElement(side, "{urn:x}T").text = "t"
+        node = etree.SubElement(node, "{urn:x}E" if level % 3 else "E")
+        node.text = "x"
+    holder = draw(st.sampled_from(list(root.iter())))
+    for index in range(draw(st.integers(0, bounds.attributes_per_element_max + 2))):
+        holder.set(f"a{index}" if index % 2 else f"{{urn:y}}a{index}", "v")
+    return root
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_shaped_trees())
+def test_the_compiled_tree_check_answers_as_xpath_does(root: etree._Element) -> None:
+    if _compiled_tree_check is None:
+        pytest.skip("the compiled tree check is not built here")
+    expected = bool(_too_deep(root)) or bool(_too_many_attributes(root))
+    assert _compiled_tree_check(root, bounds.xml_depth_max, bounds.attributes_per_element_max) is expected
 
 
 # Malformed UTF-8 of every kind: bytes never used, overlong forms, UTF-16 surrogates, beyond U+10FFFF, the old 5- and

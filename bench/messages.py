@@ -60,8 +60,10 @@ from pathlib import Path
 from lxml import etree
 
 from gateway import bounds
+from gateway.messages import safe_xml
 from gateway.messages.identity import MessageId, app_hdr_message_id
 from gateway.messages.intake import Accepted, Read, intake, read_message
+from gateway.messages.readers import field_paths
 from gateway.messages.rules import RuleContext
 from gateway.messages.schemas import SchemaSet, compiled
 
@@ -473,6 +475,13 @@ def describe_run(pools: dict[str, list[Message]], scale: float) -> list[str]:
             f" lxml {etree.__version__}, libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}"
         ),
         f"messages    pacs.008.001.08 in the gateway envelope; mean size: {sizes}",
+        (
+            "compiled    field paths "
+            + ("yes" if field_paths.compiled_read is not None else "NO (Python twin)")
+            + ", tree bounds "
+            + ("yes" if safe_xml._compiled_tree_check is not None else "NO (XPath)")
+            + " (setup.py builds them where a C compiler is there)"
+        ),
         (
             f"bench       scale={scale:g} rounds={rounds_count} warm-up={warm_up_share:.0%} seed={seed}"
             f" business-date={business_date} distinct messages: "

@@ -13,14 +13,16 @@ field_paths = Extension(
     "gateway.messages.readers._field_paths",
     ["gateway/messages/readers/_field_paths.pyx"],
     include_dirs=lxml.get_include(),
-    optional=True,
 )
 
 tree_bounds = Extension(
     "gateway.messages._tree_bounds",
     ["gateway/messages/_tree_bounds.pyx"],
     include_dirs=lxml.get_include(),
-    optional=True,
 )
 
-setup(ext_modules=cythonize([field_paths, tree_bounds], compiler_directives={"language_level": 3}, quiet=True))
+extensions = cythonize([field_paths, tree_bounds], compiler_directives={"language_level": 3}, quiet=True)
+for extension in extensions:
+    extension.optional = True  # cythonize makes new Extension objects, and drops `optional` on the way
+
+setup(ext_modules=extensions)

@@ -113,13 +113,14 @@ def read_message(data: bytes, *, allow_bare_document: bool, schemas: SchemaSet |
     if isinstance(unwrapped, Rejection):
         return _refused([unwrapped])
     message_id = unwrapped.message_id
-    reference = _reference(unwrapped)
     invalid = (compiled() if schemas is None else schemas).validate(unwrapped)
     if invalid:
-        return _refused(invalid, message_id, reference)
+        return _refused(invalid, message_id, _reference(unwrapped))
     header = None if unwrapped.app_hdr is None else head_001_001_02.read(unwrapped.app_hdr, unwrapped.app_hdr_path)
     if isinstance(header, list):
-        return _refused(header, message_id, reference)
+        return _refused(header, message_id, _reference(unwrapped))
+    # A valid AppHdr's BizMsgIdr, as read, is the reference _reference finds: no second look for it.
+    reference = _reference(unwrapped) if header is None else header.business_message_id
     routed_reader = routed_readers.get(message_id)
     value = read_command(unwrapped) if routed_reader is None else routed_reader(unwrapped)
     if isinstance(value, list):
@@ -172,7 +173,7 @@ def reread(payload: bytes) -> tuple[BusinessHeader | None, Unwrapped]:
 
 
 def _reference(unwrapped: Unwrapped) -> str | None:
-    """The message's own reference, looked up before validation so that even a schema refusal can quote it:
+    """The message's own reference, found without trusting validation so that even a schema refusal can quote it:
     AppHdr/BizMsgIdr, else the Document's GrpHdr/MsgId (camt.050: MsgHdr/MsgId; camt.056: Assgnmt/Id). None when
     absent or not a Max35Text."""
     found = None

@@ -11,7 +11,8 @@ from gateway.messages.commands import (
 )
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
-from gateway.messages.readers._reading import Reading
+from gateway.messages.readers._reading import Reading, agent_of, agent_paths, uetr_of
+from gateway.messages.readers.field_paths import FieldPaths
 from gateway.messages.rejections import Rejection
 
 message_id = MessageId("pacs", "009", "001", "08")
@@ -30,23 +31,50 @@ def read(unwrapped: Unwrapped) -> FinancialInstitutionTransfer | list[Rejection]
     return reading.result(FinancialInstitutionTransfer(group, transactions))
 
 
+# What a transaction is read to, in one call (field_paths): PmtId, amount, date, six agents, and whether it covers a
+# customer transfer.
+_transaction_fields = FieldPaths(
+    "PmtId/InstrId",
+    "PmtId/EndToEndId",
+    "PmtId/TxId",
+    "PmtId/UETR",
+    "IntrBkSttlmAmt",
+    "IntrBkSttlmAmt/@Ccy",
+    "IntrBkSttlmDt",
+    *agent_paths("InstgAgt"),
+    *agent_paths("InstdAgt"),
+    *agent_paths("Dbtr"),
+    *agent_paths("DbtrAgt"),
+    *agent_paths("CdtrAgt"),
+    *agent_paths("Cdtr"),
+    "UndrlygCstmrCdtTrf",
+)
+
+
 def _transaction(reading: Reading, element: etree._Element, path: str) -> InstitutionCreditTransaction:
-    fields = reading.fields(element)
-    identification = reading.fields(reading.one(fields, "PmtId"))
+    (instruction_id, end_to_end_id, transaction_id, uetr, amount, currency, settlement_date, *agents, cover) = (
+        _transaction_fields.read(element)
+    )
+    assert end_to_end_id, "EndToEndId is mandatory in the schema"
+    debtor = agent_of(*agents[6:9], path, "Dbtr")
+    creditor = agent_of(*agents[15:18], path, "Cdtr")
+    assert debtor is not None and creditor is not None, "Dbtr and Cdtr are mandatory in the schema"
+    settled_amount = reading.amount_of(amount, currency, path, "IntrBkSttlmAmt")
+    assert settled_amount is not None, "IntrBkSttlmAmt is mandatory in the schema"
     return InstitutionCreditTransaction(
-        instruction_id=reading.text(identification, "InstrId"),
-        end_to_end_id=reading.required_text(identification, "EndToEndId"),
-        transaction_id=reading.text(identification, "TxId"),
-        uetr=reading.uetr(identification, "UETR"),
-        amount=reading.required_amount(fields, "IntrBkSttlmAmt", path),
-        settlement_date=reading.iso_date(fields, "IntrBkSttlmDt", path),
-        instructing_agent=reading.agent(fields, "InstgAgt", path),
-        instructed_agent=reading.agent(fields, "InstdAgt", path),
-        debtor=reading.required_agent(fields, "Dbtr", path),
-        debtor_agent=reading.agent(fields, "DbtrAgt", path),
-        creditor_agent=reading.agent(fields, "CdtrAgt", path),
-        creditor=reading.required_agent(fields, "Cdtr", path),
-        is_cover=reading.child(fields, "UndrlygCstmrCdtTrf") is not None,
+        instruction_id=instruction_id,
+        end_to_end_id=end_to_end_id,
+        transaction_id=transaction_id,
+        uetr=uetr_of(uetr),
+        amount=settled_amount,
+        settlement_date=reading.date_of(settlement_date, path, "IntrBkSttlmDt"),
+        instructing_agent=agent_of(*agents[0:3], path, "InstgAgt"),
+        instructed_agent=agent_of(*agents[3:6], path, "InstdAgt"),
+        debtor=debtor,
+        debtor_agent=agent_of(*agents[9:12], path, "DbtrAgt"),
+        creditor_agent=agent_of(*agents[12:15], path, "CdtrAgt"),
+        creditor=creditor,
+        is_cover=cover is not None,
         path=path,
         xml=reading.xml(element),
     )

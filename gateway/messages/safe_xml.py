@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeAlias
 
 from lxml import etree
@@ -58,10 +58,23 @@ _proven_parsers = threading.local()  # one parser of the proven path per thread 
 _all_but_lt_and_equals = bytes(byte for byte in range(256) if byte not in b"<=")
 _equals_over_attribute_bound = b"=" * (bounds.attributes_per_element_max + 1)
 
-try:  # the compiled tree check (_tree_bounds.pyx), where setup.py built it
-    from gateway.messages._tree_bounds import exceeds as _compiled_tree_check  # type: ignore[import-not-found]
-except ImportError:
-    _compiled_tree_check = None
+def _compiled_tree_check_if_sound() -> Callable[[etree._Element, int, int], bool] | None:
+    """The compiled tree check (_tree_bounds.pyx), once it has found the bounds on two samples; None where setup.py
+    did not build it, or built it against an lxml whose C API or types differ from the one running."""
+    try:
+        from gateway.messages._tree_bounds import exceeds  # type: ignore[import-not-found]
+    except (ImportError, TypeError, ValueError):
+        return None
+    deep = etree.Element("a")
+    for _ in range(2):
+        etree.SubElement(deep, "s")
+    etree.SubElement(deep[0], "b").set("x", "1")
+    if exceeds(deep, 3, 1) or not exceeds(deep, 2, 1) or not exceeds(deep, 3, 0):
+        return None
+    return exceeds  # type: ignore[no-any-return]
+
+
+_compiled_tree_check = _compiled_tree_check_if_sound()
 
 # Checks of a finished tree, compiled once: libxml2 walks the tree, no Python object is made per node.
 _too_deep = etree.XPath(  # an element one level deeper than the bound

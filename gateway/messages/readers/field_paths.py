@@ -55,9 +55,19 @@ def _read_below(element: etree._Element, steps: _Steps, prefix: str, values: lis
 
 
 def _compiled() -> ReadPaths | None:
+    """The compiled reader, once it has read a sample as read_python does; None where it was not built, or was
+    built against an lxml whose C API or types differ from the one running (its import then raises ImportError,
+    TypeError or ValueError), or reads the sample otherwise."""
     try:
         from gateway.messages.readers._field_paths import read  # type: ignore[import-not-found]
-    except ImportError:
+    except (ImportError, TypeError, ValueError):
+        return None
+    sample = etree.fromstring(
+        '<D xmlns="urn:x"><A Ccy="RUB">1<![CDATA[2]]></A><B><C>Ж</C></B><A>second</A><C xmlns="urn:y">other</C></D>'
+    )
+    paths = (b"A",), (b"A", b"@Ccy"), (b"B", b"C"), (b"C",), (b"B",)
+    tree: _Steps = {"A": {"": 0, "@Ccy": 1}, "B": {"C": {"": 2}, "": 4}, "C": {"": 3}}
+    if read(sample, paths) != read_python(sample, tree, len(paths)) or read(sample, paths)[0] != "12":
         return None
     compiled: ReadPaths = read
     return compiled

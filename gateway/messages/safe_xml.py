@@ -58,6 +58,7 @@ _proven_parsers = threading.local()  # one parser of the proven path per thread 
 _all_but_lt_and_equals = bytes(byte for byte in range(256) if byte not in b"<=")
 _equals_over_attribute_bound = b"=" * (bounds.attributes_per_element_max + 1)
 
+
 def _compiled_tree_check_if_sound() -> Callable[[etree._Element, int, int], bool] | None:
     """The compiled tree check (_tree_bounds.pyx), once it has found the bounds on two samples; None where setup.py
     did not build it, or built it against an lxml whose C API or types differ from the one running."""

@@ -136,7 +136,9 @@ def step(name: str, position: int) -> str:
 
 class Reading:
     """One reader's pass over one AppHdr or Document in the namespace `namespace`. Elements are read through their
-    Fields: `fields = reading.fields(element)`, then `reading.text(fields, "MsgId")` and the like."""
+    Fields: `fields = reading.fields(element)`, then `reading.text(fields, "MsgId")` and the like. The readers of the
+    busiest messages read an element's values in one FieldPaths call instead, and type them with the `*_of`
+    methods (date_of, amount_of, ...), which take the text and record the same rejections."""
 
     __slots__ = ("_bicfi_tag", "_clearing_member_tag", "_tags", "namespace", "rejections")
 

@@ -97,10 +97,16 @@ class _ElementXml:
         return serialised
 
 
-def agent_paths(name: str) -> tuple[str, str, str]:
+# Below a BranchAndFinancialInstitutionIdentification6, what agent_of takes after the element's own presence.
+_agent_fields = FieldPaths("FinInstnId/BICFI", "FinInstnId/ClrSysMmbId/MmbId")
+# BICFI occurs in a Party44Choice only as FIId/FinInstnId/BICFI (an OrgId names its BIC AnyBIC).
+_party_bic = FieldPaths("FIId/FinInstnId/BICFI")
+
+
+def agent_paths(name: str) -> tuple[str, ...]:
     """The FieldPaths of a BranchAndFinancialInstitutionIdentification6 called `name`, as agent_of takes them: the
     element itself (whether it is there), its BICFI, and its clearing system member id."""
-    return name, f"{name}/FinInstnId/BICFI", f"{name}/FinInstnId/ClrSysMmbId/MmbId"
+    return (name, *(f"{name}/{field}" for field in _agent_fields.names))
 
 
 def agent_of(present: str | None, bic: str | None, member_id: str | None, path: str, name: str) -> Agent | None:
@@ -113,6 +119,15 @@ def agent_of(present: str | None, bic: str | None, member_id: str | None, path: 
 
 def uetr_of(text: str | None) -> uuid.UUID | None:
     return None if text is None else uuid.UUID(text)  # UUIDv4Identifier's pattern guarantees the form
+
+
+def boolean_of(text: str | None, name: str) -> bool | None:
+    """The xs:boolean `text` of the element `name` (None: there is none)."""
+    if text is None:
+        return None
+    value = parse_boolean(text)
+    assert value is not None, f"{name}: the schema accepts only xs:boolean"
+    return value
 
 
 _transfer_group_header = FieldPaths(
@@ -140,14 +155,12 @@ class Reading:
     busiest messages read an element's values in one FieldPaths call instead, and type them with the `*_of`
     methods (date_of, amount_of, ...), which take the text and record the same rejections."""
 
-    __slots__ = ("_bicfi_tag", "_clearing_member_tag", "_tags", "namespace", "rejections")
+    __slots__ = ("_tags", "namespace", "rejections")
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
         self.rejections: list[Rejection] = []
-        self._tags = tags = _tags_of(namespace)
-        self._bicfi_tag = tags["BICFI"]
-        self._clearing_member_tag = tags["ClrSysMmbId"]
+        self._tags = _tags_of(namespace)
 
     def result(self, command: T) -> T | list[Rejection]:
         return self.rejections if self.rejections else command
@@ -205,12 +218,7 @@ class Reading:
         return text
 
     def boolean(self, fields: Fields, name: str) -> bool | None:
-        text = self.text(fields, name)
-        if text is None:
-            return None
-        value = parse_boolean(text)
-        assert value is not None, f"{name}: the schema accepts only xs:boolean"
-        return value
+        return boolean_of(self.text(fields, name), name)
 
     def uetr(self, fields: Fields, name: str) -> uuid.UUID | None:
         return uetr_of(self.text(fields, name))
@@ -301,24 +309,7 @@ class Reading:
         element: etree._Element | None = fields.get(self._tags[name])
         if element is None:
             return None
-        # Read by position, which the schema fixes: FinInstnId is the agent's first element and mandatory; in it
-        # BICFI and then ClrSysMmbId come first when present; MmbId is ClrSysMmbId's last element and mandatory.
-        bic = member_id = None
-        for child in element[0]:
-            tag = child.tag
-            if tag == self._bicfi_tag:
-                bic = child.text or ""
-                continue
-            if tag == self._clearing_member_tag:
-                member_id = child[-1].text
-                assert member_id, "MmbId has minLength 1 in the schema"
-            break
-        return Agent(bic, member_id, f"{path}/{name}")
-
-    def required_agent(self, fields: Fields, name: str, path: str) -> Agent:
-        value = self.agent(fields, name, path)
-        assert value is not None, f"{name} is mandatory in the schema"
-        return value
+        return agent_of("", *_agent_fields.read(element), path, name)
 
     def original_message(self, fields: Fields, name: str, path: str) -> OriginalMessage | None:
         """OriginalGroupInformation29 and its kin: OrgnlMsgId, OrgnlMsgNmId, OrgnlCreDtTm."""
@@ -339,9 +330,8 @@ class Reading:
         element: etree._Element | None = fields.get(self._tags[name])
         if element is None:
             return None
-        # BICFI occurs in a Party44Choice only as FIId/FinInstnId/BICFI (an OrgId names its BIC AnyBIC).
-        found = next(element.iter(self._tags["BICFI"]), None)
-        return None if found is None else found.text or ""
+        (bic,) = _party_bic.read(element)
+        return bic
 
     def transfer_group_header(self, element: etree._Element, path: str) -> TransferGroupHeader:
         """GroupHeader93: the group header of pacs.008 and pacs.009."""

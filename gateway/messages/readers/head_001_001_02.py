@@ -6,8 +6,7 @@ from lxml import etree
 
 from gateway.messages.commands import BusinessHeader, RelatedHeader
 from gateway.messages.identity import app_hdr_message_id
-from gateway.messages.iso_types import parse_boolean
-from gateway.messages.readers._reading import Reading, invalid_creation_date
+from gateway.messages.readers._reading import Reading, boolean_of, invalid_creation_date
 from gateway.messages.readers.field_paths import FieldPaths
 from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import element_path
@@ -54,17 +53,11 @@ def read(app_hdr: etree._Element, path: str | None = None) -> BusinessHeader | l
         business_service=service,
         creation_time=creation_time,
         copy_duplicate=copy,
-        possible_duplicate=None if possible_duplicate is None else _boolean(possible_duplicate),
+        possible_duplicate=boolean_of(possible_duplicate, "PssblDplct"),
         related=related,
         path=path,
     )
     return reading.result(header)
-
-
-def _boolean(text: str) -> bool:
-    value = parse_boolean(text)
-    assert value is not None, "PssblDplct: the schema accepts only xs:boolean"
-    return value
 
 
 def _related(reading: Reading, element: etree._Element, path: str) -> RelatedHeader:

@@ -92,12 +92,11 @@ from gateway.messages.statements import (
     report_text_chars_max,
 )
 from gateway.messages.writers import (
-    account_report_message,
     account_report_query_message,
     liquidity_transfer_message,
     message_reject_message,
     receipt_message,
-    statement_message,
+    report_message,
 )
 from gateway.messages.writers import admi_002_001_01 as admi_002_writer
 from gateway.messages.writers import camt_025_001_05 as camt_025_writer
@@ -948,9 +947,7 @@ def _report(parties: Parties, inbound: Inbound, page: AccountStatement, message:
     header = ReportHeader(reference, now, PartyIdentification(None, parties.gateway_bic), original)
     report = BankToCustomerReport(header, (page,))
     app_hdr = business_header(parties.rtgs_bic, parties.gateway_bic, message, reference, now, inbound.header)
-    if message == statement:
-        return statement_message(app_hdr, report)
-    return account_report_message(app_hdr, report)
+    return report_message(message, app_hdr, report)
 
 
 def _reported(parties: Parties, account: str) -> ReportedAccount:

@@ -20,6 +20,7 @@ from gateway_adapters.sql.models import (
     ConversionRow,
     EmissionControlChangeRow,
     LedgerHeadRow,
+    standard_uuid,
 )
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -84,8 +85,8 @@ def _row(c: ConversionRecord) -> dict[str, Any]:
 
 def _record(row: Any) -> ConversionRecord:
     return ConversionRecord(
-        id=row.id if isinstance(row.id, UUID) else UUID(str(row.id)),
-        message_id=row.message_id if isinstance(row.message_id, UUID) else UUID(str(row.message_id)),
+        id=standard_uuid(row.id),
+        message_id=standard_uuid(row.message_id),
         bank_bic=row.bank_bic,
         direction=ConversionDirection(row.direction),
         rtgs_account=row.rtgs_account,

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -286,3 +289,9 @@ class EmissionControlChangeRow(Base):
     new_kopecks: Mapped[int | None] = mapped_column(BigInteger)
     set_at_us: Mapped[int] = mapped_column(BigInteger)
     set_by: Mapped[str] = mapped_column(String(140))
+
+
+def standard_uuid(value: Any) -> UUID:
+    """A UUID column's value as the standard type: asyncpg returns its own UUID subclass, and values of the two
+    types must compare and hash alike."""
+    return value if type(value) is UUID else UUID(bytes=value.bytes)

@@ -25,6 +25,7 @@ from gateway_adapters.sql.models import (
     ParticipantRow,
     PendingTransferRow,
     TransferRow,
+    standard_uuid,
 )
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -124,7 +125,7 @@ class SqlStore:
             .limit(limit)
         )
         async with self.engine.connect() as connection:
-            return [_uuid(row.id) for row in await connection.execute(query)]
+            return [standard_uuid(row.id) for row in await connection.execute(query)]
 
     # --- audit and reporting reads ---------------------------------------------------------------------------
 
@@ -450,13 +451,8 @@ def _chunks(ids: Sequence[UUID]) -> list[Sequence[UUID]]:
     return [ids[i : i + _ids_per_query_max] for i in range(0, len(ids), _ids_per_query_max)]
 
 
-def _uuid(value: Any) -> UUID:
-    # asyncpg returns its own UUID subclass; normalise so that values compare and hash as the standard type.
-    return value if type(value) is UUID else UUID(bytes=value.bytes)
-
-
 def _optional_uuid(value: Any) -> UUID | None:
-    return None if value is None else _uuid(value)
+    return None if value is None else standard_uuid(value)
 
 
 def _pending_record(p: PendingTransfer) -> dict[str, Any]:
@@ -508,7 +504,7 @@ def _account(row: Any) -> Account:
 def _transfer(row: Any) -> Transfer:
     return Transfer(
         seq=_field(row, "seq"),
-        id=_uuid(_field(row, "id")),
+        id=standard_uuid(_field(row, "id")),
         debit_account_id=_field(row, "debit_account_id"),
         credit_account_id=_field(row, "credit_account_id"),
         amount_kopecks=_field(row, "amount_kopecks"),
@@ -525,7 +521,7 @@ def _transfer(row: Any) -> Transfer:
 
 def _pending(row: Any) -> PendingTransfer:
     return PendingTransfer(
-        id=_uuid(_field(row, "id")),
+        id=standard_uuid(_field(row, "id")),
         debit_account_id=_field(row, "debit_account_id"),
         credit_account_id=_field(row, "credit_account_id"),
         amount_kopecks=_field(row, "amount_kopecks"),

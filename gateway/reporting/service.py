@@ -44,7 +44,7 @@ from gateway.messages.statements import (
     page_number_max,
     report_entries_max,
 )
-from gateway.messages.writers import account_report_message, statement_message
+from gateway.messages.writers import report_message
 from gateway.reporting.ports import (
     AccountHistory,
     WalletHistory,
@@ -179,8 +179,7 @@ class AccountReports:
         reference = new_message_id()
         report = BankToCustomerReport(ReportHeader(reference, now, PartyIdentification(None, receiver), original), (page,))
         app_hdr = answers.header(self._gateway_bic, receiver, message, reference, now, answering)
-        write = statement_message if message == camt_053 else account_report_message
-        return Outbound(message, reference, receiver, write(app_hdr, report))
+        return Outbound(message, reference, receiver, report_message(message, app_hdr, report))
 
 
 def _wallets(request: ReportingRequest, owner: str, wallet_ids: dict[str, int]) -> list[str]:

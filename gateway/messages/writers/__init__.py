@@ -59,6 +59,14 @@ def statement_message(header: BusinessHeader, report: BankToCustomerReport) -> b
     return in_envelope(header, camt_053_001_08.write(report))
 
 
+def report_message(message: MessageId, header: BusinessHeader, report: BankToCustomerReport) -> bytes:
+    """The camt.052 or the camt.053 that `message` names, as account_report_message or statement_message writes it."""
+    if message == camt_053_001_08.message_id:
+        return statement_message(header, report)
+    assert message == camt_052_001_08.message_id, message
+    return account_report_message(header, report)
+
+
 def liquidity_transfer_message(header: BusinessHeader, transfer: camt_050_001_05.LiquidityCreditTransfer) -> bytes:
     """A camt.050 with its AppHdr in the gateway's envelope, ready to send."""
     return in_envelope(header, camt_050_001_05.write(transfer))

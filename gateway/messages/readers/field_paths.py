@@ -21,37 +21,73 @@ from lxml import etree
 
 ReadPaths = Callable[[etree._Element, tuple[tuple[bytes, ...], ...]], tuple[str | None, ...]]
 
-# The Python twin's form of the paths: a tree of steps, so that each element on the way is indexed once however many
+# The Python twin's form of the paths: a tree of steps, so that each element on the way is walked once however many
 # paths pass through it. A step is a local name (its children: a _Steps) or "@name" (its value's index: an int).
 _Steps = dict[str, "_Steps | int"]
+# The same tree for one namespace, as read_python walks it: per element, the children wanted by tag, each with the
+# index of the path that ends there (-1: none) and the children wanted below it; then the attributes wanted.
+_Walk = tuple[dict[str, tuple[int, "_Walk | None"]], tuple[tuple[str, int], ...]]
 
 
-def read_python(element: etree._Element, steps: _Steps, count: int) -> tuple[str | None, ...]:
-    """The values of `count` paths, held as `steps`, below `element`, through lxml's Python API."""
+class StepTree:
+    """The paths of a FieldPaths as a tree of steps, and that tree made ready for each namespace it is read in."""
+
+    __slots__ = ("_walks", "steps")
+
+    def __init__(self) -> None:
+        self.steps: _Steps = {}
+        self._walks: dict[str, _Walk] = {}  # by namespace prefix ("{namespace}"): a reader reads one or two
+
+    def walk(self, prefix: str) -> _Walk:
+        walk = self._walks.get(prefix)
+        if walk is None:
+            walk = self._walks[prefix] = _walk(self.steps, prefix)
+        return walk
+
+
+def _walk(steps: _Steps, prefix: str) -> _Walk:
+    children: dict[str, tuple[int, _Walk | None]] = {}
+    attributes: list[tuple[str, int]] = []
+    for name, below in steps.items():
+        if isinstance(below, int):
+            if name:  # an attribute ends its path ("" marks the path that ends at the element itself)
+                attributes.append((name[1:], below))
+            continue
+        end = below.get("")
+        more = len(below) > (end is not None)
+        children[prefix + name] = (end if isinstance(end, int) else -1, _walk(below, prefix) if more else None)
+    return children, tuple(attributes)
+
+
+def read_python(element: etree._Element, tree: StepTree, count: int) -> tuple[str | None, ...]:
+    """The values of `count` paths, held as `tree`, below `element`, through lxml's Python API."""
     tag: str = element.tag
     prefix = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
     values: list[str | None] = [None] * count
-    _read_below(element, steps, prefix, values)
+    _read_below(element, tree.walk(prefix), values)
     return tuple(values)
 
 
-def _read_below(element: etree._Element, steps: _Steps, prefix: str, values: list[str | None]) -> None:
-    children: dict[str, etree._Element] = {}
+def _read_below(element: etree._Element, walk: _Walk, values: list[str | None]) -> None:
+    wanted, attributes = walk
+    for name, index in attributes:
+        values[index] = element.get(name)
+    if not wanted:
+        return
+    found: set[str] = set()
     for child in element:
-        children.setdefault(child.tag, child)
-    for name, below in steps.items():
-        if isinstance(below, int):
-            if name:  # an attribute ends its path (the path that ends at `element` itself is read by its parent)
-                values[below] = element.get(name[1:])
+        tag = child.tag
+        step = wanted.get(tag)
+        if step is None or tag in found:  # not wanted, or not the first of its name
             continue
-        child = children.get(prefix + name)
-        if child is None:
-            continue
-        index = below.get("")
-        if isinstance(index, int):  # a path ends at this element
-            values[index] = child.text or ""
-        if len(below) > (index is not None):
-            _read_below(child, below, prefix, values)
+        found.add(tag)
+        end, below = step
+        if end >= 0:
+            values[end] = child.text or ""
+        if below is not None:
+            _read_below(child, below, values)
+        if len(found) == len(wanted):  # the rest of the children are not wanted
+            return
 
 
 def _compiled() -> ReadPaths | None:
@@ -66,7 +102,8 @@ def _compiled() -> ReadPaths | None:
         '<D xmlns="urn:x"><A Ccy="RUB">1<![CDATA[2]]></A><B><C>Ж</C></B><A>second</A><C xmlns="urn:y">other</C></D>'
     )
     paths = (b"A",), (b"A", b"@Ccy"), (b"B", b"C"), (b"C",), (b"B",)
-    tree: _Steps = {"A": {"": 0, "@Ccy": 1}, "B": {"C": {"": 2}, "": 4}, "C": {"": 3}}
+    tree = StepTree()
+    tree.steps.update({"A": {"": 0, "@Ccy": 1}, "B": {"C": {"": 2}, "": 4}, "C": {"": 3}})
     if read(sample, paths) != read_python(sample, tree, len(paths)) or read(sample, paths)[0] != "12":
         return None
     compiled: ReadPaths = read
@@ -84,13 +121,13 @@ class FieldPaths:
     def __init__(self, *paths: str) -> None:
         self.names = paths
         self.steps = tuple(tuple(name.encode() for name in path.split("/")) for path in paths)  # for compiled_read
-        self.tree: _Steps = {}  # for read_python
+        self.tree = StepTree()  # for read_python
         for index, path in enumerate(paths):
             names = path.split("/")
             assert all(names) and all(name.isascii() for name in names), f"bad path {path!r}"
             assert not any(name.startswith("@") for name in names[:-1]), f"an attribute ends a path: {path!r}"
             assert path not in paths[:index], f"path {path!r} twice"
-            steps = self.tree
+            steps = self.tree.steps
             for name in names[:-1]:
                 below = steps.setdefault(name, {})
                 assert isinstance(below, dict)

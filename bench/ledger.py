@@ -72,7 +72,8 @@ from gateway.ledger.batcher import AutoBatcher
 from gateway.ledger.service import Ledger
 from gateway.ledger.signing import ChainSigner, generate_key_file, load_private_key
 from gateway.runtime import open_store
-from gateway_adapters.sql.store import SqlStore, is_transient, now_us
+from gateway_adapters.sql.outages import is_transient
+from gateway_adapters.sql.store import SqlStore, now_us
 
 pg_url_default = "postgresql://postgres@127.0.0.1:5432/postgres"
 pg_url_env = "GATEWAY_BENCH_PG_URL"

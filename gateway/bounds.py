@@ -65,9 +65,21 @@ schema_error_text_chars_max = 300  # libxml2's error text quoted in a rejection
 rejections_per_refusal_max = 100  # rejections of one layer returned for one message
 transactions_per_message_max = 10_000  # beyond it a message is refused (AM18) rather than settled in parts
 
-# Pages of one wallet's report or statement (camt.052, camt.053), each of at most 2,000 entries
-# (gateway.messages.statements.report_entries_max): a longer period is refused, to be asked for in parts.
+# Reports the gateway writes (camt.052, camt.053, camt.054) must be ones it could read back: an entry with one
+# transaction's details and every field the writer knows is 62 elements and 1.7 kB, so a page of 2,000 (125,000
+# elements, 3.3 MB) stays below xml_elements_max and message_bytes_max. A longer period is reported in pages.
+report_entries_max = 2_000  # entries in one page of a report, statement or notification
+report_transactions_max = 2_000  # transaction details (NtryDtls/TxDtls) in one page, over all its entries
+# Pages of one wallet's report or statement: a longer period is refused, to be asked for in parts (40,000 postings).
 report_pages_max = 20
+# Report requests (RptgReq) in one camt.060: an intraday report and a statement for each wallet a bank may hold.
+reporting_requests_per_message_max = 2 * wallets_per_participant_max
+# Days one report request may span, FrDt to ToDt (or to today): a month of statements; longer histories are asked
+# for month by month, so that no answer outgrows the message bounds.
+reporting_period_days_max = 31
+
+# Reasons per transaction an answer spells out; beyond them the sender reads the group status.
+status_reasons_per_transaction_max = 10
 
 # How far ahead of the business date a payment's settlement date may lie (future-dated payments are warehoused).
 settlement_days_ahead_max = 30
@@ -76,8 +88,68 @@ settlement_days_ahead_max = 30
 # the chain-head lock, so a third would only wait.
 batches_in_flight_max = 2
 
+# How often a message whose claims conflicted with the journal is prepared again before the gateway gives up (503).
+# A conflict means another copy of it, or of one of its payments, committed in between: the next look-up finds it.
+journal_conflict_retries_max = 3
+
+# Background work of a serving process (gateway.runtime.background): how often each runs and how much one pass does.
+conversion_resume_seconds = 2.0
+conversions_resumed_max = 200  # unfinished conversions one resumer pass drives
+pending_sweep_seconds = 1.0
+pending_sweep_transfers_max = 1_000  # expired two-phase transfers voided per pass
+directory_refresh_seconds = 2.0  # a suspension or a new participant is seen within this
+warehouse_sweep_seconds = 5.0
+warehouse_sweep_payments_max = 10_000  # warehoused payments released per pass
+
 # Messages stay in a bank's mailbox (GET /v1/messages) this long by default; the journal keeps them for good.
 mailbox_retention_days_default = 30
+
+# HTTP API.
+mailbox_page_max = 500  # messages in one GET /v1/messages page
+mailbox_page_default = 100
+mailbox_cursor_max = 2**63 - 1  # mailbox sequence numbers are 64-bit
+admin_body_bytes_max = 4_096  # a JSON body of the central bank's admin routes
+emission_changes_listed_max = 50  # changes of emission controls GET /v1/admin/emission lists
+retry_after_seconds = 1  # what a 503 asks the client to wait before it retries
+
+# Rule contexts cached per directory snapshot, by (date, participant); a fresh snapshot every few seconds empties it.
+rule_contexts_cached_max = 4_096
+
+# Ledger batches that failed for a transient reason are retried after this, doubling each time (batch_retries_max).
+batch_retry_backoff_seconds_first = 0.05
+
+# SQLite caps bound parameters per statement (999 in older builds): look-ups by many ids go in chunks.
+sqlite_ids_per_query_max = 1_000
+sqlite_keys_per_query_max = 900
+
+# Push delivery to banks' webhooks (gateway.delivery.relay).
+relay_batch_messages_max = 100  # messages read per pass
+relay_idle_seconds = 0.5  # pause when nothing is due
+delivery_timeout_seconds = 10.0  # one POST to a webhook
+delivery_backoff_seconds_first = 1.0  # after a failed push; doubling up to the maximum
+delivery_backoff_seconds_max = 300.0
+
+# The RTGS over ISO 20022/HTTP (adapters/rtgs, docs/rtgs-protocol.md).
+rtgs_connections_max = 32  # open connections to the RTGS; more concurrent calls queue for one (within their timeout)
+rtgs_answer_chunk_bytes = 64 * 1024  # read at a time, so that an oversized answer is dropped within one chunk
+rtgs_queries_per_message_max = 16  # reports one camt.060 query asks for (the schema sets no bound)
+rtgs_balance_types_per_query_max = 8
+rtgs_statement_days_max = 31  # a month of business days; longer periods are asked for month by month
+# A statement travels in pages: one camt.053 answers one camt.060 with at most this many entries, and the gateway
+# asks for the next page from the entry after the last one it has (RptgSeq/FrSeq). It stops after
+# rtgs_statement_pages_max pages: 2 million entries, far beyond a month of one account's conversions, and a bound on
+# a misbehaving RTGS that never says "last page".
+rtgs_statement_page_entries_max = report_entries_max
+rtgs_statement_pages_max = 1_000
+
+# The development PKI (gateway certs init / issue). A leaf never outlives its CA.
+development_ca_validity_days = 3650
+development_leaf_validity_days = 825
+# Certificates start this far in the past, so that a peer whose clock runs a little behind accepts them at once.
+certificate_clock_skew_seconds = 300
+server_certificate_hosts_max = 64  # names one server certificate carries besides localhost and 127.0.0.1
+dns_name_chars_max = 253  # as RFC 1035 bounds a DNS name
+organization_name_chars_max = 64  # X.520 ub-organization-name: a longer bank name is cut in a certificate subject
 
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {

@@ -18,6 +18,8 @@ from gateway import bounds
 from gateway.domain.money import AmountError, kopecks_from_text
 
 demo_config_path = Path(__file__).with_name("demo.toml")
+demo_found_by = "no --config, $GATEWAY_CONFIG or ./gateway.toml: the packaged demo"
+local_config_name = "gateway.toml"
 env_prefix = "GATEWAY_"
 
 # ISO 9362 BIC: institution (4 letters), country (2 letters), location (2), optional branch (3).
@@ -114,6 +116,7 @@ assert {f.name for f in fields(Limits)} == set(bounds.tunable_limits), "Limits a
 @dataclass(frozen=True, slots=True)
 class Config:
     source: str  # where it was read from, for the start-up banner
+    found_by: str  # how: --config, $GATEWAY_CONFIG, ./gateway.toml, or the demo (config.find_config)
     database: DatabaseConfig
     http: HttpConfig
     central_bank: CentralBankConfig
@@ -121,24 +124,49 @@ class Config:
     limits: Limits
     rtgs: RtgsConfig
 
+    @property
+    def is_demo(self) -> bool:
+        """The packaged demo, found because no other config was named: it may create its key and PKI itself."""
+        return self.found_by == demo_found_by
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The file of an embedded SQLite database, None for a server database."""
+        prefix = "sqlite+aiosqlite:///"
+        return Path(self.database.url.removeprefix(prefix)) if self.database.url.startswith(prefix) else None
+
+
+def find_config(path: Path | None, environ: Mapping[str, str], cwd: Path) -> tuple[Path, str]:
+    """Which config file to read, and how it was found: --config, else $GATEWAY_CONFIG, else ./gateway.toml in the
+    working directory, else the packaged demo."""
+    if path is not None:
+        return path, "--config"
+    if environ.get(env_prefix + "CONFIG"):
+        return Path(environ[env_prefix + "CONFIG"]), f"${env_prefix}CONFIG"
+    local = cwd / local_config_name
+    if local.is_file():
+        return local, f"./{local_config_name}"
+    return demo_config_path, demo_found_by
+
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read the config file (the packaged demo when none is named) and apply environment overrides."""
+    """Read the config file (see find_config) and apply environment overrides."""
     environ = os.environ if environ is None else environ
-    if path is None and environ.get(env_prefix + "CONFIG"):
-        path = Path(environ[env_prefix + "CONFIG"])
-    source_path = path or demo_config_path
+    cwd = Path.cwd()
+    source_path, found_by = find_config(path, environ, cwd)
     try:
         raw = tomllib.loads(source_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError("file", f"{source_path} does not exist") from None
+        raise ConfigError("file", f"{source_path} (named by {found_by}) does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError("file", f"{source_path} (named by {found_by}) is a directory, not a TOML file") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError("file", f"{source_path} is not valid TOML: {error}") from None
     _apply_environment(raw, environ)
-    # Relative paths in a named config file are relative to that file; the demo's are relative to the working
-    # directory, so that the demo keeps its database and key under ./var of wherever it is started.
-    base_dir = source_path.parent if path is not None else Path.cwd()
-    return _parse(raw, str(source_path), base_dir)
+    # Relative paths in a config file are relative to that file; the demo's are relative to the working directory,
+    # so that the demo keeps its database and key under ./var of wherever it is started.
+    base_dir = cwd if found_by == demo_found_by else source_path.parent
+    return _parse(raw, str(source_path), found_by, base_dir)
 
 
 def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
@@ -237,7 +265,7 @@ class _Reader:
             raise ConfigError(self.key, f"unknown key(s): {unknown}")
 
 
-def _parse(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
+def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> Config:
     known_sections = {"database", "http", "central_bank", "participants", "limits", "rtgs"}
     unknown = set(raw) - known_sections
     if unknown:
@@ -297,6 +325,7 @@ def _parse(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
 
     return Config(
         source=source,
+        found_by=found_by,
         database=database_config,
         http=http_config,
         central_bank=cb_config,

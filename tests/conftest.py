@@ -16,7 +16,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from gateway_adapters.sql.store import SqlStore, is_transient, now_us
+from gateway_adapters.sql.outages import is_transient
+from gateway_adapters.sql.store import SqlStore, now_us
 
 from gateway.config import Config, load_config
 from gateway.domain.ledger import Account, AccountKind

@@ -31,7 +31,7 @@ from gateway.app import make_app
 from gateway.config import load_config
 from gateway.conversion.ports import RtgsUnavailable
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
-from gateway.http.keys import gateway_key, settlement_key
+from gateway.http.keys import gateway_key
 from gateway.ledger.ports import StorageUnavailable
 from gateway.messages.identity import supported_message_ids
 from gateway.security.certs import (
@@ -347,7 +347,7 @@ async def test_post_message_answers_as_documented(
     async def failing_receive(data: bytes, bic: str | None) -> None:
         raise RuntimeError("injected: settlement failed unexpectedly")
 
-    monkeypatch.setattr(client.app[settlement_key], "receive", failing_receive)
+    monkeypatch.setattr(client.app[gateway_key].inbound, "receive", failing_receive)
     failed = await exchange(client, "POST", path, data=one_payment("OAS-FAILED"), headers=xml_headers)
     contract.check(failed)
     assert failed.status == 500 and failed.json()["error"] == "internal error"
@@ -457,7 +457,7 @@ async def test_get_mailbox_answers_as_documented(
     async def failing_mailbox(*args: Any) -> None:
         raise RuntimeError("injected: the mailbox read failed unexpectedly")
 
-    monkeypatch.setattr(client.app[settlement_key].journal, "mailbox", failing_mailbox)
+    monkeypatch.setattr(client.app[gateway_key].journal, "mailbox", failing_mailbox)
     failed = await exchange(client, "GET", path, params={"participant": SBER})
     contract.check(failed)
     assert failed.status == 500
@@ -537,7 +537,7 @@ async def test_operations_routes_answer_as_documented(
         async def failing_lag(recipients: list[str], error: Exception = error) -> None:
             raise error
 
-        monkeypatch.setattr(client.app[settlement_key].journal, "oldest_undelivered_us", failing_lag)
+        monkeypatch.setattr(client.app[gateway_key].journal, "oldest_undelivered_us", failing_lag)
         scraped = await exchange(client, "GET", "/metrics")
         contract.check(scraped)
         assert scraped.status == status
@@ -638,8 +638,8 @@ async def test_central_bank_routes_answer_as_documented(
         raise RuntimeError("injected: the emission controls failed unexpectedly")
 
     monkeypatch.setattr(gw.gateway.store, "head", failing)
-    monkeypatch.setattr(gw.gateway.conversions, "set_emission_cap", failing)
-    monkeypatch.setattr(gw.gateway.conversions, "set_daily_limit", failing)
+    monkeypatch.setattr(gw.gateway.emission, "set_emission_cap", failing)
+    monkeypatch.setattr(gw.gateway.emission, "set_daily_limit", failing)
     failed = [
         await send("GET", emission_path),
         await send("PUT", cap_path, json={"emission_cap_rub": "8000000.00"}),

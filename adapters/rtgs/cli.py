@@ -3,7 +3,7 @@ configured with rtgs.adapter = "http" to talk to.
 
   gateway rtgs-sim [--host 127.0.0.1] [--port 9443] [--database URL] [--tls-dir DIR]
 
-gateway/cli/main.py adds the subcommand with add_rtgs_sim_command. The module runs on its own too, with the same
+gateway/cli/main.py adds the subcommand with add_rtgs_sim_command (the handler is named, imported when it runs). The module runs on its own too, with the same
 options and --config, for operators and for tests: python -m gateway_adapters.rtgs.cli --config FILE [options].
 """
 
@@ -16,16 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gateway_adapters.rtgs.http_server import (
-    RtgsSimulatorUsageError,
-    default_database_url,
-    run_rtgs_simulator,
-)
-
 from gateway.config import Config, ConfigError, load_config
 
 default_host = "127.0.0.1"
 default_port = 9443
+default_database_url = "sqlite+aiosqlite:///var/rtgs-sim.sqlite3"  # never the gateway's own database by default
 
 
 def add_rtgs_sim_command(commands: Any) -> argparse.ArgumentParser:
@@ -34,12 +29,18 @@ def add_rtgs_sim_command(commands: Any) -> argparse.ArgumentParser:
         "rtgs-sim", help="serve the RTGS simulator over ISO 20022/HTTP (docs/rtgs-protocol.md)"
     )
     _add_options(command)
-    command.set_defaults(handler=rtgs_sim)
+    command.set_defaults(handler="gateway_adapters.rtgs.cli:rtgs_sim")
     return command
 
 
 def rtgs_sim(config: Config, args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT. Exit status 0 after a clean stop, 2 when it cannot start as asked."""
+    # Imported here, not at the top: `gateway --help` registers this command without loading the server.
+    from gateway_adapters.rtgs.http_server import (
+        RtgsSimulatorUsageError,
+        run_rtgs_simulator,
+    )
+
     try:
         asyncio.run(run_rtgs_simulator(config, args.host, args.port, args.database, args.tls_dir))
     except RtgsSimulatorUsageError as error:

@@ -39,8 +39,6 @@ from gateway.messages.rejections import excerpt
 __all__ = ["HttpRtgs", "RtgsProtocolError"]
 
 answer_bytes_max = bounds.message_bytes_max  # an answer is one message, bounded as every message the gateway reads
-answer_chunk_bytes = 64 * 1024  # read at a time, so that an oversized answer is dropped within one chunk of the bound
-connections_max = 32  # open connections to the RTGS; more concurrent calls queue for one (within their timeout)
 retryable_client_statuses = frozenset({408, 429})  # the RTGS timed out or is shedding load: the outcome is unknown
 messages_path = "/v1/messages"
 
@@ -90,8 +88,8 @@ class HttpRtgs:
         assert self._session is None, "HttpRtgs is open already"
         connector = aiohttp.TCPConnector(
             ssl=True if self._ssl_context is None else self._ssl_context,  # plain http: unused
-            limit=connections_max,
-            limit_per_host=connections_max,
+            limit=bounds.rtgs_connections_max,
+            limit_per_host=bounds.rtgs_connections_max,
             force_close=False,
         )
         self._session = aiohttp.ClientSession(
@@ -145,12 +143,12 @@ class HttpRtgs:
         return await self._movement(request)
 
     async def statement(self, account: str, from_date: date, to_date: date) -> FiatStatement | None:
-        """Asked page by page (wire.statement_page_entries_max entries each), each from the entry after the last."""
+        """Asked page by page (bounds.rtgs_statement_page_entries_max entries each), each from the entry after the last."""
         if to_date < from_date:
             raise ValueError(f"statement period {from_date}..{to_date} ends before it begins")
         pages: list[wire.StatementPage] = []
         from_entry_id = None
-        while len(pages) < wire.statement_pages_max:
+        while len(pages) < bounds.rtgs_statement_pages_max:
             request = wire.statement_request(self._parties, account, from_date, to_date, from_entry_id, wire.now_utc())
             data = await self._exchange(request)
             page = wire.read_statement_page(self._parties, request, account, from_date, to_date, not pages, data)
@@ -162,7 +160,7 @@ class HttpRtgs:
             if not page.entries:
                 raise RtgsUnavailable("the RTGS's answer is not a valid answer: a page before the last lists no entry")
             from_entry_id = page.entries[-1].entry_id + 1
-        raise RtgsUnavailable(f"the RTGS's statement of {account} runs past {wire.statement_pages_max} pages")
+        raise RtgsUnavailable(f"the RTGS's statement of {account} runs past {bounds.rtgs_statement_pages_max} pages")
 
     # --- one exchange ----------------------------------------------------------------------------------------------
 
@@ -199,7 +197,7 @@ async def _bounded_body(response: aiohttp.ClientResponse) -> bytes:
     if response.content_length is not None and response.content_length > answer_bytes_max:
         raise RtgsUnavailable(f"the RTGS's answer of {response.content_length} bytes is over {answer_bytes_max}")
     chunks, size = [], 0
-    async for chunk in response.content.iter_chunked(answer_chunk_bytes):
+    async for chunk in response.content.iter_chunked(bounds.rtgs_answer_chunk_bytes):
         size += len(chunk)
         if size > answer_bytes_max:
             raise RtgsUnavailable(f"the RTGS's answer is over {answer_bytes_max} bytes")

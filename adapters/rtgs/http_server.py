@@ -21,21 +21,21 @@ from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
+from gateway_adapters.rtgs import cli as rtgs_cli
 from gateway_adapters.rtgs import wire
 
 from gateway import bounds
 from gateway.config import Config, canonical_bic
 from gateway.conversion.ports import Rtgs, RtgsUnavailable
+from gateway.messages.codes import transaction_forbidden
 from gateway.messages.rejections import Layer, Rejection, invalid_file_format
 
 log = logging.getLogger(__name__)
 
 xml_media_types = frozenset({"application/xml", "text/xml"})
 request_bytes_max = bounds.message_bytes_max  # a request is one message: no body may outgrow the message bound
-retry_after_seconds = 1  # what a 503 asks the gateway to wait; its own retry policy decides
-default_database_url = "sqlite+aiosqlite:///var/rtgs-sim.sqlite3"  # never the gateway's own database by default
 tls_file_names = ("server.pem", "server.key", "ca.pem")  # as `gateway certs init` writes them
-forbidden_sender = "AG01"  # TransactionForbidden: the admi.002 code of a request whose AppHdr/Fr is not the gateway
+forbidden_sender = transaction_forbidden  # the admi.002 code of a request whose AppHdr/Fr is not the gateway
 
 rtgs_key = web.AppKey("rtgs", Rtgs)
 parties_key = web.AppKey("parties", wire.Parties)
@@ -49,7 +49,7 @@ def make_rtgs_app(
     rtgs_bic: str,
     *,
     clock: Callable[[], datetime] = wire.now_utc,
-    statement_page_entries_max: int = wire.statement_page_entries_max,
+    statement_page_entries_max: int = bounds.rtgs_statement_page_entries_max,
 ) -> web.Application:
     """The RTGS's HTTP application in front of `rtgs`, which the caller opened and closes. Over TLS (the server's
     ssl context requiring client certificates), the client certificate must name the gateway's BIC."""
@@ -62,7 +62,7 @@ def make_rtgs_simulator_app(config: Config, database_url: str) -> web.Applicatio
     """The application of `gateway rtgs-sim`: the embedded simulator on its own database, opened on start-up (its
     reserve account and each participant's account opened unless they exist) and closed on clean-up."""
     app = _application(wire.Parties(config.central_bank.bic, config.rtgs.bic), wire.now_utc,
-                       wire.statement_page_entries_max)  # fmt: skip
+                       bounds.rtgs_statement_page_entries_max)  # fmt: skip
     app.cleanup_ctx.append(_simulator_context(config, database_url))
     return app
 
@@ -70,7 +70,7 @@ def make_rtgs_simulator_app(config: Config, database_url: str) -> web.Applicatio
 def _application(
     parties: wire.Parties, clock: Callable[[], datetime], statement_page_entries_max: int
 ) -> web.Application:
-    assert 1 <= statement_page_entries_max <= wire.statement_page_entries_max, statement_page_entries_max
+    assert 1 <= statement_page_entries_max <= bounds.rtgs_statement_page_entries_max, statement_page_entries_max
     app = web.Application(client_max_size=request_bytes_max)
     app[parties_key] = parties
     app[clock_key] = clock
@@ -135,7 +135,7 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         answer = await asyncio.shield(wire.respond(rtgs, parties, read, now, page_entries_max))
     except RtgsUnavailable as error:
         log.warning("%s %s: unavailable: %s", request.method, request.path, error)
-        raise web.HTTPServiceUnavailable(text="the RTGS cannot answer now", headers={"Retry-After": str(retry_after_seconds)}) from None
+        raise web.HTTPServiceUnavailable(text="the RTGS cannot answer now", headers={"Retry-After": str(bounds.retry_after_seconds)}) from None
     except ValueError as error:  # the port refuses the call itself: a programmer's error on the gateway's side
         rejection = Rejection(invalid_file_format, "", f"the RTGS refuses the call: {error}", Layer.BUSINESS)
         return _xml(400, wire.reject_answer(parties, wire.Refusal(rejection, read.message_id), now))
@@ -206,7 +206,7 @@ async def run_rtgs_simulator(
         from gateway.security.certs import server_ssl_context
 
         ssl_context = server_ssl_context(*files)
-    url = database_url or default_database_url
+    url = database_url or rtgs_cli.default_database_url
     app = make_rtgs_simulator_app(config, url)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=config.limits.shutdown_timeout_ms / 1000)
     await runner.setup()  # opens the simulator's database

@@ -39,7 +39,8 @@ from gateway_adapters.rtgs.tables import (
     metadata,
     requests,
 )
-from gateway_adapters.sql.store import is_transient, now_us
+from gateway_adapters.sql.outages import is_transient
+from gateway_adapters.sql.store import now_us
 from sqlalchemy import BigInteger, case, cast, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -56,7 +57,6 @@ from gateway.conversion.ports import (
     RtgsUnavailable,
 )
 
-statement_days_max = 31  # a month of business days; longer periods are asked for month by month
 moscow = timezone(timedelta(hours=3), "MSK")  # business days are Moscow days: UTC+3 all year since 2014
 opening_account = "OPENING"  # the pseudo-account opening balances are booked from; it has no row
 _epoch = datetime(1970, 1, 1, tzinfo=UTC)
@@ -241,8 +241,8 @@ class RtgsSimulator:
     async def statement(self, account: str, from_date: date, to_date: date) -> FiatStatement | None:
         if to_date < from_date:
             raise ValueError(f"statement period {from_date}..{to_date} ends before it begins")
-        if (to_date - from_date).days + 1 > statement_days_max:
-            raise ValueError(f"statement period {from_date}..{to_date} is over {statement_days_max} days")
+        if (to_date - from_date).days + 1 > bounds.rtgs_statement_days_max:
+            raise ValueError(f"statement period {from_date}..{to_date} is over {bounds.rtgs_statement_days_max} days")
         start_us, end_us = _day_start_us(from_date), _day_start_us(to_date + timedelta(days=1))
         on_account = or_(bookings.c.debit_account == account, bookings.c.credit_account == account)
         signed = case((bookings.c.credit_account == account, bookings.c.amount_kopecks),

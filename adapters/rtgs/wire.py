@@ -33,6 +33,7 @@ from typing import NoReturn, TypeAlias
 
 from lxml import etree
 
+from gateway import bounds
 from gateway.config import canonical_bic
 from gateway.conversion.ports import (
     FiatBalance,
@@ -44,6 +45,10 @@ from gateway.conversion.ports import (
     RtgsUnavailable,
 )
 from gateway.domain.money import currency_code
+from gateway.messages import codes
+from gateway.messages.answers import (
+    header as business_header,  # the same AppHdr as the gateway's answers
+)
 from gateway.messages.commands import (
     Account,
     AccountReportingRequest,
@@ -52,12 +57,12 @@ from gateway.messages.commands import (
     OriginalMessage,
 )
 from gateway.messages.envelope import Unwrapped, unwrap
-from gateway.messages.identity import MessageId, app_hdr_message_id
+from gateway.messages.identity import MessageId
+from gateway.messages.intake import Refused, open_message
 from gateway.messages.iso_types import fit, parse_date, parse_datetime, parse_kopecks
 from gateway.messages.readers import admi_002_001_01 as admi_002_reader
 from gateway.messages.readers import camt_050_001_05 as camt_050_reader
 from gateway.messages.readers import camt_060_001_05 as camt_060_reader
-from gateway.messages.readers import head_001_001_02 as head_reader
 from gateway.messages.rejections import Layer, Rejection, excerpt, invalid_file_format
 from gateway.messages.reports import (
     MessageReject,
@@ -88,7 +93,6 @@ from gateway.messages.statements import (
     ReportedAccount,
     ReportHeader,
     page_number_max,
-    report_entries_max,
     report_text_chars_max,
 )
 from gateway.messages.writers import (
@@ -110,9 +114,6 @@ from gateway.messages.writers.camt_060_001_05 import (
     QueryType,
     ReportQuery,
 )
-from gateway.settlement.answers import (
-    header as business_header,  # the same AppHdr as the gateway's answers
-)
 
 # The message versions of the protocol.
 liquidity_transfer = camt_050_writer.message_id  # request: every movement
@@ -125,12 +126,6 @@ message_rejected = admi_002_writer.message_id  # answer with HTTP 4xx: a request
 # A hold, named as an account: Id/Othr/Id is the hold id's 32 hex digits, under this proprietary scheme.
 hold_scheme = "RTGS-HOLD"
 
-# A statement travels in pages: one camt.053 answers one camt.060 with at most this many entries (2,000 entries are
-# about 3 MB, well inside bounds.message_bytes_max), and the gateway asks for the next page from the entry after the
-# last one it has (RptgSeq/FrSeq). The gateway stops after statement_pages_max pages: 2 million entries, far beyond
-# a month of one account's conversions, and a bound on a misbehaving RTGS that never says "last page".
-statement_page_entries_max = report_entries_max
-statement_pages_max = 1_000
 
 # camt.025 RequestHandling: the status first, as a pacs.002 gives it (gateway.messages.reports.RequestHandling), and
 # after RJCT a second one whose StsCd is the ExternalStatusReason1Code of the outcome and whose Desc starts with the
@@ -139,13 +134,13 @@ done_status = PaymentStatus.ACSC.value
 rejected_status = PaymentStatus.RJCT.value
 reason_codes: Mapping[RtgsOutcome, str] = MappingProxyType(
     {
-        RtgsOutcome.INSUFFICIENT_FUNDS: "AM04",  # InsufficientFunds
-        RtgsOutcome.UNKNOWN_ACCOUNT: "AC01",  # IncorrectAccountNumber: no such RTGS account
-        RtgsOutcome.ACCOUNT_BLOCKED: "AC06",  # BlockedAccount
-        RtgsOutcome.HOLD_NOT_FOUND: "AC02",  # InvalidDebtorAccountNumber: the hold (a commit's DbtrAcct) never opened
-        RtgsOutcome.HOLD_RELEASED: "AC04",  # ClosedAccountNumber: the hold was closed by a release
-        RtgsOutcome.HOLD_COMMITTED: "NARR",  # Narrative: ISO has no "already settled"; Desc says hold_committed
-        RtgsOutcome.REQUEST_CONFLICT: "DUPL",  # DuplicatePayment: the id was used for another request
+        RtgsOutcome.INSUFFICIENT_FUNDS: codes.insufficient_funds,
+        RtgsOutcome.UNKNOWN_ACCOUNT: codes.incorrect_account_number,  # no such RTGS account
+        RtgsOutcome.ACCOUNT_BLOCKED: codes.blocked_account,
+        RtgsOutcome.HOLD_NOT_FOUND: codes.invalid_debtor_account_number,  # the hold (a commit's DbtrAcct) never opened
+        RtgsOutcome.HOLD_RELEASED: codes.closed_account_number,  # the hold was closed by a release
+        RtgsOutcome.HOLD_COMMITTED: codes.narrative,  # ISO has no "already settled"; Desc says hold_committed
+        RtgsOutcome.REQUEST_CONFLICT: codes.duplicate_payment,  # the id was used for another request
     }
 )
 outcomes_by_reason: Mapping[str, RtgsOutcome] = MappingProxyType({code: o for o, code in reason_codes.items()})
@@ -171,18 +166,17 @@ booking_transaction_code = BankTransactionCode("CAMT", "ACCB", "OTHR", None, Non
 
 # admi.002 codes (ExternalStatusReason1Code) of requests that are valid ISO 20022 but do not fit the protocol.
 unknown_message = invalid_file_format  # FF01: a message version the RTGS is not asked with
-wrong_receiver = "RC02"  # InvalidBankIdentifier: AppHdr/To is not the RTGS, as the gateway says it for itself
-invalid_reference = "CH16"  # ElementContentFormallyIncorrect: not a request id, or MsgId and EndToEndId disagree
-invalid_account = "AC01"  # IncorrectAccountNumber: a report's Acct not named as an RTGS account
-invalid_debtor_account = "AC02"  # InvalidDebtorAccountNumber
-invalid_creditor_account = "AC03"  # InvalidCreditorAccountNumber
-invalid_amount = "AM12"  # InvalidAmount
-element_not_admitted = "CH17"  # ElementNotAdmitted: SttlmDt, RptgSeq ranges, ReqdTxTp...
-request_not_supported = "CH16"  # ElementContentFormallyIncorrect: a report, period or RptgReq count not given
+wrong_receiver = codes.invalid_bank_identifier  # AppHdr/To is not the RTGS, as the gateway says it for itself
+invalid_reference = codes.element_content_incorrect  # not a request id, or MsgId and EndToEndId disagree
+invalid_account = codes.incorrect_account_number  # a report's Acct not named as an RTGS account
+invalid_debtor_account = codes.invalid_debtor_account_number
+invalid_creditor_account = codes.invalid_creditor_account_number
+invalid_amount = codes.invalid_amount
+element_not_admitted = codes.element_not_admitted  # SttlmDt, RptgSeq ranges, ReqdTxTp...
+request_not_supported = codes.element_content_incorrect  # a report, period or RptgReq count not given
 
 _request_id = re.compile(r"[0-9a-f]{32}")
 _entry_sequence = re.compile(r"[0-9]{1,18}")  # an entry id as RptgSeq/FrSeq carries it: decimal, 64-bit
-_biz_msg_idr_tag = f"{{{app_hdr_message_id.namespace}}}BizMsgIdr"
 _answer_id_prefix = "RT"  # the RTGS's own message ids: RT and 32 hex digits, within Max35Text
 
 
@@ -451,24 +445,17 @@ def reject_text(reject: MessageReject) -> str:
 
 def _answer(parties: Parties, data: bytes, expected: frozenset[MessageId]) -> Unwrapped:
     """An answer parsed, unwrapped, schema-valid, from the RTGS to the gateway, of an expected message."""
-    parsed = parse_bounded(data)
-    if isinstance(parsed, Rejection):
-        _invalid(f"the answer is not well-formed XML within bounds: {parsed.text}")
-    unwrapped = unwrap(parsed)
-    if isinstance(unwrapped, Rejection):
-        _invalid(f"the answer is not an AppHdr and a Document in an envelope: {unwrapped.text}")
-    if unwrapped.message_id not in expected:
-        _invalid(f"the answer is a {unwrapped.message_id}, not one of {sorted(map(str, expected))}")
-    invalid = compiled().validate(unwrapped)
-    if invalid:
-        _invalid(f"the answer is not valid against its schema: {invalid[0].path}: {invalid[0].text}")
-    assert unwrapped.app_hdr is not None, "unwrap gives an AppHdr unless a bare Document is allowed"
-    header = head_reader.read(unwrapped.app_hdr, unwrapped.app_hdr_path)
-    if isinstance(header, list):
-        _invalid(f"the answer's AppHdr cannot be read: {header[0].text}")
+    opened = open_message(data, allow_bare_document=False)
+    if isinstance(opened, Refused):
+        first = opened.rejections[0]
+        _invalid(f"the answer is refused at the {first.layer.value} layer: {first.path or '/'}: {first.text}")
+    if opened.message_id not in expected:
+        _invalid(f"the answer is a {opened.message_id}, not one of {sorted(map(str, expected))}")
+    header = opened.header
+    assert header is not None, "open_message gives an AppHdr unless a bare Document is allowed"
     if (header.from_bic, header.to_bic) != (parties.rtgs_bic, parties.gateway_bic):
         _invalid(f"the answer is from {header.from_bic} to {header.to_bic}, not from the RTGS to the gateway")
-    return unwrapped
+    return opened.unwrapped
 
 
 def _receipt_outcome(answer: Unwrapped, request: Request) -> RtgsOutcome:
@@ -668,20 +655,11 @@ class Refusal:
 
 
 def read_request(parties: Parties, reserve_account: str, data: bytes) -> Inbound | Refusal:
-    parsed = parse_bounded(data)
-    if isinstance(parsed, Rejection):
-        return Refusal(parsed, None)
-    unwrapped = unwrap(parsed)
-    if isinstance(unwrapped, Rejection):
-        return Refusal(unwrapped, None)
-    reference = _reference(unwrapped)
-    invalid = compiled().validate(unwrapped)
-    if invalid:
-        return Refusal(invalid[0], reference)
-    assert unwrapped.app_hdr is not None, "unwrap gives an AppHdr unless a bare Document is allowed"
-    header = head_reader.read(unwrapped.app_hdr, unwrapped.app_hdr_path)
-    if isinstance(header, list):
-        return Refusal(header[0], reference)
+    opened = open_message(data, allow_bare_document=False)
+    if isinstance(opened, Refused):
+        return Refusal(opened.rejections[0], opened.reference)
+    unwrapped, header, reference = opened.unwrapped, opened.header, opened.reference
+    assert header is not None, "open_message gives an AppHdr unless a bare Document is allowed"
     if header.to_bic is None or canonical_bic(header.to_bic) != parties.rtgs_bic:
         path = f"{unwrapped.app_hdr_path}/To/FIId/FinInstnId/BICFI"
         text = f"AppHdr/To names {excerpt(header.to_bic or 'no BIC')}: requests are addressed to {parties.rtgs_bic}"
@@ -704,13 +682,6 @@ def read_request(parties: Parties, reserve_account: str, data: bytes) -> Inbound
         return Inbound(header, unwrapped.message_id, query.message_id, query.creation_time, operation)
     text = f"the RTGS is asked with {liquidity_transfer} and {report_query} only, not {unwrapped.message_id}"
     return Refusal(Rejection(unknown_message, unwrapped.document_path, text, Layer.BUSINESS), reference)
-
-
-def _reference(unwrapped: Unwrapped) -> str | None:
-    """AppHdr/BizMsgIdr as sent, for an admi.002 to quote, looked up before validation (message_reject cuts it)."""
-    assert unwrapped.app_hdr is not None, "unwrap gives an AppHdr unless a bare Document is allowed"
-    found = next(unwrapped.app_hdr.iterchildren(_biz_msg_idr_tag), None)
-    return None if found is None else found.text or None
 
 
 def _movement_of(transfer: LiquidityTransfer, reserve_account: str) -> Movement | Rejection:
@@ -838,7 +809,7 @@ async def respond(
     parties: Parties,
     inbound: Inbound,
     now: datetime,
-    page_entries_max: int = statement_page_entries_max,
+    page_entries_max: int = bounds.rtgs_statement_page_entries_max,
 ) -> bytes:
     """Make the port call the request asks for and write its answer. Raises what the port raises: RtgsUnavailable
     (the caller answers 503), ValueError (a call the port refuses as a programmer's error: the caller answers 400)."""
@@ -904,11 +875,11 @@ def statement_answer(
     fiat: FiatStatement,
     from_entry_id: int | None,
     now: datetime,
-    page_entries_max: int = statement_page_entries_max,
+    page_entries_max: int = bounds.rtgs_statement_page_entries_max,
 ) -> bytes:
     """camt.053: the page of the statement from entry `from_entry_id` on (from the start when None), at most
     `page_entries_max` entries, opening OPBD on the first page (ITBD after) and closing CLBD on the last (ITBD before)."""
-    assert 1 <= page_entries_max <= report_entries_max, page_entries_max
+    assert 1 <= page_entries_max <= bounds.report_entries_max, page_entries_max
     before = [e for e in fiat.entries if from_entry_id is not None and e.entry_id < from_entry_id]
     after = fiat.entries[len(before) :]
     assert all(e.entry_id >= (from_entry_id or 0) for e in after), "entries are in booking order"

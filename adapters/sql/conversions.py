@@ -8,7 +8,6 @@ lock themselves: the cap lives on the head row, and a cap must never be set belo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -22,9 +21,11 @@ from gateway_adapters.sql.models import (
     LedgerHeadRow,
     standard_uuid,
 )
+from gateway_adapters.sql.outages import outages_unavailable
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.conversion.ports import CapBelowIssued, ControlChange
 from gateway.domain.conversion import (
     ConversionDirection,
     ConversionRecord,
@@ -46,19 +47,6 @@ emission_cap_subject = "emission_cap"
 
 def daily_limit_subject(bic: str) -> str:
     return f"daily_limit:{bic}"
-
-
-class CapBelowIssued(Exception):
-    """The cap asked for is below the cryptoroubles issued plus the mints pending: it would break the ledger."""
-
-
-@dataclass(frozen=True, slots=True)
-class ControlChange:
-    subject: str
-    previous_kopecks: int | None
-    new_kopecks: int | None
-    set_at_us: int
-    set_by: str
 
 
 def _row(c: ConversionRecord) -> dict[str, Any]:
@@ -181,6 +169,7 @@ async def pg_usage(
 # --- reads and the central bank's controls, outside any batch ------------------------------------------------
 
 
+@outages_unavailable
 class SqlConversions:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine

@@ -15,10 +15,12 @@ from uuid import UUID
 import asyncpg
 from gateway_adapters.sql import conversions
 from gateway_adapters.sql.models import ClaimRow, MailboxRow, MessageRow, PaymentRow
+from gateway_adapters.sql.outages import outages_unavailable
 from gateway_adapters.sql.unnest import columns_of, unnest_insert
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway import bounds
 from gateway.domain.journal import (
     Direction,
     JournalRows,
@@ -36,7 +38,6 @@ payments_table = PaymentRow.__table__
 claims_table = ClaimRow.__table__
 mailbox_table = MailboxRow.__table__
 
-_keys_per_query_max = 900  # SQLite caps bound parameters per statement
 
 _message_columns = tuple(c.name for c in messages_table.columns)
 _payment_columns = tuple(c.name for c in payments_table.columns)
@@ -116,8 +117,8 @@ def _mailbox(rows: Sequence[JournalRows], now_us: int) -> list[dict[str, Any]]:
 
 async def sqlalchemy_taken_claims(connection: AsyncConnection, keys: Sequence[str]) -> set[str]:
     taken: set[str] = set()
-    for start in range(0, len(keys), _keys_per_query_max):
-        chunk = keys[start : start + _keys_per_query_max]
+    for start in range(0, len(keys), bounds.sqlite_keys_per_query_max):
+        chunk = keys[start : start + bounds.sqlite_keys_per_query_max]
         rows = await connection.execute(select(claims_table.c.key).where(claims_table.c.key.in_(chunk)))
         taken.update(row.key for row in rows)
     return taken
@@ -125,8 +126,8 @@ async def sqlalchemy_taken_claims(connection: AsyncConnection, keys: Sequence[st
 
 async def sqlalchemy_payment_states(connection: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, PaymentState]:
     states: dict[UUID, PaymentState] = {}
-    for start in range(0, len(ids), _keys_per_query_max):
-        chunk = ids[start : start + _keys_per_query_max]
+    for start in range(0, len(ids), bounds.sqlite_keys_per_query_max):
+        chunk = ids[start : start + bounds.sqlite_keys_per_query_max]
         rows = await connection.execute(
             select(payments_table.c.id, payments_table.c.state).where(payments_table.c.id.in_(chunk))
         )
@@ -136,8 +137,8 @@ async def sqlalchemy_payment_states(connection: AsyncConnection, ids: Sequence[U
 
 async def sqlalchemy_write_journal(connection: AsyncConnection, rows: Sequence[JournalRows], now_us: int) -> None:
     released = [key for journal in rows for key in journal.released_claims]
-    for start in range(0, len(released), _keys_per_query_max):
-        chunk = released[start : start + _keys_per_query_max]
+    for start in range(0, len(released), bounds.sqlite_keys_per_query_max):
+        chunk = released[start : start + bounds.sqlite_keys_per_query_max]
         await connection.execute(claims_table.delete().where(claims_table.c.key.in_(chunk)))
     messages = [_message_row(m) for journal in rows for m in journal.messages]
     if messages:
@@ -282,6 +283,7 @@ def _payment(row: Any) -> PaymentRecord:
     )
 
 
+@outages_unavailable
 class JournalReader:
     """Reads of the journal, each in its own short transaction."""
 

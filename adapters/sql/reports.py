@@ -14,6 +14,7 @@ from gateway_adapters.sql.models import (
     PendingTransferRow,
     TransferRow,
 )
+from gateway_adapters.sql.outages import outages_unavailable
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -32,6 +33,7 @@ messages_table = MessageRow.__table__
 _posting_phases = (Phase.SINGLE.value, Phase.POST_PENDING.value)
 
 
+@outages_unavailable
 class SqlAccountHistory:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -17,7 +17,6 @@ from uuid import UUID
 import asyncpg
 from gateway_adapters.sql import conversions, journal
 from gateway_adapters.sql.engine import is_postgres, make_engine
-from gateway_adapters.sql.unnest import columns_of, unnest_insert
 from gateway_adapters.sql.models import (
     AccountRow,
     ChainSignatureRow,
@@ -27,10 +26,13 @@ from gateway_adapters.sql.models import (
     TransferRow,
     standard_uuid,
 )
+from gateway_adapters.sql.outages import outages_unavailable, transient_asyncpg_errors
+from gateway_adapters.sql.unnest import columns_of, unnest_insert
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway import bounds
 from gateway.config import Limits
 from gateway.domain.batch import BatchPlan
 from gateway.domain.conversion import ConversionUsage
@@ -63,13 +65,13 @@ head_table = LedgerHeadRow.__table__
 signatures_table = ChainSignatureRow.__table__
 participants_table = ParticipantRow.__table__
 
-_ids_per_query_max = 1_000  # SQLite caps bound parameters per statement
 
 
 def now_us() -> int:
     return time.time_ns() // 1_000
 
 
+@outages_unavailable
 class SqlStore:
     """Implements LedgerStore and RegistryStore (gateway.ledger.ports) on one database."""
 
@@ -108,7 +110,7 @@ class SqlStore:
             try:
                 async with self._pg_pool.acquire() as connection, connection.transaction():
                     yield _PostgresTransaction(connection)
-            except (OSError, TimeoutError, *_transient_asyncpg_errors) as error:
+            except (OSError, TimeoutError, *transient_asyncpg_errors) as error:
                 raise StorageUnavailable(str(error)) from error
         else:
             try:
@@ -448,7 +450,7 @@ async def _ledger_connection_reset(connection: asyncpg.Connection) -> None:
 
 
 def _chunks(ids: Sequence[UUID]) -> list[Sequence[UUID]]:
-    return [ids[i : i + _ids_per_query_max] for i in range(0, len(ids), _ids_per_query_max)]
+    return [ids[i : i + bounds.sqlite_ids_per_query_max] for i in range(0, len(ids), bounds.sqlite_ids_per_query_max)]
 
 
 def _optional_uuid(value: Any) -> UUID | None:
@@ -529,34 +531,3 @@ def _pending(row: Any) -> PendingTransfer:
         expires_at_us=_field(row, "expires_at_us"),
         status=PendingStatus(_field(row, "status")),
     )
-
-
-# asyncpg's errors that mean "the server cannot take the work now", not "the work is wrong": connection loss or
-# refusal (including a database closed to connections, SQLSTATE 55000), a client-side connection state broken by
-# such a loss, serialisation failures, deadlocks, cancelled statements (statement_timeout), admin shutdowns.
-_transient_asyncpg_errors = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    asyncpg.ObjectNotInPrerequisiteStateError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.QueryCanceledError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """True for database errors worth retrying later (connection loss, serialisation failure, lock timeout), also
-    when SQLAlchemy wraps them."""
-    if isinstance(error, (StorageUnavailable, OSError, TimeoutError, *_transient_asyncpg_errors)):
-        return True
-    if isinstance(error, DBAPIError):
-        if error.connection_invalidated or isinstance(error, OperationalError):
-            return True
-        cause = error.orig.__cause__ if error.orig is not None else None
-        transient = (OSError, *_transient_asyncpg_errors)
-        return isinstance(error.orig, transient) or isinstance(cause, transient)
-    return False

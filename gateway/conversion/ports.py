@@ -127,3 +127,36 @@ class ConversionReads(Protocol):
     async def conversion_of_message(self, message_id: UUID) -> ConversionRecord | None: ...
 
     async def unfinished(self, limit: int) -> list[ConversionRecord]: ...
+
+
+class CapBelowIssued(Exception):
+    """The cap asked for is below the cryptoroubles issued plus the mints pending: it would break the ledger."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlChange:
+    """One change of an emission control, as recorded: what, from and to what, when and by whom."""
+
+    subject: str  # "emission_cap" or "daily_limit:<BIC>"
+    previous_kopecks: int | None
+    new_kopecks: int | None
+    set_at_us: int
+    set_by: str
+
+
+class ControlsStore(Protocol):
+    """Where the central bank's emission controls live: the cap on the ledger head, the banks' daily limits."""
+
+    async def daily_limits(self) -> dict[str, int]: ...
+
+    async def changes(self, limit: int) -> list[ControlChange]:
+        """The latest changes, newest first."""
+        ...
+
+    async def set_emission_cap(self, cap_kopecks: int, set_by: str, now_us: int) -> int:
+        """Set the cap; returns the previous one. Raises CapBelowIssued when supply plus pending mints exceed it."""
+        ...
+
+    async def set_daily_limit(self, bic: str, daily_kopecks: int | None, set_by: str, now_us: int) -> int | None:
+        """Set (or with None remove) a bank's daily conversion limit; returns the previous one."""
+        ...

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from gateway import bounds
 from gateway.config import Config
 from gateway.conversion.ports import ConversionReads, Rtgs, RtgsOutcome, RtgsUnavailable
+from gateway.domain.calendar import instant
 from gateway.domain.conversion import (
     ConversionDirection,
     ConversionRecord,
@@ -32,65 +34,60 @@ from gateway.domain.conversion import (
     step_id,
 )
 from gateway.domain.journal import (
-    Direction,
     JournalRows,
-    MailboxEntry,
-    MessageRecord,
     MessageStatus,
     PaymentState,
-    message_key,
-    payload_digest,
+    StoredMessage,
 )
 from gateway.domain.ledger import Phase, TransferKind, TransferRequest, TransferResult
 from gateway.domain.money import text_from_kopecks
-from gateway.ledger.batcher import AutoBatcher
+from gateway.handling.journaling import Journaling, outbound_records
+from gateway.handling.received import Received, Reply
 from gateway.ledger.ports import JournalConflict
+from gateway.messages import answers, codes
+from gateway.messages.answers import Outbound
 from gateway.messages.commands import (
     BusinessHeader,
     LiquidityDirection,
     LiquidityTransfer,
 )
 from gateway.messages.intake import reread
-from gateway.settlement import answers
-from gateway.settlement.answers import Outbound, instant
-from gateway.settlement.ports import JournalReads
+from gateway.messages.rejections import Rejection
 
 log = logging.getLogger(__name__)
 
 camt_050 = "camt.050.001.05"
-duplicate = "DUPL"
-conversions_resumed_max = 200  # unfinished conversions one resumer pass drives
 
 # Why a conversion was refused, as ISO external status reason codes.
 _rtgs_reasons: dict[RtgsOutcome, tuple[str, str]] = {
-    RtgsOutcome.INSUFFICIENT_FUNDS: ("AM04", "insufficient fiat roubles available on the RTGS account"),
-    RtgsOutcome.UNKNOWN_ACCOUNT: ("AC01", "the RTGS does not know the account"),
-    RtgsOutcome.ACCOUNT_BLOCKED: ("AC06", "the RTGS account is blocked"),
-    RtgsOutcome.HOLD_NOT_FOUND: ("NARR", "the RTGS lost the hold on the fiat roubles"),
-    RtgsOutcome.HOLD_RELEASED: ("NARR", "the RTGS released the hold on the fiat roubles"),
-    RtgsOutcome.REQUEST_CONFLICT: ("NARR", "the RTGS refused the request as a conflicting repeat"),
+    RtgsOutcome.INSUFFICIENT_FUNDS: (codes.insufficient_funds, "insufficient fiat roubles available on the RTGS account"),
+    RtgsOutcome.UNKNOWN_ACCOUNT: (codes.incorrect_account_number, "the RTGS does not know the account"),
+    RtgsOutcome.ACCOUNT_BLOCKED: (codes.blocked_account, "the RTGS account is blocked"),
+    RtgsOutcome.HOLD_NOT_FOUND: (codes.narrative, "the RTGS lost the hold on the fiat roubles"),
+    RtgsOutcome.HOLD_RELEASED: (codes.narrative, "the RTGS released the hold on the fiat roubles"),
+    RtgsOutcome.REQUEST_CONFLICT: (codes.narrative, "the RTGS refused the request as a conflicting repeat"),
 }
 _ledger_reasons: dict[TransferResult, tuple[str, str]] = {
-    TransferResult.INSUFFICIENT_FUNDS: ("AM04", "insufficient cryptoroubles in the wallet"),
-    TransferResult.EMISSION_CAP_EXCEEDED: ("AM13", "the central bank's emission cap would be exceeded"),
-    TransferResult.DEBIT_ACCOUNT_SUSPENDED: ("AG10", "the wallet is suspended"),
-    TransferResult.CREDIT_ACCOUNT_SUSPENDED: ("AG10", "the wallet is suspended"),
-    TransferResult.TRANSFER_ABOVE_LIMIT: ("AM02", "above the wallet's limit for one transfer"),
-    TransferResult.BALANCE_ABOVE_LIMIT: ("AM02", "would take the wallet above its balance limit"),
-    TransferResult.AMOUNT_TOO_LARGE: ("AM02", "above the largest amount the ledger moves"),
+    TransferResult.INSUFFICIENT_FUNDS: (codes.insufficient_funds, "insufficient cryptoroubles in the wallet"),
+    TransferResult.EMISSION_CAP_EXCEEDED: (
+        codes.amount_exceeds_clearing_system_limit, "the central bank's emission cap would be exceeded"
+    ),
+    TransferResult.DEBIT_ACCOUNT_SUSPENDED: (codes.agent_suspended, "the wallet is suspended"),
+    TransferResult.CREDIT_ACCOUNT_SUSPENDED: (codes.agent_suspended, "the wallet is suspended"),
+    TransferResult.TRANSFER_ABOVE_LIMIT: (codes.not_allowed_amount, "above the wallet's limit for one transfer"),
+    TransferResult.BALANCE_ABOVE_LIMIT: (codes.not_allowed_amount, "would take the wallet above its balance limit"),
+    TransferResult.AMOUNT_TOO_LARGE: (codes.not_allowed_amount, "above the largest amount the ledger moves"),
 }
-over_daily_limit = ("AM14", "above the bank's daily conversion limit set by the central bank")
-timed_out = ("AB03", "the RTGS did not confirm the fiat leg in time: nothing was converted")
+over_daily_limit = (
+    codes.amount_exceeds_agreed_limit, "above the bank's daily conversion limit set by the central bank"
+)
+timed_out = (
+    codes.aborted_settlement_timeout, "the RTGS did not confirm the fiat leg in time: nothing was converted"
+)
 
 
 def _ledger_reason(result: TransferResult) -> tuple[str, str]:
-    return _ledger_reasons.get(result, ("NARR", f"the ledger refused the conversion: {result.value}"))
-
-
-@dataclass(frozen=True, slots=True)
-class ConversionAnswer:
-    payload: bytes
-    outcome: str  # accepted | rejected | replayed | pending
+    return _ledger_reasons.get(result, (codes.narrative, f"the ledger refused the conversion: {result.value}"))
 
 
 @dataclass(slots=True)
@@ -133,8 +130,7 @@ class Conversions:
     def __init__(
         self,
         config: Config,
-        batcher: AutoBatcher,
-        journal: JournalReads,
+        journaling: Journaling,
         store: ConversionReads,
         rtgs: Rtgs,
         issuance_account_id: int,
@@ -144,8 +140,9 @@ class Conversions:
         self.gateway_bic = config.central_bank.bic
         self._timeout_us = config.rtgs.conversion_timeout_seconds * 1_000_000
         self._pending_timeout_seconds = config.limits.pending_timeout_seconds_max
-        self._batcher = batcher
-        self._journal = journal
+        self.journaling = journaling
+        self._batcher = journaling.batcher
+        self._journal = journaling.journal
         self._store = store
         self.rtgs = rtgs
         self._issuance_account_id = issuance_account_id
@@ -155,17 +152,10 @@ class Conversions:
 
     # --- a camt.050 arrives --------------------------------------------------------------------------------------
 
-    async def receive(
-        self,
-        data: bytes,
-        sender: str,
-        header: BusinessHeader,
-        command: LiquidityTransfer,
-        message_type: str,
-        received_at_us: int,
-        wallet_ids: Mapping[str, int],
-    ) -> ConversionAnswer:
+    async def handle(self, message: Received) -> Reply:
         """Accept the conversion (journal, claim, daily limit), drive it as far as it goes now, and answer."""
+        command = message.command
+        assert isinstance(command, LiquidityTransfer)
         direction = command.direction
         assert direction is not None, "the usage guideline refuses a camt.050 that is neither mint nor burn"
         wallet_account, rtgs_account = (
@@ -176,17 +166,12 @@ class Conversions:
         assert wallet_account is not None and wallet_account.identification is not None
         assert rtgs_account is not None and rtgs_account.identification is not None
         wallet_code = wallet_account.identification
+        wallet_ids = message.directory.wallet_ids
         assert wallet_code in wallet_ids, "the business rules refuse a wallet that is not the sender's"
-        inbound = MessageRecord(
-            id=uuid.uuid4(), direction=Direction.INBOUND, sender_bic=sender, receiver_bic=self.gateway_bic,
-            message_type=message_type, reference=header.business_message_id,
-            idempotency_key=message_key(sender, header.business_message_id), payload=data,
-            payload_sha256=payload_digest(data), status=MessageStatus.ACCEPTED, answers_id=None,
-            created_at_us=received_at_us,
-        )
-        today = instant(received_at_us).date()
+        inbound = self.journaling.inbound(message, MessageStatus.ACCEPTED, claimed=True)
+        received_at_us, today = message.received_at_us, message.business_date
         conversion = ConversionRecord(
-            id=uuid.uuid4(), message_id=inbound.id, bank_bic=sender,
+            id=uuid.uuid4(), message_id=inbound.id, bank_bic=message.sender_bic,
             direction=ConversionDirection(direction.value), rtgs_account=rtgs_account.identification,
             wallet_account_id=wallet_ids[wallet_code], wallet_code=wallet_code,
             amount_kopecks=command.amount.kopecks, business_date=today, state=ConversionState.RECEIVED,
@@ -194,7 +179,7 @@ class Conversions:
             transaction_id=command.transaction_id, created_at_us=received_at_us,
             deadline_at_us=received_at_us + self._timeout_us, updated_at_us=received_at_us,
         )
-        use = ConversionUse(sender, today, conversion.amount_kopecks)
+        use = ConversionUse(message.sender_bic, today, conversion.amount_kopecks)
         accept = _Step(
             None, (use,), lambda results, at: JournalRows(messages=(inbound,), conversions=(conversion,)),
             inbound.idempotency_key,
@@ -202,11 +187,12 @@ class Conversions:
         try:
             await self._batcher.submit((), accept)
         except JournalConflict:
-            replay = await self._replay(data, sender, header, received_at_us, command)
+            replay = await self.journaling.replay(message, self)
             if replay is not None:
                 return replay
             # Not a repeat: the daily limit would be passed (the only other check of the accept step).
-            return await self._refuse(inbound, header, *over_daily_limit, command)
+            code, text = over_daily_limit
+            return await self._refuse(message, code, text, claimed=True)
         self.after_step(f"{conversion.direction.value}.{conversion.state.value}")
         self._driving.add(conversion.id)
         try:
@@ -214,67 +200,53 @@ class Conversions:
         finally:
             self._driving.discard(conversion.id)
         if conversion.finished:
-            answer = await self._journal.answer_to(inbound.id, sender, newest=True)
+            answer = await self._journal.answer_to(inbound.id, message.sender_bic, newest=True)
             assert answer is not None, "a finished conversion's receipt is journaled with its last step"
-            return ConversionAnswer(answer.payload, "accepted" if conversion.state is ConversionState.SETTLED else "rejected")
-        pending = self._receipt(conversion, header, received_at_us)
+            outcome = "accepted" if conversion.state is ConversionState.SETTLED else "rejected"
+            return Reply(200, answer.payload, outcome, message.message_type)
+        pending = self._receipt(conversion, message.header, received_at_us)
         await self._batcher.submit((), _Step(None, (), lambda results, at: JournalRows(
-            messages=_outbound_records(self.gateway_bic, pending, inbound.id, at)
+            messages=tuple(outbound_records(self.gateway_bic, [pending], inbound.id, at, mailbox=False)[0])
         )))
-        return ConversionAnswer(pending.payload, "pending")
+        return Reply(200, pending.payload, "pending", message.message_type)
 
-    async def _replay(
-        self, data: bytes, sender: str, header: BusinessHeader, received_at_us: int, command: LiquidityTransfer
-    ) -> ConversionAnswer | None:
-        stored = await self._journal.message_by_key(message_key(sender, header.business_message_id))
-        if stored is None:
-            return None
-        if stored.payload_sha256 == payload_digest(data):
-            answer = await self._journal.answer_to(stored.id, sender, newest=True)
-            if answer is not None:
-                return ConversionAnswer(answer.payload, "replayed")
-            # The first copy is still being converted (its request has not answered yet): pending, as it is.
-            conversion = await self._store.conversion_of_message(stored.id)
-            assert conversion is not None, "a claimed camt.050 without an answer is a conversion under way"
-            return ConversionAnswer(self._receipt(conversion, header, received_at_us).payload, "replayed")
-        log.warning("%s reused message id %r for a different camt.050", sender, header.business_message_id)
-        text = f"message id {header.business_message_id} was already used by {sender} for a different message"
-        inbound = MessageRecord(
-            id=uuid.uuid4(), direction=Direction.INBOUND, sender_bic=sender, receiver_bic=self.gateway_bic,
-            message_type=camt_050, reference=header.business_message_id, idempotency_key=None, payload=data,
-            payload_sha256=payload_digest(data), status=MessageStatus.REJECTED, answers_id=None,
-            created_at_us=received_at_us,
-        )
-        return await self._refuse(inbound, header, duplicate, text, command)
+    async def repeat(self, message: Received, first: StoredMessage) -> Reply:
+        """A conversion's latest receipt: the final one once it has one."""
+        reply = await self.journaling.first_answer(message, first, newest=True)
+        if reply is not None:
+            return reply
+        # The first copy is still being converted (its request has not answered yet): pending, as it is.
+        conversion = await self._store.conversion_of_message(first.id)
+        assert conversion is not None, "a claimed camt.050 without an answer is a conversion under way"
+        receipt = self._receipt(conversion, message.header, message.received_at_us)
+        return Reply(200, receipt.payload, "replayed", message.message_type)
 
-    async def _refuse(
-        self, inbound: MessageRecord, header: BusinessHeader, code: str, text: str, command: LiquidityTransfer,
-    ) -> ConversionAnswer:
+    async def refuse(self, message: Received, rejection: Rejection) -> Reply:
+        """A camt.050 refused as a whole is answered with a camt.025 RJCT, as every conversion outcome is."""
+        return await self._refuse(message, rejection.code, rejection.text, claimed=False)
+
+    async def _refuse(self, message: Received, code: str, text: str, *, claimed: bool) -> Reply:
         """A camt.050 refused before anything moved: the message and its receipt journaled, no conversion. The
-        receipt quotes the camt.050's own MsgId and TxId."""
-        assert inbound.sender_bic is not None
-        request_message_id, transaction_id = command.message_id, command.transaction_id
-        receipt = _receipt(self.gateway_bic, inbound.sender_bic, header, instant(inbound.created_at_us),
-                           request_message_id, transaction_id, ("RJCT", text), (code, text))
-        rejected = MessageRecord(
-            id=inbound.id, direction=inbound.direction, sender_bic=inbound.sender_bic,
-            receiver_bic=inbound.receiver_bic, message_type=inbound.message_type, reference=inbound.reference,
-            idempotency_key=inbound.idempotency_key, payload=inbound.payload, payload_sha256=inbound.payload_sha256,
-            status=MessageStatus.REJECTED, answers_id=None, created_at_us=inbound.created_at_us,
-        )
+        receipt quotes the camt.050's own MsgId and TxId. `claimed`: the message keeps its id, so that a repeat
+        gets this same refusal."""
+        command = message.command
+        assert isinstance(command, LiquidityTransfer)
+        receipt = _receipt(self.gateway_bic, message.sender_bic, message.header, message.received_at,
+                           command.message_id, command.transaction_id, ("RJCT", text), (code, text))
+        rejected = self.journaling.inbound(message, MessageStatus.REJECTED, claimed=claimed)
 
         def decide(results: Sequence[TransferResult], at: int) -> JournalRows:
-            messages, mailbox = _outbound_with_mailbox(self.gateway_bic, receipt, inbound.id, at)
+            messages, mailbox = outbound_records(self.gateway_bic, [receipt], rejected.id, at)
             return JournalRows(messages=(rejected, *messages), mailbox=mailbox)
 
         try:
             await self._batcher.submit((), _Step(None, (), decide, rejected.idempotency_key))
         except JournalConflict:
             # The same message settled its claim in between: answer as a repeat.
-            replay = await self._replay(inbound.payload, inbound.sender_bic, header, inbound.created_at_us, command)
+            replay = await self.journaling.replay(message, self)
             assert replay is not None
             return replay
-        return ConversionAnswer(receipt.payload, "rejected")
+        return Reply(200, receipt.payload, "rejected", message.message_type)
 
     # --- driving the saga ----------------------------------------------------------------------------------------
 
@@ -282,7 +254,7 @@ class Conversions:
         """Drive every unfinished conversion this process is not already driving (those a crash left, or whose
         RTGS call failed). Returns how many finished."""
         finished = 0
-        for conversion in await self._store.unfinished(conversions_resumed_max):
+        for conversion in await self._store.unfinished(bounds.conversions_resumed_max):
             if conversion.id in self._driving:
                 continue
             self._driving.add(conversion.id)
@@ -419,14 +391,14 @@ class Conversions:
                 return JournalRows()
             new_state, reason = decided
             if new_state is ConversionState.REJECTED and reason is None:
-                reason = (c.reason_code or "NARR", c.reason_text or "the conversion was unwound")
+                reason = (c.reason_code or codes.narrative, c.reason_text or "the conversion was unwound")
             code, text = reason if reason is not None else (None, None)
             update = ConversionUpdate(c.id, c.state, new_state, code, text, at_us)
             reached = new_state
             if new_state not in (ConversionState.SETTLED, ConversionState.REJECTED):
                 return JournalRows(conversion_updates=(update,))
             receipt = self._final_receipt(c, new_state, code, text, at_us, request_header)
-            messages, mailbox = _outbound_with_mailbox(self.gateway_bic, receipt, c.message_id, at_us)
+            messages, mailbox = outbound_records(self.gateway_bic, [receipt], c.message_id, at_us)
             return JournalRows(messages=tuple(messages), mailbox=mailbox, conversion_updates=(update,))
 
         await self._batcher.submit(requests, _Step((leave_key(c.id, c.state), c.message_id), (), rows))
@@ -499,24 +471,3 @@ def _receipt(
 ) -> Outbound:
     return answers.receipt(gateway_bic, bank_bic, now, answering, request_message_id, camt_050, transaction_id,
                            handlings)
-
-
-def _outbound_records(gateway_bic: str, outbound: Outbound, answers_id: UUID, now_us: int) -> tuple[MessageRecord, ...]:
-    """An answer journaled without a mailbox entry (a PDNG receipt: given on HTTP only, the final one follows)."""
-    return (_outbound_record(gateway_bic, outbound, answers_id, now_us),)
-
-
-def _outbound_with_mailbox(
-    gateway_bic: str, outbound: Outbound, answers_id: UUID, now_us: int
-) -> tuple[list[MessageRecord], tuple[MailboxEntry, ...]]:
-    record = _outbound_record(gateway_bic, outbound, answers_id, now_us)
-    return [record], (MailboxEntry(outbound.receiver_bic, record.id),)
-
-
-def _outbound_record(gateway_bic: str, outbound: Outbound, answers_id: UUID, now_us: int) -> MessageRecord:
-    return MessageRecord(
-        id=uuid.uuid4(), direction=Direction.OUTBOUND, sender_bic=gateway_bic, receiver_bic=outbound.receiver_bic,
-        message_type=str(outbound.message_id), reference=outbound.reference, idempotency_key=None,
-        payload=outbound.payload, payload_sha256=payload_digest(outbound.payload), status=MessageStatus.DELIVERABLE,
-        answers_id=answers_id, created_at_us=now_us,
-    )

@@ -15,16 +15,10 @@ from typing import Protocol
 
 import aiohttp
 
+from gateway import bounds
 from gateway.domain.journal import MailboxItem
 
 log = logging.getLogger(__name__)
-
-# Bounds of the relay.
-relay_batch_messages_max = 100  # messages read per pass
-relay_idle_seconds = 0.5  # pause when nothing is due
-delivery_timeout_seconds = 10.0  # one POST to a webhook
-backoff_seconds_first = 1.0
-backoff_seconds_max = 300.0
 
 
 class Outbox(Protocol):
@@ -36,7 +30,7 @@ class Outbox(Protocol):
 def backoff_seconds(attempts: int) -> float:
     """Delay before the next try after `attempts` failed ones: 1 s, 2 s, 4 s ... up to 5 minutes."""
     assert attempts >= 1
-    return min(backoff_seconds_first * 2 ** min(attempts - 1, 30), backoff_seconds_max)
+    return min(bounds.delivery_backoff_seconds_first * 2 ** min(attempts - 1, 30), bounds.delivery_backoff_seconds_max)
 
 
 class Relay:
@@ -61,11 +55,11 @@ class Relay:
                 log.exception("outbox relay pass failed")
                 sent = 0
             if not sent:
-                await asyncio.sleep(relay_idle_seconds)
+                await asyncio.sleep(bounds.relay_idle_seconds)
 
     async def pass_once(self) -> int:
         """Push what is due. Returns how many messages were attempted."""
-        items = await self._outbox.undelivered(list(self._webhooks), self._clock_us(), relay_batch_messages_max)
+        items = await self._outbox.undelivered(list(self._webhooks), self._clock_us(), bounds.relay_batch_messages_max)
         blocked: set[str] = set()  # a recipient whose earlier message failed: keep its order, try it next pass
         for item in items:
             recipient = item.message.receiver_bic
@@ -90,7 +84,7 @@ class Relay:
         try:
             async with self._session.post(
                 url, data=item.message.payload, headers=headers,
-                timeout=aiohttp.ClientTimeout(total=delivery_timeout_seconds),
+                timeout=aiohttp.ClientTimeout(total=bounds.delivery_timeout_seconds),
             ) as response:
                 if 200 <= response.status < 300:
                     return True

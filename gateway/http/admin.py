@@ -11,16 +11,14 @@ import json
 from typing import Any
 
 from aiohttp import web
-from gateway_adapters.sql.conversions import CapBelowIssued, ControlChange
 
+from gateway import bounds
 from gateway.config import canonical_bic, is_bic
-from gateway.domain.ledger import AccountKind
+from gateway.conversion.controls import NotARegisteredBank
+from gateway.conversion.ports import CapBelowIssued, ControlChange
 from gateway.domain.money import AmountError, kopecks_from_text, text_from_kopecks
 from gateway.http.auth import authenticated_bic, development_bic
-from gateway.http.keys import gateway_key, settings_key, settlement_key
-
-admin_body_bytes_max = 4_096
-changes_listed_max = 50
+from gateway.http.keys import gateway_key, settings_key
 
 
 def _central_bank(request: web.Request) -> str:
@@ -30,7 +28,7 @@ def _central_bank(request: web.Request) -> str:
         bic = development_bic(request)
     if bic is None:
         raise _error(web.HTTPUnauthorized, "the central bank's client certificate is required")
-    gateway_bic = request.app[settlement_key].gateway_bic
+    gateway_bic = request.app[gateway_key].config.central_bank.bic
     if bic != gateway_bic:
         raise _error(web.HTTPForbidden, f"{bic} may not change emission controls: only {gateway_bic} may")
     return bic
@@ -44,15 +42,15 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise _error(web.HTTPUnsupportedMediaType, "the body must be application/json")
     data = b""
-    while len(data) <= admin_body_bytes_max:  # read() returns what has arrived: read on to the end or the bound
-        chunk = await request.content.read(admin_body_bytes_max + 1 - len(data))
+    while len(data) <= bounds.admin_body_bytes_max:  # read() returns what has arrived: read on to the end or the bound
+        chunk = await request.content.read(bounds.admin_body_bytes_max + 1 - len(data))
         if not chunk:
             break
         data += chunk
-    if len(data) > admin_body_bytes_max:
+    if len(data) > bounds.admin_body_bytes_max:
         raise web.HTTPRequestEntityTooLarge(
-            max_size=admin_body_bytes_max, actual_size=len(data),
-            text=json.dumps({"error": f"the body is larger than {admin_body_bytes_max} bytes"}),
+            max_size=bounds.admin_body_bytes_max, actual_size=len(data),
+            text=json.dumps({"error": f"the body is larger than {bounds.admin_body_bytes_max} bytes"}),
             content_type="application/json",
         )
     try:
@@ -93,16 +91,13 @@ def _change(change: ControlChange) -> dict[str, Any]:
 
 async def get_emission(request: web.Request) -> web.Response:
     _central_bank(request)
-    gateway = request.app[gateway_key]
-    head = await gateway.store.head()
-    issuance = next(a for a in await gateway.store.accounts() if a.kind is AccountKind.ISSUANCE)
-    limits = await gateway.conversions.daily_limits()
+    overview = await request.app[gateway_key].emission.overview(bounds.emission_changes_listed_max)
     return web.json_response({
-        "emission_cap_rub": text_from_kopecks(head.emission_cap_kopecks),
-        "supply_rub": text_from_kopecks(-issuance.posted_kopecks),
-        "pending_mints_rub": text_from_kopecks(issuance.debits_pending_kopecks),
-        "daily_limits_rub": {bic: text_from_kopecks(kopecks) for bic, kopecks in sorted(limits.items())},
-        "changes": [_change(c) for c in await gateway.conversions.changes(changes_listed_max)],
+        "emission_cap_rub": text_from_kopecks(overview.emission_cap_kopecks),
+        "supply_rub": text_from_kopecks(overview.supply_kopecks),
+        "pending_mints_rub": text_from_kopecks(overview.pending_mints_kopecks),
+        "daily_limits_rub": {bic: text_from_kopecks(kopecks) for bic, kopecks in overview.daily_limits_kopecks.items()},
+        "changes": [_change(c) for c in overview.changes],
     })
 
 
@@ -110,9 +105,8 @@ async def put_emission_cap(request: web.Request) -> web.Response:
     caller = _central_bank(request)
     cap = _roubles(await _body(request), "emission_cap_rub", allow_null=False)
     assert cap is not None
-    gateway = request.app[gateway_key]
     try:
-        previous = await gateway.conversions.set_emission_cap(cap, f"{caller} over HTTP", request.app[settlement_key].clock_us())
+        previous = await request.app[gateway_key].emission.set_emission_cap(cap, f"{caller} over HTTP")
     except CapBelowIssued as error:
         raise _error(web.HTTPConflict, f"the cap may not go below what is issued or pending: {error}") from None
     return web.json_response({"previous_rub": text_from_kopecks(previous), "emission_cap_rub": text_from_kopecks(cap)})
@@ -121,13 +115,15 @@ async def put_emission_cap(request: web.Request) -> web.Response:
 async def put_daily_limit(request: web.Request) -> web.Response:
     caller = _central_bank(request)
     text = request.match_info["bic"]
-    settlement = request.app[settlement_key]
-    if not is_bic(text) or canonical_bic(text) not in settlement.directory.participants or canonical_bic(text) == settlement.gateway_bic:
+    gateway = request.app[gateway_key]
+    if not is_bic(text) or not gateway.environment.directory.is_bank(canonical_bic(text)):
         raise _error(web.HTTPNotFound, f"{text} is not a registered bank")
     bic = canonical_bic(text)
     limit = _roubles(await _body(request), "daily_limit_rub", allow_null=True)
-    gateway = request.app[gateway_key]
-    previous = await gateway.conversions.set_daily_limit(bic, limit, f"{caller} over HTTP", settlement.clock_us())
+    try:
+        previous = await gateway.emission.set_daily_limit(bic, limit, f"{caller} over HTTP")
+    except NotARegisteredBank:
+        raise _error(web.HTTPNotFound, f"{text} is not a registered bank") from None
     return web.json_response({
         "bank": bic,
         "previous_rub": None if previous is None else text_from_kopecks(previous),

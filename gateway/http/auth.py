@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.config import canonical_bic, is_bic
-from gateway.http.keys import settlement_key
+from gateway.http.keys import gateway_key
 
 
 def authenticated_bic(request: web.Request) -> str | None:
@@ -29,7 +29,7 @@ def authenticated_bic(request: web.Request) -> str | None:
     if bic is None or not is_bic(bic):
         return None
     bic = canonical_bic(bic)
-    return bic if request.app[settlement_key].directory.is_known(bic) else None
+    return bic if request.app[gateway_key].environment.directory.is_known(bic) else None
 
 
 def development_bic(request: web.Request) -> str | None:

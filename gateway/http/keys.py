@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from gateway.runtime import Gateway
-from gateway.settlement.service import Settlement
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +17,5 @@ class HttpSettings:
 
 
 gateway_key = web.AppKey("gateway", Gateway)
-settlement_key = web.AppKey("settlement", Settlement)
 settings_key = web.AppKey("settings", HttpSettings)
 metrics_key = web.AppKey("metrics", "Metrics")
-webhooks_key = web.AppKey("webhooks", dict[str, str])  # participant BIC -> webhook URL, for the outbox relay

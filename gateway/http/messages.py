@@ -15,26 +15,24 @@ from datetime import datetime
 
 from aiohttp import web
 
+from gateway import bounds
+from gateway.domain.calendar import instant
 from gateway.http.auth import authenticated_bic, development_bic
-from gateway.http.keys import metrics_key, settings_key, settlement_key
+from gateway.http.keys import gateway_key, metrics_key, settings_key
+from gateway.messages import answers, codes
 from gateway.messages.rejections import Layer, Rejection
-from gateway.settlement import answers
-from gateway.settlement.service import instant
 
 xml_media_types = frozenset({"application/xml", "text/xml"})
-mailbox_page_max = 500
-mailbox_page_default = 100
-mailbox_cursor_max = 2**63 - 1  # mailbox sequence numbers are 64-bit
 _cursor = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "+5", " 5", "1_0" and other scripts
 
 
 def admi_002_response(request: web.Request, status: int, code: str, text: str, receiver_bic: str | None) -> web.Response:
     """A transport-level refusal: an admi.002 naming the problem, with the HTTP status that fits it."""
-    settlement = request.app[settlement_key]
-    now: datetime = instant(settlement.clock_us())
+    gateway = request.app[gateway_key]
+    now: datetime = instant(gateway.environment.clock_us())
     rejection = Rejection(code, "", text, Layer.WELL_FORMEDNESS)
-    receiver = receiver_bic or settlement.gateway_bic
-    answer = answers.message_rejected(settlement.gateway_bic, receiver, now, None, rejection, None)
+    gateway_bic = gateway.config.central_bank.bic
+    answer = answers.message_rejected(gateway_bic, receiver_bic or gateway_bic, now, None, rejection, None)
     return web.Response(status=status, body=answer.payload, content_type="application/xml", charset="utf-8")
 
 
@@ -42,24 +40,24 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     settings = request.app[settings_key]
     bic = authenticated_bic(request)
     if bic is None and not settings.plain_http:
-        return admi_002_response(request, 401, "FF01", "a client certificate naming a participant is required", None)
+        return admi_002_response(request, 401, codes.invalid_file_format, "a client certificate naming a participant is required", None)
     if request.content_type not in xml_media_types:
         text = f"the body must be ISO 20022 XML (application/xml), not {request.content_type or 'untyped'}"
-        return admi_002_response(request, 415, "FF01", text, bic)
+        return admi_002_response(request, 415, codes.invalid_file_format, text, bic)
     if request.content_length is not None and request.content_length > settings.request_bytes_max:
         text = f"the body is larger than {settings.request_bytes_max} bytes"
-        return admi_002_response(request, 413, "FF01", text, bic)
+        return admi_002_response(request, 413, codes.invalid_file_format, text, bic)
     try:
         data = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return admi_002_response(request, 413, "FF01", f"the body is larger than {settings.request_bytes_max} bytes", bic)
+        return admi_002_response(request, 413, codes.invalid_file_format, f"the body is larger than {settings.request_bytes_max} bytes", bic)
     if not data:
-        return admi_002_response(request, 400, "FF01", "the body is empty", bic)
-    settlement = request.app[settlement_key]
+        return admi_002_response(request, 400, codes.invalid_file_format, "the body is empty", bic)
+    inbound = request.app[gateway_key].inbound
     # Shielded: a client that hangs up mid-request must not cut settlement short. The answer then waits in the
     # journal, and the bank's retry of the same message is answered from there.
     started = time.perf_counter()
-    reply = await asyncio.shield(settlement.receive(data, bic))
+    reply = await asyncio.shield(inbound.receive(data, bic))
     metrics = request.app[metrics_key]
     metrics.settlement_seconds.observe(time.perf_counter() - started)
     metrics.messages.labels(reply.message_type, reply.outcome).inc()
@@ -82,15 +80,15 @@ async def get_mailbox(request: web.Request) -> web.StreamResponse:
     if bic is None:
         raise web.HTTPUnauthorized(text="a client certificate naming a participant is required")
     after_text = request.query.get("after", "0")
-    limit_text = request.query.get("limit", str(mailbox_page_default))
+    limit_text = request.query.get("limit", str(bounds.mailbox_page_default))
     if not (_cursor.fullmatch(after_text) and _cursor.fullmatch(limit_text)):
         raise web.HTTPBadRequest(text="after and limit must be written in decimal digits")
     after, limit = int(after_text), int(limit_text)
-    if after > mailbox_cursor_max or not 1 <= limit <= mailbox_page_max:
-        raise web.HTTPBadRequest(text=f"after must be within 0..{mailbox_cursor_max} and limit within 1..{mailbox_page_max}")
-    settlement = request.app[settlement_key]
-    since_us = settlement.clock_us() - settings.mailbox_retention_seconds * 1_000_000
-    items = await settlement.journal.mailbox(bic, after, limit, since_us)
+    if after > bounds.mailbox_cursor_max or not 1 <= limit <= bounds.mailbox_page_max:
+        raise web.HTTPBadRequest(text=f"after must be within 0..{bounds.mailbox_cursor_max} and limit within 1..{bounds.mailbox_page_max}")
+    gateway = request.app[gateway_key]
+    since_us = gateway.environment.clock_us() - settings.mailbox_retention_seconds * 1_000_000
+    items = await gateway.journal.mailbox(bic, after, limit, since_us)
     return web.json_response(
         {
             "participant": bic,

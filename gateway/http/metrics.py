@@ -13,7 +13,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from gateway.http.keys import metrics_key, settlement_key, webhooks_key
+from gateway.http.keys import gateway_key, metrics_key
 
 _latency_buckets_seconds = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _batch_buckets_transfers = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
@@ -46,9 +46,10 @@ class Metrics:
 
 async def metrics_handler(request: web.Request) -> web.Response:
     metrics = request.app[metrics_key]
-    settlement = request.app[settlement_key]
-    metrics.queued_transfers.set(settlement.queued_transfers())
-    oldest_us = await settlement.journal.oldest_undelivered_us(list(request.app[webhooks_key]))
-    lag = 0.0 if oldest_us is None else max(0.0, (settlement.clock_us() - oldest_us) / 1_000_000)
+    gateway = request.app[gateway_key]
+    metrics.queued_transfers.set(gateway.batcher.queued_transfers)
+    webhooks = [p.bic for p in gateway.config.participants if p.webhook_url is not None]
+    oldest_us = await gateway.journal.oldest_undelivered_us(webhooks)
+    lag = 0.0 if oldest_us is None else max(0.0, (gateway.environment.clock_us() - oldest_us) / 1_000_000)
     metrics.outbox_lag_seconds.set(lag)
     return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -37,6 +37,10 @@ class JournalConflict(Exception):
         self.positions = positions
 
 
+class SchemaOutOfDate(Exception):
+    """The database's schema is not the one this gateway needs: `gateway db upgrade` migrates it."""
+
+
 class StorageUnavailable(Exception):
     """The database cannot be reached or refused the work for a transient reason; the caller may retry later."""
 

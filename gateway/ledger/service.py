@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from gateway import bounds
 from gateway.config import Limits
 from gateway.domain.batch import BatchPlan, assert_ledger_sane, plan_batch
 from gateway.domain.journal import JournalRows
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 # Ids of the void transfers that release expired pending transfers derive from the pending id, so two gateway
 # processes sweeping at once produce the same void and the second one is an idempotent EXISTS.
 _expiry_namespace = uuid.UUID("5d6c1f0e-6a43-4c55-9a55-0b8a4f6f2c11")
-_retry_backoff_seconds_first = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +174,7 @@ class Ledger:
         writing: asyncio.Event,
     ) -> list[TransferResult]:
         look_up_all_ids = False
-        backoff_seconds = _retry_backoff_seconds_first
+        backoff_seconds = bounds.batch_retry_backoff_seconds_first
         for attempt in range(self._limits.batch_retries_max + 1):
             try:
                 return await self._apply_once(requests, attached, look_up_all_ids, ahead, journal_ahead, writing)

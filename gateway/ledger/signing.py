@@ -83,7 +83,13 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """A public key file, or the public half of a private key file."""
-    data = path.read_bytes() if path.exists() else b""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KeyFileError(
+            f"no key at {path}: the central bank's public key (or its signing key file) is needed to verify the"
+            " chain; pass --public-key FILE, or create a key with `gateway keys init`"
+        ) from None
     if b"PRIVATE KEY" in data:
         return load_private_key(path).public_key()
     try:

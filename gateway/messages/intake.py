@@ -29,11 +29,6 @@ from gateway.messages.rules import (
 from gateway.messages.safe_xml import parse_bounded
 from gateway.messages.schemas import SchemaSet, compiled
 
-# Bounds of this module (to move to gateway.bounds):
-# Rejections one refusal carries. Readers and rules find every problem, which for a message of thousands of
-# transactions can be thousands; the answer names the first hundred.
-rejections_per_refusal_max = bounds.rejections_per_refusal_max
-
 # Where a Document without an AppHdr states its own reference, under its message element: (holder, element).
 _document_references = (("GrpHdr", "MsgId"), ("MsgHdr", "MsgId"), ("Assgnmt", "Id"))
 _biz_msg_idr_tag = f"{{{app_hdr_message_id.namespace}}}BizMsgIdr"
@@ -56,7 +51,7 @@ class Accepted:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    rejections: tuple[Rejection, ...]  # all from one layer, at most rejections_per_refusal_max, never empty
+    rejections: tuple[Rejection, ...]  # all from one layer, at most bounds.rejections_per_refusal_max, never empty
     message_id: MessageId | None  # known from the envelope layer on
     header: BusinessHeader | None  # known from the read layer on, when the message has an AppHdr
     command: Command | None  # known for usage-guideline and business refusals: to answer per transaction
@@ -64,7 +59,7 @@ class Refused:
 
     def __post_init__(self) -> None:
         assert self.rejections, "a refusal says why"
-        assert len(self.rejections) <= rejections_per_refusal_max, len(self.rejections)
+        assert len(self.rejections) <= bounds.rejections_per_refusal_max, len(self.rejections)
         assert len({rejection.layer for rejection in self.rejections}) == 1, "a refusal comes from one layer"
 
 
@@ -105,7 +100,37 @@ def intake(
 
 
 def read_message(data: bytes, *, allow_bare_document: bool, schemas: SchemaSet | None = None) -> Read | Refused:
-    """The layers before the rules: bounded parsing, unwrap, XSD, and the message's reader."""
+    """The layers before the rules: bounded parsing, unwrap, XSD, the AppHdr, and the message's reader."""
+    opened = open_message(data, allow_bare_document=allow_bare_document, schemas=schemas)
+    if isinstance(opened, Refused):
+        return opened
+    unwrapped, header, reference = opened.unwrapped, opened.header, opened.reference
+    message_id = unwrapped.message_id
+    routed_reader = routed_readers.get(message_id)
+    value = read_command(unwrapped) if routed_reader is None else routed_reader(unwrapped)
+    if isinstance(value, list):
+        return _refused(value, message_id, reference, header)
+    return Read(value, header, message_id, reference)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A message through the layers every reader of it needs first: well-formed within bounds, unwrapped from its
+    envelope, valid against its schemas, its AppHdr read. The gateway's intake and both ends of the RTGS wire open
+    messages this one way."""
+
+    unwrapped: Unwrapped
+    header: BusinessHeader | None  # None only for a bare Document, where the caller allowed one
+    reference: str | None  # as Refused.reference
+
+    @property
+    def message_id(self) -> MessageId:
+        return self.unwrapped.message_id
+
+
+def open_message(data: bytes, *, allow_bare_document: bool, schemas: SchemaSet | None = None) -> Opened | Refused:
+    """Parse (bounded, hardened), unwrap, validate against the XSDs and read the AppHdr; the first layer that finds
+    a problem refuses the message."""
     parsed = parse_bounded(data)
     if isinstance(parsed, Rejection):
         return _refused([parsed])
@@ -121,11 +146,7 @@ def read_message(data: bytes, *, allow_bare_document: bool, schemas: SchemaSet |
         return _refused(header, message_id, _reference(unwrapped))
     # A valid AppHdr's BizMsgIdr, as read, is the reference _reference finds: no second look for it.
     reference = _reference(unwrapped) if header is None else header.business_message_id
-    routed_reader = routed_readers.get(message_id)
-    value = read_command(unwrapped) if routed_reader is None else routed_reader(unwrapped)
-    if isinstance(value, list):
-        return _refused(value, message_id, reference, header)
-    return Read(value, header, message_id, reference)
+    return Opened(unwrapped, header, reference)
 
 
 def _routed(
@@ -196,4 +217,4 @@ def _refused(
     header: BusinessHeader | None = None,
     command: Command | None = None,
 ) -> Refused:
-    return Refused(tuple(rejections[:rejections_per_refusal_max]), message_id, header, command, reference)
+    return Refused(tuple(rejections[:bounds.rejections_per_refusal_max]), message_id, header, command, reference)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from gateway import bounds
+from gateway.messages.codes import invalid_file_format  # noqa: F401  (what the layers below refuse with)
 
 
 class Layer(enum.Enum):
@@ -19,8 +20,6 @@ class Layer(enum.Enum):
     BUSINESS = "business"  # rules that need gateway state: participants, accounts, limits
 
 
-# ISO 20022 ExternalStatusReason1Code values. FF01 answers anything unparseable or hostile.
-invalid_file_format = "FF01"
 
 _code = re.compile(r"[A-Z0-9]{4}")
 

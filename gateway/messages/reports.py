@@ -191,10 +191,6 @@ def _assert_id(value: str) -> None:
 # camt.029: the resolution of a cancellation request (camt.056)
 # --------------------------------------------------------------------------------------------------------------
 
-# ExternalPaymentCancellationRejection1Code values the gateway gives when it refuses a cancellation itself.
-already_returned = "ARDT"  # AlreadyReturned: the payment's funds already went back (pacs.004)
-no_original_transaction = "NOOR"  # NoOriginalTransactionReceived: the gateway holds no such payment
-legal_decision = "LEGL"  # LegalDecision: a court order or a sanction forbids undoing it
 
 _bic = re.compile(r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")  # BICFIDec2014Identifier
 

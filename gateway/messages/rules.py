@@ -26,6 +26,37 @@ from typing import NamedTuple, TypeAlias
 from gateway import bounds
 from gateway.config import canonical_bic, is_bic
 from gateway.domain.money import currency_code, text_from_kopecks
+from gateway.messages.codes import (
+    agent_suspended,
+    bank_identifier_incorrect,
+    creditor_agent_suspended,
+    creditor_bank_not_registered,
+    debtor_bank_not_registered,
+    duplicate_end_to_end_id,
+    duplicate_instruction_id,
+    duplicate_transaction,
+    element_content_incorrect,
+    element_not_admitted,
+    future_date_not_supported,
+    incorrect_account_number,
+    invalid_account_currency,
+    invalid_bank_identifier,
+    invalid_creditor_account_number,
+    invalid_creditor_account_type,
+    invalid_creditor_bank_identifier,
+    invalid_date,
+    invalid_debtor_account_number,
+    invalid_debtor_bank_identifier,
+    invalid_group_control_sum,
+    invalid_group_number_of_transactions,
+    invalid_number_of_transactions,
+    not_allowed_amount,
+    not_allowed_currency,
+    required_element_missing,
+    transaction_forbidden,
+    transaction_not_supported,
+    zero_amount,
+)
 from gateway.messages.commands import (
     Account,
     AccountReportingRequest,
@@ -46,47 +77,6 @@ from gateway.messages.commands import (
     wallet_scheme,
 )
 from gateway.messages.rejections import Layer, Rejection, excerpt
-
-# Bounds of this module (to move to gateway.bounds):
-# Transactions in one pacs.008, pacs.009 or pacs.004. xml_elements_max alone would allow about 18,000 minimal ones;
-# this keeps one message within ten of the largest ledger batches (batch_transfers_max is at most 10,000).
-transactions_per_message_max = bounds.transactions_per_message_max
-# Report requests (RptgReq) in one camt.060: an intraday report and a statement for each wallet a bank may hold.
-reporting_requests_per_message_max = 2 * bounds.wallets_per_participant_max
-# Days one report request may span, FrDt to ToDt (or to today): a month of statements; longer histories are asked
-# for month by month, so that no answer outgrows the message bounds.
-reporting_period_days_max = 31
-
-# ISO 20022 ExternalStatusReason1Code values the rules answer with.
-incorrect_account_number = "AC01"  # IncorrectAccountNumber: not named as the guideline says, or not registered
-invalid_debtor_account_number = "AC02"  # InvalidDebtorAccountNumber: invalid or missing
-invalid_creditor_account_number = "AC03"  # InvalidCreditorAccountNumber: invalid or missing
-invalid_account_currency = "AC09"  # InvalidAccountCurrency
-invalid_creditor_account_type = "AC14"  # InvalidCreditorAccountType: here, the same kind as the debit account
-zero_amount = "AM01"  # ZeroAmount
-not_allowed_amount = "AM02"  # NotAllowedAmount: greater than the allowed maximum
-not_allowed_currency = "AM03"  # NotAllowedCurrency: a currency outside the scheme's agreement
-invalid_group_control_sum = "AM16"  # InvalidGroupControlSum: CtrlSum (or a group total) is wrong
-invalid_number_of_transactions = "AM18"  # InvalidNumberOfTransactions: here, more than the scheme accepts
-invalid_group_number_of_transactions = "AM19"  # InvalidGroupNumberOfTransactions: NbOfTxs is wrong
-transaction_forbidden = "AG01"  # TransactionForbidden: the sender may not act for another bank (debit its wallet ...)
-transaction_not_supported = "AG03"  # TransactionNotSupported: a service the gateway does not offer
-agent_suspended = "AG10"  # AgentSuspended
-creditor_agent_suspended = "AG11"  # CreditorAgentSuspended
-element_content_incorrect = "CH16"  # ElementContentFormallyIncorrect: here, naming something the gateway never settled
-element_not_admitted = "CH17"  # ElementNotAdmitted: allowed by the standard, not by the scheme
-required_element_missing = "CH21"  # RequiredCompulsoryElementMissing
-debtor_bank_not_registered = "DNOR"  # DebtorBankIsNotRegistered (under this BIC in the CSM)
-creditor_bank_not_registered = "CNOR"  # CreditorBankIsNotRegistered
-invalid_date = "DT01"  # InvalidDate: a wrong or missing date (settlement date, reporting period)
-future_date_not_supported = "DT04"  # FutureDateNotSupported
-duplicate_transaction = "DU03"  # DuplicateTransaction: a transaction id or UETR not unique in the message
-duplicate_end_to_end_id = "DU04"  # DuplicateEndToEndID
-duplicate_instruction_id = "DU05"  # DuplicateInstructionID
-bank_identifier_incorrect = "RC01"  # BankIdentifierIncorrect: the BIC's format is wrong
-invalid_bank_identifier = "RC02"  # InvalidBankIdentifier: invalid or missing (not a debtor or creditor agent)
-invalid_debtor_bank_identifier = "RC03"  # InvalidDebtorBankIdentifier: invalid or missing
-invalid_creditor_bank_identifier = "RC04"  # InvalidCreditorBankIdentifier: invalid or missing
 
 # Settlement methods the gateway settles: through the clearing (the cryptoruble ledger), or by the instructed
 # agent, the central bank, on the wallets it services. INGA (the sender settles on its own books) and COVE
@@ -560,19 +550,19 @@ def return_reason_required(command: Command, header: BusinessHeader | None) -> l
 
 def transactions_present_and_bounded(command: Command, header: BusinessHeader | None) -> list[Rejection]:
     """A message holds at least one transaction (a status request: one original message or transaction; a
-    cancellation request: one TxInf in every Undrlyg) (CH21) and at most transactions_per_message_max, or for a
-    camt.060 at most reporting_requests_per_message_max report requests (AM18). A camt.050 holds one, always."""
+    cancellation request: one TxInf in every Undrlyg) (CH21) and at most bounds.transactions_per_message_max, or for a
+    camt.060 at most bounds.reporting_requests_per_message_max report requests (AM18). A camt.050 holds one, always."""
     if isinstance(command, LiquidityTransfer):
         return []
     if isinstance(command, AccountReportingRequest):  # the schema requires one RptgReq
         paths = [request.path for request in command.requests]
-        most, what = reporting_requests_per_message_max, "report requests (RptgReq)"
+        most, what = bounds.reporting_requests_per_message_max, "report requests (RptgReq)"
     elif isinstance(command, CancellationRequest):
         missing = [underlying for underlying in command.underlyings if not underlying.transactions]
         if missing:
             text = "the gateway cancels transaction by transaction: name each one in a TxInf"
             return [_usage(required_element_missing, f"{underlying.path}/TxInf", text) for underlying in missing]
-        paths, most, what = [tx.path for tx in command.transactions], transactions_per_message_max, "transactions"
+        paths, most, what = [tx.path for tx in command.transactions], bounds.transactions_per_message_max, "transactions"
     else:
         if isinstance(command, StatusRequest):
             if command.original_groups or command.transactions:
@@ -583,9 +573,9 @@ def transactions_present_and_bounded(command: Command, header: BusinessHeader | 
         if not transactions:  # pacs.004 allows none in the standard; the gateway returns transaction by transaction
             text = "a return names each transaction it returns"
             return [_usage(required_element_missing, f"{_body_path(command.group.path)}/TxInf", text)]
-        if len(transactions) <= transactions_per_message_max:
+        if len(transactions) <= bounds.transactions_per_message_max:
             return []
-        paths, most, what = [item.path for item in transactions], transactions_per_message_max, "transactions"
+        paths, most, what = [item.path for item in transactions], bounds.transactions_per_message_max, "transactions"
     if len(paths) <= most:
         return []
     text = f"{len(paths)} {what}; at most {most} are accepted in one message"
@@ -1178,7 +1168,7 @@ def reporting_period_reportable(
     command: Command, header: BusinessHeader | None, context: RuleContext
 ) -> list[Rejection]:
     """A reporting period lies in the past or today (DT04 for a date after today), spans at most
-    reporting_period_days_max days up to its end or today (DT01), and a statement (camt.053) covers closed
+    bounds.reporting_period_days_max days up to its end or today (DT01), and a statement (camt.053) covers closed
     business days only, before today (DT01)."""
     if not isinstance(command, AccountReportingRequest):
         return []
@@ -1201,8 +1191,8 @@ def reporting_period_reportable(
             continue
         last = context.today if period.to_date is None else period.to_date
         days = (last - period.from_date).days + 1
-        if days > reporting_period_days_max:
-            text = f"the period spans {days} days; at most {reporting_period_days_max} are reported at once"
+        if days > bounds.reporting_period_days_max:
+            text = f"the period spans {days} days; at most {bounds.reporting_period_days_max} are reported at once"
             rejections.append(_business(invalid_date, dates_path, text))
         statement = request.requested_message_name_id == "camt.053.001.08"
         if statement and period.to_date is None and period.from_date == context.today:

@@ -25,14 +25,6 @@ from gateway.messages.identity import (
 from gateway.messages.rejections import Layer, Rejection, invalid_file_format
 from gateway.messages.safe_xml import element_path
 
-# Bounds of this module (to move to gateway.bounds):
-# Schema errors reported for one message. libxml2 goes on after the first error, and a hostile message can make it
-# report one error per element; the first few tell the sender what to fix.
-schema_rejections_max = bounds.schema_rejections_max
-# One libxml2 error message, namespaces removed, as quoted in a rejection. It quotes the offending value, which is
-# untrusted and may be long; 300 characters hold every message libxml2 writes about an ISO 20022 field.
-schema_error_text_chars_max = bounds.schema_error_text_chars_max
-
 # Which file defines each message, relative to the xsd/ folder: one per supported version, named after it, so that
 # supporting a version (gateway.messages.identity) and having its schema cannot drift apart.
 schema_files: Mapping[MessageId, str] = MappingProxyType(
@@ -84,7 +76,7 @@ class SchemaSet:
         if unwrapped.app_hdr is not None:
             rejections += self.validate_element(unwrapped.app_hdr, app_hdr_message_id)
         rejections += self.validate_element(unwrapped.document, unwrapped.message_id)
-        return rejections[:schema_rejections_max]
+        return rejections[:bounds.schema_rejections_max]
 
     def validate_element(self, element: etree._Element, message_id: MessageId) -> list[Rejection]:
         """One AppHdr or Document, validated in place as if it were the root of its own document."""
@@ -98,7 +90,7 @@ class SchemaSet:
         # can validate against the same schema (the message layer runs on one thread, validation never awaits).
         errors = [error for error in schema.error_log if error.level >= etree.ErrorLevels.ERROR]
         assert errors, "libxml2 refused a document without reporting an error"
-        return [_rejection(element, error) for error in errors[:schema_rejections_max]]
+        return [_rejection(element, error) for error in errors[:bounds.schema_rejections_max]]
 
 
 @functools.cache
@@ -125,8 +117,8 @@ def _compile(path: Path) -> etree.XMLSchema:
 def _rejection(validated: etree._Element, error: etree._LogEntry) -> Rejection:
     found = _element_at(validated, error.path)
     message = " ".join(_namespace_in_message.sub("", error.message).split())
-    if len(message) > schema_error_text_chars_max:
-        message = message[:schema_error_text_chars_max] + "..."
+    if len(message) > bounds.schema_error_text_chars_max:
+        message = message[:bounds.schema_error_text_chars_max] + "..."
     if found is None:  # libxml2 gave no path we could follow: point at the validated element and name the line
         found, message = validated, f"{message} (line {error.line})"
     return Rejection(invalid_file_format, element_path(found), f"not valid against the schema: {message}", Layer.SCHEMA)

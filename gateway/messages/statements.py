@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from gateway import bounds
 from gateway.messages.commands import OriginalMessage
 from gateway.messages.iso_types import xml_safe
 from gateway.messages.reports import reference_chars_max
@@ -35,12 +36,6 @@ amount_kopecks_max = 10**18 - 1
 sequence_number_max = 10**18 - 1  # Number (ElctrncSeqNb): 18 digits, no fraction
 page_number_max = 99_999  # Pagination1/PgNb: Max5NumericText
 
-# Bounds of this module (to move to gateway.bounds). A report the gateway writes must be one it could read back:
-# an entry with one transaction's details and every field the writer knows is 62 elements and 1.7 kB, so a page of
-# 2,000 (125,000 elements, 3.3 MB) stays below bounds.xml_elements_max (200,000) and bounds.message_bytes_max
-# (10 MiB). A longer period is reported in pages.
-report_entries_max = 2_000  # entries in one page of a report, statement or notification
-report_transactions_max = 2_000  # transaction details (NtryDtls/TxDtls) in one page, over all its entries
 
 _code = re.compile(r"[A-Z0-9]{4}")
 _bic = re.compile(r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")  # BICFIDec2014 and AnyBICDec2014 alike
@@ -284,8 +279,8 @@ class EntryTotals:
     debit_kopecks: int  # TtlDbtNtries/Sum
 
     def __post_init__(self) -> None:
-        assert 0 <= self.credit_entries <= report_entries_max, self.credit_entries
-        assert 0 <= self.debit_entries <= report_entries_max, self.debit_entries
+        assert 0 <= self.credit_entries <= bounds.report_entries_max, self.credit_entries
+        assert 0 <= self.debit_entries <= bounds.report_entries_max, self.debit_entries
         # TtlNtries/Sum adds the two: it must fit the 18 digits of a DecimalNumber too.
         assert 0 <= self.credit_kopecks, self.credit_kopecks
         assert 0 <= self.debit_kopecks, self.debit_kopecks
@@ -409,9 +404,9 @@ class DebitCreditNotification:
 
 
 def _assert_entries(entries: tuple[Entry, ...]) -> None:
-    assert len(entries) <= report_entries_max, len(entries)
+    assert len(entries) <= bounds.report_entries_max, len(entries)
     transactions = sum(len(entry.transactions) for entry in entries)
-    assert transactions <= report_transactions_max, transactions
+    assert transactions <= bounds.report_transactions_max, transactions
 
 
 def _assert_text(value: str, chars_max: int) -> None:

@@ -5,7 +5,7 @@ never past now), opens with the wallet's booked balance at its start and closes 
 lists every posting in between, so that opening + credits - debits = closing (asserted by AccountStatement). An
 intraday report also lists the wallet's pending holds (PDNG, in no booked balance) and what is available now.
 A report longer than one page is sent as several messages, one page each, numbered, the last one marked; a wallet
-whose period holds more than report_pages_max pages is refused (NARR), and the bank asks for a shorter period.
+whose period holds more than bounds.report_pages_max pages is refused (NARR), and the bank asks for a shorter period.
 
 Every request of a camt.060 is answered; the answers go to the bank's mailbox, and the first one also back on HTTP.
 """
@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from gateway import bounds
+from gateway.domain.calendar import business_zone, instant, microseconds
+from gateway.domain.journal import MessageStatus
 from gateway.domain.ledger import TransferKind
+from gateway.handling.journaling import AnsweringFlow, Journaling
+from gateway.handling.received import Received, Reply
+from gateway.messages import answers, codes
+from gateway.messages.answers import Outbound, new_message_id, wallet_scheme
 from gateway.messages.commands import (
     AccountReportingRequest,
     BusinessHeader,
@@ -25,6 +31,7 @@ from gateway.messages.commands import (
     ReportingRequest,
 )
 from gateway.messages.identity import MessageId
+from gateway.messages.rejections import Layer, Rejection
 from gateway.messages.rules import wallet_code_of
 from gateway.messages.statements import (
     AccountId,
@@ -42,7 +49,6 @@ from gateway.messages.statements import (
     ReportedAccount,
     ReportHeader,
     page_number_max,
-    report_entries_max,
 )
 from gateway.messages.writers import report_message
 from gateway.reporting.ports import (
@@ -51,22 +57,11 @@ from gateway.reporting.ports import (
     WalletHold,
     WalletMovement,
 )
-from gateway.settlement import answers
-from gateway.settlement.answers import (
-    Outbound,
-    business_zone,
-    instant,
-    new_message_id,
-    wallet_scheme,
-)
 
 camt_052 = MessageId("camt", "052", "001", "08")
 camt_053 = MessageId("camt", "053", "001", "08")
 camt_060 = MessageId("camt", "060", "001", "05")
 
-# Pages one wallet's report may take: 20 pages of report_entries_max (2,000) entries, 40,000 postings. A longer
-# period is refused, to be asked for in parts, rather than built into hundreds of megabytes at once.
-report_pages_max = bounds.report_pages_max
 
 _conversion_info = {
     TransferKind.MINT: "fiat roubles converted into cryptoroubles (camt.050)",
@@ -79,7 +74,7 @@ class ReportTooLong(Exception):
 
     def __init__(self, request: ReportingRequest, wallet_code: str) -> None:
         super().__init__(
-            f"the period holds more than {report_pages_max * report_entries_max} postings on {wallet_code}: ask for"
+            f"the period holds more than {bounds.report_pages_max * bounds.report_entries_max} postings on {wallet_code}: ask for"
             " a shorter period (RptgPrd/FrToTm narrows a day)"
         )
         self.request = request
@@ -96,11 +91,40 @@ class _Window:
     reaches_now: bool
 
 
+class ReportRequests(AnsweringFlow):
+    """The flow of camt.060: reports on the sender's wallets as the ledger stands now, every page to the mailbox,
+    the first one also back on HTTP. Not claimed: a repeated request is answered again, with what is true by then."""
+
+    def __init__(self, journaling: Journaling, history: AccountHistory) -> None:
+        super().__init__(journaling)
+        self.reports = AccountReports(history, journaling.gateway_bic)
+
+    async def handle(self, message: Received) -> Reply:
+        command = message.command
+        assert isinstance(command, AccountReportingRequest)
+        sender = message.sender_bic
+        try:
+            outbound = await self.reports.answer(
+                command, sender, message.header, message.directory.wallet_ids, message.received_at_us
+            )
+        except ReportTooLong as error:
+            rejection = Rejection(codes.narrative, error.request.path, str(error), Layer.BUSINESS)
+            return await self.refuse(message, rejection)
+        if not outbound:
+            rejection = Rejection(codes.narrative, command.path, f"{sender} has no wallet to report on", Layer.BUSINESS)
+            return await self.refuse(message, rejection)
+        inbound = self.journaling.inbound(message, MessageStatus.ACCEPTED)
+        await self.journaling.answered(inbound, outbound[0], sender, outbound[1:])
+        return Reply(200, outbound[0].payload, "accepted", message.message_type)
+
+
 class AccountReports:
+    """Builds the report messages answering one camt.060."""
+
     def __init__(self, history: AccountHistory, gateway_bic: str) -> None:
         self._history = history
         self._gateway_bic = gateway_bic
-        self.page_entries_max = report_entries_max  # entries per page; smaller only in tests of paging
+        self.page_entries_max = bounds.report_entries_max  # entries per page; smaller only in tests of paging
 
     async def answer(
         self,
@@ -119,7 +143,7 @@ class AccountReports:
             window = _window(request, now_us)
             for code in _wallets(request, sender, wallet_ids):
                 history = await self._history.wallet_history(
-                    wallet_ids[code], window.from_us, window.to_us, report_pages_max * self.page_entries_max
+                    wallet_ids[code], window.from_us, window.to_us, bounds.report_pages_max * self.page_entries_max
                 )
                 if history is None:
                     raise ReportTooLong(request, code)
@@ -202,8 +226,8 @@ def _window(request: ReportingRequest, now_us: int) -> _Window:
         end = datetime.combine(to_date + timedelta(days=1), time(0, 0), business_zone)
     else:
         end = _at(to_date, period.to_time)
-    from_us = _microseconds(start)
-    to_us = min(_microseconds(end), now_us + 1)  # not past now: the last posting is in, nothing later can be
+    from_us = microseconds(start)
+    to_us = min(microseconds(end), now_us + 1)  # not past now: the last posting is in, nothing later can be
     from_us = min(from_us, to_us)
     return _Window(from_us, to_us, period.from_date, to_date, reaches_now=to_us > now_us)
 
@@ -211,10 +235,6 @@ def _window(request: ReportingRequest, now_us: int) -> _Window:
 def _at(day: date, moment: time) -> datetime:
     zone = moment.tzinfo or business_zone
     return datetime.combine(day, moment.replace(tzinfo=None), zone)
-
-
-def _microseconds(moment: datetime) -> int:
-    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
 def _last_booking(entries: Sequence[Entry], default: datetime) -> datetime:

@@ -35,20 +35,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from gateway import bounds
 from gateway.config import Config, canonical_bic, is_bic
-
-# Bounds of this module (to move to gateway.bounds):
-# How long the development CA and the certificates it issues are valid. A leaf never outlives its CA.
-ca_validity_days = 3650
-leaf_validity_days = 825
-# Certificates start this far in the past, so that a peer whose clock runs a little behind accepts them at once.
-clock_skew_seconds = 300
-# Names one server certificate may carry besides localhost and 127.0.0.1 (each --host is one).
-server_hosts_max = 64
-# A DNS name, as RFC 1035 bounds it.
-dns_name_chars_max = 253
-# An organisation name in a certificate subject (X.520 ub-organization-name); a longer bank name is cut.
-organization_name_chars_max = 64
 
 bic_uri_prefix = "urn:bic:"
 ca_file_names = ("ca.pem", "ca.key")
@@ -129,11 +117,11 @@ def write_development_pki(
         shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
         raise PkiError(f"{directory} already holds {shown}; refusing to replace them without --force")
 
-    issued_at = datetime.now(UTC) - timedelta(seconds=clock_skew_seconds)
+    issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("cryptoruble gateway development CA", central_bank.name, "development only")
     ca_certificate = (
-        _builder(ca_name, ca_name, ca_key.public_key(), issued_at, timedelta(days=ca_validity_days))
+        _builder(ca_name, ca_name, ca_key.public_key(), issued_at, timedelta(days=bounds.development_ca_validity_days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(key_cert_sign=True), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
@@ -255,7 +243,7 @@ def issue_client_certificate(directory: Path, party: Party, *, force: bool) -> I
         raise PkiError(f"{what}: not a PEM certificate and key ({error})") from None
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey) or ca_key.public_key() != ca_certificate.public_key():
         raise PkiError(f"{ca.key.name} in {directory} is not the key of {ca.certificate.name}")
-    issued_at = datetime.now(UTC) - timedelta(seconds=clock_skew_seconds)
+    issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
     if ca_certificate.not_valid_after_utc <= issued_at:
         raise PkiError(f"the CA in {directory} expired on {ca_certificate.not_valid_after_utc:%Y-%m-%d}")
     files = IssuedFiles(directory / f"{party.bic}.pem", directory / f"{party.bic}.key")
@@ -302,7 +290,7 @@ class _Issuer:
         purpose: x509.ObjectIdentifier,
         issued_at: datetime,
     ) -> x509.Certificate:
-        lifetime = min(timedelta(days=leaf_validity_days), self.certificate.not_valid_after_utc - issued_at)
+        lifetime = min(timedelta(days=bounds.development_leaf_validity_days), self.certificate.not_valid_after_utc - issued_at)
         authority = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         return (
             _builder(subject, self.certificate.subject, key.public_key(), issued_at, lifetime)
@@ -336,7 +324,7 @@ def _builder(
 
 def _name(common_name: str, organization: str, unit: str | None = None) -> x509.Name:
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:organization_name_chars_max]))
+    attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:bounds.organization_name_chars_max]))
     if unit is not None:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
     return x509.Name(attributes)
@@ -359,8 +347,8 @@ def _key_usage(*, digital_signature: bool = False, key_cert_sign: bool = False) 
 def _server_names(hosts: Sequence[str]) -> tuple[str, ...]:
     """localhost, 127.0.0.1 and the hosts, each once, as IP addresses in their compressed form or DNS names in
     lower case. Raises PkiError for anything that is neither."""
-    if len(hosts) > server_hosts_max:
-        raise PkiError(f"{len(hosts)} hosts; a server certificate carries at most {server_hosts_max}")
+    if len(hosts) > bounds.server_certificate_hosts_max:
+        raise PkiError(f"{len(hosts)} hosts; a server certificate carries at most {bounds.server_certificate_hosts_max}")
     names: list[str] = []
     for host in (*default_server_names, *hosts):
         name = _server_name(host)
@@ -376,7 +364,7 @@ def _server_name(host: str) -> str:
         pass
     name = host.lower().removesuffix(".")
     labels = name.split(".")
-    if not name or len(name) > dns_name_chars_max or not all(_dns_label.fullmatch(label) for label in labels):
+    if not name or len(name) > bounds.dns_name_chars_max or not all(_dns_label.fullmatch(label) for label in labels):
         raise PkiError(f"{host!r} is neither an IP address nor a DNS host name (letters, digits, hyphens, dots)")
     return name
 

@@ -12,7 +12,7 @@ import pytest
 from gateway.app import make_app
 from gateway.config import load_config
 from gateway.conversion.reserve import check_reserve
-from gateway.settlement.answers import instant
+from gateway.domain.calendar import instant
 from tests.conftest import write_config
 from tests.settlement.builders import RTGS_ACCOUNTS
 from tests.settlement.conftest import GatewayUnderTest, Message
@@ -67,8 +67,8 @@ class ConversionGateway(GatewayUnderTest):
         return next(a.debits_pending_kopecks for a in accounts if a.code == "CBRFRUMMXXX/issuance")
 
     async def assert_reserve_equals_supply(self) -> None:
-        today = instant(self.settlement.clock_us()).date()
-        check = await check_reserve(self.gateway.store, self.gateway.conversions, self.gateway.rtgs, today)
+        today = instant(self.environment.clock_us()).date()
+        check = await check_reserve(self.gateway.store, self.gateway.conversion_records, self.gateway.rtgs, today)
         assert check.ok and check.in_flight_conversions == 0, check
         assert await self.fiat_reserve() == await self.supply()
         assert (await self.accounts())["CBRFRUMMXXX/reserve"] == await self.supply()

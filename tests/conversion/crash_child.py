@@ -3,8 +3,8 @@ step of the conversion saga: the crash the restart tests recover from.
 
     python -m tests.conversion.crash_child CONFIG STEP MESSAGE_FILE...
 
-Every message but the last is received in full first (to fund a wallet before a burn, say). It builds the gateway exactly as `gateway serve` does (running_gateway, Settlement, Conversions), with one
-difference: the saga's after-step observer sends SIGKILL to this process when STEP is reached. It exits 3 if the
+Every message but the last is received in full first (to fund a wallet before a burn, say). It builds the gateway exactly as `gateway serve` does
+(running_gateway), with one difference: the saga's after-step observer sends SIGKILL to this process when STEP is reached. It exits 3 if the
 step never came (the test then knows its kill point is wrong)."""
 
 from __future__ import annotations
@@ -15,13 +15,8 @@ import signal
 import sys
 from pathlib import Path
 
-from gateway_adapters.sql.store import now_us
-
 from gateway.config import load_config
-from gateway.conversion.service import Conversions
-from gateway.domain.ledger import AccountKind
 from gateway.runtime import running_gateway
-from gateway.settlement.service import Settlement
 
 
 def kill_at(step: str):  # type: ignore[no-untyped-def]
@@ -34,15 +29,9 @@ def kill_at(step: str):  # type: ignore[no-untyped-def]
 
 async def main(config_path: Path, step: str, messages: list[bytes]) -> int:
     config = load_config(config_path, environ={})
-    async with running_gateway(config, upgrade=True) as gateway:
-        issuance = next(a for a in await gateway.store.accounts() if a.kind is AccountKind.ISSUANCE)
-        conversions = Conversions(
-            config, gateway.batcher, gateway.journal, gateway.conversions, gateway.rtgs, issuance.id, now_us,
-            after_step=kill_at(step),
-        )
-        settlement = Settlement(config, gateway.batcher, gateway.journal, await gateway.directory(), now_us, conversions)
+    async with running_gateway(config, upgrade=True, after_conversion_step=kill_at(step)) as gateway:
         for message in messages:
-            await settlement.receive(message, None)
+            await gateway.inbound.receive(message, None)
     return 3
 
 

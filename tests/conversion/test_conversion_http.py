@@ -156,7 +156,7 @@ async def test_an_account_the_rtgs_does_not_know_is_refused(cgw: ConversionGatew
         Participant("TICSRUMMXXX", "T-Bank", "bank", None, "30101810145250000974", AccountStatus.ACTIVE),
         [NewAccount("TICSRUMMXXX/main", AccountKind.WALLET, "TICSRUMMXXX", None, None)],
     )
-    cgw.settlement.directory = await cgw.gateway.directory()
+    cgw.environment.directory = await cgw.gateway.directory()
     got = receipt((await cgw.post(camt_050("TICSRUMMXXX", "LQ-T", 1_00, rtgs_account="30101810145250000974"))).body)
     assert got.codes == ["RJCT", "AC01"]
     assert await cgw.supply() == 0
@@ -165,7 +165,7 @@ async def test_an_account_the_rtgs_does_not_know_is_refused(cgw: ConversionGatew
 async def test_a_suspended_bank_converts_nothing(cgw: ConversionGateway) -> None:
     await cgw.post(camt_050(SBER, "LQ-1", 100_00))
     assert await cgw.gateway.store.set_participant_status(SBER, AccountStatus.SUSPENDED)
-    cgw.settlement.directory = await cgw.gateway.directory()
+    cgw.environment.directory = await cgw.gateway.directory()
     # The bank is both the creditor (Cdtr, named first) and the debtor of its own conversion: the admi.002 gives the
     # first reason, AG11, suspended agent of the credited side.
     for message, code in ((camt_050(SBER, "LQ-2", 100_00), "AG11"), (camt_050(SBER, "LQ-3", 50_00, direction="burn"), "AG11")):

@@ -15,8 +15,8 @@ import pytest
 from gateway.app import make_app
 from gateway.config import load_config
 from gateway.conversion.reserve import check_reserve
-from gateway.http.keys import settlement_key
-from gateway.settlement.answers import instant
+from gateway.http.keys import gateway_key
+from gateway.domain.calendar import instant
 from tests.conftest import write_config
 from tests.conversion.conftest import ConversionGateway, receipt
 from tests.rtgs.http_world import RtgsServer, running_server
@@ -52,7 +52,7 @@ async def gateway_on_http_rtgs(
 
 async def _finished(cgw: ConversionGateway) -> None:
     deadline = time.monotonic() + finish_seconds_max
-    while await cgw.gateway.conversions.unfinished(10):
+    while await cgw.gateway.conversion_records.unfinished(10):
         assert time.monotonic() < deadline, "the resumer did not finish the conversion"
         await asyncio.sleep(0.2)
 
@@ -66,8 +66,8 @@ async def _both_sides(cgw: ConversionGateway) -> tuple[int, int, int, int]:
     bank = await cgw.gateway.rtgs.balance(RTGS_ACCOUNTS[SBER])
     reserve = await cgw.gateway.rtgs.balance(cgw.gateway.rtgs.reserve_account)
     assert bank is not None and reserve is not None
-    today = instant(cgw.settlement.clock_us()).date()
-    check = await check_reserve(cgw.gateway.store, cgw.gateway.conversions, cgw.gateway.rtgs, today)
+    today = instant(cgw.environment.clock_us()).date()
+    check = await check_reserve(cgw.gateway.store, cgw.gateway.conversion_records, cgw.gateway.rtgs, today)
     assert check.ok, check
     return bank.booked_kopecks, bank.held_kopecks, reserve.booked_kopecks, await cgw.supply()
 
@@ -111,7 +111,7 @@ async def test_rtgs_killed_between_hold_and_commit_completes_once_back(aiohttp_c
             if step == "mint.fiat_held":
                 server.kill()
 
-        cgw.client.app[settlement_key].conversions.after_step = crash_the_rtgs  # type: ignore[union-attr]
+        cgw.client.app[gateway_key].conversions.after_step = crash_the_rtgs
         answer = await cgw.post(camt_050(SBER, "LQ-OUT-3", AMOUNT))
         assert receipt(answer.body).codes == ["PDNG"]
         assert await cgw.pending_mints() == AMOUNT  # the mint waits, pending, for the fiat commit

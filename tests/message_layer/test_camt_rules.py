@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 import pytest
 
-from gateway.messages import rules
+from gateway import bounds
 from gateway.messages.commands import (
     AccountReportingRequest,
     CancellationRequest,
@@ -232,15 +232,15 @@ def test_a_case_may_be_opened_by_a_party_that_is_no_bank() -> None:
 
 
 def test_transactions_present_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rules, "transactions_per_message_max", 1)
+    monkeypatch.setattr(bounds, "transactions_per_message_max", 1)
     assert _usage(fixture(cancellation)) == [("AM18", f"{cxl}/Undrlyg/TxInf[2]")]
-    monkeypatch.setattr(rules, "reporting_requests_per_message_max", 1)
+    monkeypatch.setattr(bounds, "reporting_requests_per_message_max", 1)
     assert _usage(fixture(reports)) == [("AM18", f"{rpt}/RptgReq[2]")]
 
 
 def test_reporting_requests_bound_holds_an_answer_per_wallet() -> None:
     # Up to 16 wallets a bank (gateway.bounds), each with an intraday report and a statement.
-    assert rules.reporting_requests_per_message_max == 32
+    assert bounds.reporting_requests_per_message_max == 32
 
 
 def test_cancellation_reason_required() -> None:

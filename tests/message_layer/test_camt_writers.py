@@ -22,6 +22,7 @@ from gateway.messages.identity import MessageId
 from gateway.messages.readers import camt_029_001_09 as camt_029_reader
 from gateway.messages.readers import head_001_001_02 as head_reader
 from gateway.messages.rejections import Layer, Rejection
+from gateway.messages.codes import already_returned, legal_decision, no_original_transaction
 from gateway.messages.reports import (
     CancellationReason,
     CancellationStatus,
@@ -34,10 +35,7 @@ from gateway.messages.reports import (
     RequestHandling,
     ResolutionOfInvestigation,
     ResolvedCase,
-    already_returned,
     cancellation_reason,
-    legal_decision,
-    no_original_transaction,
     request_handling,
     request_handling_for,
 )
@@ -61,7 +59,6 @@ from gateway.messages.statements import (
     Period,
     ReportedAccount,
     ReportHeader,
-    report_entries_max,
 )
 from gateway.messages.writers import (
     account_report_message,
@@ -737,16 +734,16 @@ def test_a_full_page_of_entries_is_a_message_the_gateway_could_read() -> None:
         period=Period(at, at),
         account=sberbank_wallet,
         opening=Balance(BalanceType.OPBD, opening, day),
-        closing=Balance(BalanceType.ITBD, opening - report_entries_max * full.kopecks, at),
-        available=Balance(BalanceType.ITAV, opening - report_entries_max * full.kopecks, at),
-        entries=(full,) * report_entries_max,
+        closing=Balance(BalanceType.ITBD, opening - bounds.report_entries_max * full.kopecks, at),
+        available=Balance(BalanceType.ITAV, opening - bounds.report_entries_max * full.kopecks, at),
+        entries=(full,) * bounds.report_entries_max,
         additional_info=None,
     )
     with pytest.raises(AssertionError):  # one entry more is a programmer's error: report it in pages
         dataclasses.replace(
             statement,
-            entries=(full,) * (report_entries_max + 1),
-            closing=Balance(BalanceType.ITBD, opening - (report_entries_max + 1) * full.kopecks, at),
+            entries=(full,) * (bounds.report_entries_max + 1),
+            closing=Balance(BalanceType.ITBD, opening - (bounds.report_entries_max + 1) * full.kopecks, at),
         )
     data = statement_message(_header(sberbank, "camt.053.001.08"), _statement_report(statement))
     assert len(data) < bounds.message_bytes_max

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.messages import intake as intake_module
+from gateway import bounds
 from gateway.messages.commands import CreditTransfer, StatusRequest
 from gateway.messages.intake import Accepted, Refused, intake
 from gateway.messages.rejections import Layer
@@ -83,7 +83,7 @@ def test_refusal_quotes_the_reference_even_before_the_schema_passes() -> None:
 def test_rejections_per_refusal_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     data = edited(fixture(enveloped), '<IntrBkSttlmAmt Ccy="RUB">', '<IntrBkSttlmAmt Ccy="USD">', count=2)
     assert len(refused(data, on_day).rejections) == 2
-    monkeypatch.setattr(intake_module, "rejections_per_refusal_max", 1)
+    monkeypatch.setattr(bounds, "rejections_per_refusal_max", 1)
     assert [r.path for r in refused(data, on_day).rejections] == [
         "/Envelope/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/IntrBkSttlmAmt"
     ]

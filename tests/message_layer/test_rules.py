@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from gateway.messages import rules
+from gateway import bounds
 from gateway.messages.rejections import Layer
 from gateway.messages.rules import RuleContext
 from tests.message_layer.support import (
@@ -137,7 +137,7 @@ def test_return_reason_required() -> None:
 
 
 def test_transactions_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rules, "transactions_per_message_max", 1)
+    monkeypatch.setattr(bounds, "transactions_per_message_max", 1)
     assert _usage(fixture(batch), on_batch_day) == [("AM18", batch_tx2)]
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from gateway.messages.identity import MessageId
 from gateway.messages.rejections import Layer
-from gateway.messages.schemas import SchemaSet, compiled, schema_files, schema_rejections_max, xsd_directory
+from gateway import bounds
+from gateway.messages.schemas import SchemaSet, compiled, schema_files, xsd_directory
 from tests.message_layer.support import (
     context,
     edited,
@@ -102,7 +103,7 @@ def test_errors_are_bounded() -> None:
     first, last = data.index(b"<TxInfAndSts>"), data.rindex(b"</TxInfAndSts>") + len(b"</TxInfAndSts>")
     data = data[:first] + data[first:last] * 20 + data[last:]  # 40 transactions, 40 errors
     rejections = compiled().validate(unwrapped(data))
-    assert len(rejections) == schema_rejections_max
+    assert len(rejections) == bounds.schema_rejections_max
     assert all(r.code == "FF01" and r.layer is Layer.SCHEMA for r in rejections)
 
 

@@ -14,7 +14,7 @@ from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import parse_bounded
 from gateway.reporting.ports import WalletHistory, WalletHold, WalletMovement
 from gateway.reporting.service import AccountReports
-from gateway.settlement.answers import business_zone
+from gateway.domain.calendar import business_zone
 from tests.message_layer.support import official_schema
 from tests.settlement.builders import CBRF, SBER, ReportAsk, camt_060
 from tests.settlement.conftest import Message

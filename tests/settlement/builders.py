@@ -126,7 +126,7 @@ def pacs_028(sender: str, message_id: str, uetrs: list[uuid.UUID]) -> bytes:
 
 
 def today_in_moscow() -> date:
-    from gateway.settlement.answers import business_zone
+    from gateway.domain.calendar import business_zone
 
     return datetime.now(business_zone).date()
 

@@ -20,10 +20,10 @@ from gateway.app import make_app
 from gateway.config import Config, load_config
 from gateway.domain.journal import PaymentRecord
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
-from gateway.http.keys import gateway_key, settlement_key
+from gateway.http.keys import gateway_key
 from gateway.messages.identity import MessageId
 from gateway.runtime import Gateway
-from gateway.settlement.service import Settlement
+from gateway.handling.received import Environment
 from tests.conftest import write_config
 from tests.message_layer.support import official_schema
 from tests.settlement.builders import ALFA, CBRF, SBER, VTB
@@ -243,8 +243,9 @@ class GatewayUnderTest:
         return self.client.app[gateway_key]
 
     @property
-    def settlement(self) -> Settlement:
-        return self.client.app[settlement_key]
+    def environment(self) -> Environment:
+        """The clock and directory every flow reads: tests move the clock to another day through it."""
+        return self.gateway.environment
 
     async def post(self, payload: bytes, content_type: str = "application/xml") -> Answer:
         response = await self.client.post("/v1/messages", data=payload, headers={"Content-Type": content_type})

@@ -59,12 +59,12 @@ async def test_a_future_dated_payment_waits_settles_on_its_day_and_tells_both_ba
     pending = await gw.settle(pacs_008(SBER, "FUT-1", [later], tomorrow))
     assert pending.transactions[0].status == "PDNG"
     assert await gw.balances() == FUNDING
-    assert await gw.settlement.settle_due(100) == 0  # not today
+    assert await gw.gateway.warehouse.settle_due(100) == 0  # not today
 
-    real_clock = gw.settlement.clock_us
-    gw.settlement.clock_us = lambda: real_clock() + day_us
-    assert await gw.settlement.settle_due(100) == 1
-    assert await gw.settlement.settle_due(100) == 0  # released once
+    real_clock = gw.environment.clock_us
+    gw.environment.clock_us = lambda: real_clock() + day_us
+    assert await gw.gateway.warehouse.settle_due(100) == 1
+    assert await gw.gateway.warehouse.settle_due(100) == 0  # released once
     assert await gw.balances() == {SBER: FUNDING[SBER] - 700_00, VTB: FUNDING[VTB], ALFA: FUNDING[ALFA] + 700_00}
     reports = [m for m in await gw.whole_mailbox(SBER) if m.kind == "pacs.002.001.10"]
     assert [status_report(m.payload).transactions[0].status for m in reports] == ["PDNG", "ACSC"]
@@ -79,9 +79,9 @@ async def test_a_released_payment_short_of_funds_is_rejected_on_its_day(gw: Gate
     tomorrow = today_in_moscow() + timedelta(days=1)
     big = Tx(VTB, ALFA, 2_000_000_01, settlement_date=tomorrow)  # VTB holds 2,000,000.00
     assert (await gw.settle(pacs_008(VTB, "FUT-2", [big], tomorrow))).transactions[0].status == "PDNG"
-    real_clock = gw.settlement.clock_us
-    gw.settlement.clock_us = lambda: real_clock() + day_us
-    assert await gw.settlement.settle_due(100) == 1
+    real_clock = gw.environment.clock_us
+    gw.environment.clock_us = lambda: real_clock() + day_us
+    assert await gw.gateway.warehouse.settle_due(100) == 1
     assert await gw.balances() == FUNDING
     reports = [m for m in await gw.whole_mailbox(VTB) if m.kind == "pacs.002.001.10"]
     last = status_report(reports[-1].payload).transactions[0]
@@ -119,9 +119,9 @@ async def test_camt_056_cancels_warehoused_passes_on_settled_and_refuses_unknown
     assert not any(m.kind == "camt.056.001.08" for m in await gw.whole_mailbox(ALFA))
 
     # The cancelled payment never settles.
-    real_clock = gw.settlement.clock_us
-    gw.settlement.clock_us = lambda: real_clock() + day_us
-    assert await gw.settlement.settle_due(100) == 0
+    real_clock = gw.environment.clock_us
+    gw.environment.clock_us = lambda: real_clock() + day_us
+    assert await gw.gateway.warehouse.settle_due(100) == 0
     assert await gw.balances() == {SBER: FUNDING[SBER] - 10_00, VTB: FUNDING[VTB] + 10_00, ALFA: FUNDING[ALFA]}
     # The same request again is answered from the journal, byte for byte.
     assert (await gw.post(camt_056(SBER, "CXL-1", [settled, waiting, unknown]))).body == answer.body

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-import gateway.app
+from gateway import bounds
 from gateway.domain.journal import PaymentState, payment_transfer_id
 from gateway.domain.ledger import AccountStatus
 from tests.settlement.builders import (
@@ -356,7 +356,7 @@ async def test_a_payment_taking_the_creditor_above_its_balance_limit_is_rejected
 
 async def wait_for_status(gw: GatewayUnderTest, bic: str, status: AccountStatus) -> None:
     deadline = time.monotonic() + 10
-    while gw.settlement.directory.participants[bic].status is not status:
+    while gw.environment.directory.participants[bic].status is not status:
         assert time.monotonic() < deadline, f"the directory never saw {bic} {status}"
         await asyncio.sleep(0.02)
 
@@ -364,7 +364,7 @@ async def wait_for_status(gw: GatewayUnderTest, bic: str, status: AccountStatus)
 async def test_a_suspended_participant_is_refused_once_the_directory_refreshes(
     make_gateway: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gateway.app, "directory_refresh_seconds", 0.05)
+    monkeypatch.setattr(bounds, "directory_refresh_seconds", 0.05)
     gw = await make_gateway()
 
     assert await gw.gateway.store.set_participant_status(VTB, AccountStatus.SUSPENDED)
@@ -391,10 +391,10 @@ async def test_a_suspended_participant_is_refused_once_the_directory_refreshes(
 async def test_a_suspension_the_directory_has_not_seen_yet_is_refused_by_the_ledger(
     make_gateway: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gateway.app, "directory_refresh_seconds", 3600.0)  # the snapshot stays stale
+    monkeypatch.setattr(bounds, "directory_refresh_seconds", 3600.0)  # the snapshot stays stale
     gw = await make_gateway()
     assert await gw.gateway.store.set_participant_status(VTB, AccountStatus.SUSPENDED)
-    assert gw.settlement.directory.participants[VTB].status is AccountStatus.ACTIVE
+    assert gw.environment.directory.participants[VTB].status is AccountStatus.ACTIVE
 
     to_suspended = Tx(SBER, VTB, 10_000_00)
     to_active = Tx(SBER, ALFA, 20_000_00)

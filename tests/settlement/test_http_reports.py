@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from gateway.reporting import service as reporting_service
+from gateway import bounds
 from tests.settlement.builders import (
     ALFA,
     SBER,
@@ -90,10 +90,10 @@ async def test_an_intraday_report_lists_todays_postings_between_balances_that_ad
 async def test_a_statement_of_a_closed_day_covers_every_wallet_of_the_owner_in_pages(gw: GatewayUnderTest) -> None:
     await _pay(gw)
     real_today = today_in_moscow()
-    real_clock = gw.settlement.clock_us
-    gw.settlement.clock_us = lambda: real_clock() + day_us  # tomorrow: today is a closed business day
-    assert gw.settlement.reports is not None
-    gw.settlement.reports.page_entries_max = 3
+    real_clock = gw.environment.clock_us
+    gw.environment.clock_us = lambda: real_clock() + day_us  # tomorrow: today is a closed business day
+    assert gw.gateway.reports is not None
+    gw.gateway.reports.reports.page_entries_max = 3
     answer = await gw.post(camt_060(SBER, "STM-1", [ReportAsk(camt_053, None, real_today, real_today)]))
     assert answer.status == 200, answer.body
     sent = [m for m in await gw.whole_mailbox(SBER) if m.kind == camt_053]
@@ -126,9 +126,9 @@ async def test_a_period_too_long_to_report_is_refused_and_another_banks_wallet_i
     gw: GatewayUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _pay(gw)
-    assert gw.settlement.reports is not None
-    gw.settlement.reports.page_entries_max = 2
-    monkeypatch.setattr(reporting_service, "report_pages_max", 1)  # 2 entries at most; the main wallet holds 4
+    assert gw.gateway.reports is not None
+    gw.gateway.reports.reports.page_entries_max = 2
+    monkeypatch.setattr(bounds, "report_pages_max", 1)  # 2 entries at most; the main wallet holds 4
     ask = ReportAsk(camt_052, f"{SBER}/main", today_in_moscow(), None)
     refused = message_reject((await gw.post(camt_060(SBER, "REP-3", [ask]))).body)
     assert refused.text("Rsn/RjctgPtyRsn") == "NARR"

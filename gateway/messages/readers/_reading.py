@@ -18,6 +18,14 @@ from typing import TypeVar
 
 from lxml import etree
 
+# What a reader cannot hold: AM02 is an amount beyond int64 kopecks.
+from gateway.messages.codes import (
+    decimals_not_compatible_with_currency,
+    element_content_incorrect,
+    invalid_creation_date,
+    invalid_date,
+    not_allowed_amount,
+)
 from gateway.messages.commands import (
     Agent,
     Amount,
@@ -35,14 +43,6 @@ from gateway.messages.iso_types import (
 )
 from gateway.messages.readers.field_paths import FieldPaths
 from gateway.messages.rejections import Layer, Rejection, excerpt
-
-# ExternalStatusReason1Code values for what a reader cannot hold.
-decimals_not_compatible_with_currency = "CH20"  # DecimalPointsNotCompatibleWithCurrency
-not_allowed_amount = "AM02"  # NotAllowedAmount: above the allowed maximum (here: beyond int64 kopecks)
-invalid_date = "DT01"  # InvalidDate
-invalid_creation_date = "DT02"  # InvalidCreationDate
-element_content_incorrect = "CH16"  # ElementContentFormallyIncorrect
-element_not_admitted = "CH17"  # ElementNotAdmitted
 
 _placeholder_date = date(1, 1, 1)
 _placeholder_datetime = datetime(1, 1, 1)

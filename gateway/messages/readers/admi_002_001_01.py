@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
+from gateway.messages.codes import element_content_incorrect
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
-from gateway.messages.readers._reading import Reading, element_content_incorrect
+from gateway.messages.readers._reading import Reading
 from gateway.messages.rejections import Rejection, excerpt
 from gateway.messages.reports import MessageReject
 

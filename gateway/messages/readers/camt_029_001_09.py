@@ -20,15 +20,15 @@ import re
 
 from lxml import etree
 
-from gateway.messages.envelope import Unwrapped
-from gateway.messages.identity import MessageId
-from gateway.messages.readers._reading import (
-    Fields,
-    Reading,
+from gateway.messages.codes import (
     element_content_incorrect,
     element_not_admitted,
     invalid_creation_date,
+    required_element_missing,
 )
+from gateway.messages.envelope import Unwrapped
+from gateway.messages.identity import MessageId
+from gateway.messages.readers._reading import Fields, Reading
 from gateway.messages.rejections import Rejection, excerpt
 from gateway.messages.reports import (
     CancellationReason,
@@ -42,7 +42,6 @@ from gateway.messages.reports import (
 
 message_id = MessageId("camt", "029", "001", "09")
 
-required_element_missing = "CH21"  # RequiredCompulsoryElementMissing
 _investigation_statuses = {status.value: status for status in InvestigationStatus}
 _cancellation_statuses = {status.value: status for status in CancellationStatus}
 _reason_code = re.compile(r"[A-Z0-9]{4}")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from gateway.domain.money import currency_code
+from gateway.messages.codes import invalid_creation_date
 from gateway.messages.commands import Account, Amount, LiquidityTransfer
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
-from gateway.messages.readers._reading import Fields, Reading, invalid_creation_date
+from gateway.messages.readers._reading import Fields, Reading
 from gateway.messages.rejections import Rejection
 
 message_id = MessageId("camt", "050", "001", "05")

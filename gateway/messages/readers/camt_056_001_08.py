@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from gateway.messages.codes import invalid_creation_date
 from gateway.messages.commands import (
     Assignment,
     CancellationRequest,
@@ -18,7 +19,7 @@ from gateway.messages.commands import (
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.iso_types import parse_count
-from gateway.messages.readers._reading import Fields, Reading, invalid_creation_date
+from gateway.messages.readers._reading import Fields, Reading
 from gateway.messages.rejections import Rejection
 
 message_id = MessageId("camt", "056", "001", "08")

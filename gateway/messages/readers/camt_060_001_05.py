@@ -6,6 +6,7 @@ from datetime import date, time
 
 from lxml import etree
 
+from gateway.messages.codes import element_content_incorrect, invalid_creation_date
 from gateway.messages.commands import (
     AccountReportingRequest,
     FloorLimit,
@@ -17,12 +18,7 @@ from gateway.messages.commands import (
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.iso_types import parse_datetime, xml_whitespace
-from gateway.messages.readers._reading import (
-    Fields,
-    Reading,
-    element_content_incorrect,
-    invalid_creation_date,
-)
+from gateway.messages.readers._reading import Fields, Reading
 from gateway.messages.readers.camt_050_001_05 import read_account
 from gateway.messages.readers.camt_056_001_08 import read_party
 from gateway.messages.rejections import Rejection, excerpt

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from lxml import etree
 
+from gateway.messages.codes import invalid_creation_date
 from gateway.messages.commands import BusinessHeader, RelatedHeader
 from gateway.messages.identity import app_hdr_message_id
-from gateway.messages.readers._reading import Reading, boolean_of, invalid_creation_date
+from gateway.messages.readers._reading import Reading, boolean_of
 from gateway.messages.readers.field_paths import FieldPaths
 from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import element_path

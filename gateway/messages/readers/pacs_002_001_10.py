@@ -11,16 +11,17 @@ import re
 
 from lxml import etree
 
+from gateway.messages.codes import (
+    element_content_incorrect,
+    element_not_admitted,
+    invalid_creation_date,
+    required_element_missing,
+)
 from gateway.messages.commands import OriginalMessage
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.iso_types import parse_count
-from gateway.messages.readers._reading import (
-    Reading,
-    element_content_incorrect,
-    element_not_admitted,
-    invalid_creation_date,
-)
+from gateway.messages.readers._reading import Reading
 from gateway.messages.rejections import Rejection, excerpt
 from gateway.messages.reports import (
     GroupStatus,
@@ -33,7 +34,6 @@ from gateway.messages.reports import (
 
 message_id = MessageId("pacs", "002", "001", "10")
 
-required_element_missing = "CH21"  # RequiredCompulsoryElementMissing
 _statuses = {status.value: status for status in PaymentStatus}
 _reason_code = re.compile(r"[A-Z0-9]{4}")
 

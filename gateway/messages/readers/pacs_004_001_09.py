@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from gateway.messages.codes import invalid_creation_date
 from gateway.messages.commands import (
     PaymentReturn,
     ReturnGroupHeader,
@@ -13,7 +14,7 @@ from gateway.messages.commands import (
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.iso_types import parse_count
-from gateway.messages.readers._reading import Reading, invalid_creation_date
+from gateway.messages.readers._reading import Reading
 from gateway.messages.rejections import Rejection
 
 message_id = MessageId("pacs", "004", "001", "09")

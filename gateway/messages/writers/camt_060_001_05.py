@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from lxml import etree
 
+from gateway import bounds
 from gateway.domain.money import currency_code
 from gateway.messages.identity import MessageId
 from gateway.messages.iso_types import xml_safe
@@ -25,9 +26,6 @@ from gateway.messages.writers._writing import Writing
 
 message_id = MessageId("camt", "060", "001", "05")
 
-# Bounds of this module: one query asks for a few reports, each with a few balance types (the schema sets none).
-queries_per_message_max = 16
-balance_types_per_query_max = 8
 
 _bic = re.compile(r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")  # BICFIDec2014Identifier
 
@@ -67,7 +65,7 @@ class ReportQuery:
             assert not isinstance(day, datetime), "a reporting period is in whole days"
         if self.from_date is not None and self.to_date is not None:
             assert self.from_date <= self.to_date, (self.from_date, self.to_date)
-        assert len(self.balance_types) <= balance_types_per_query_max, len(self.balance_types)
+        assert len(self.balance_types) <= bounds.rtgs_balance_types_per_query_max, len(self.balance_types)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +80,7 @@ class AccountReportQuery:
     def __post_init__(self) -> None:
         _assert_id(self.message_id)
         assert self.sender_bic is None or _bic.fullmatch(self.sender_bic), self.sender_bic
-        assert 1 <= len(self.queries) <= queries_per_message_max, len(self.queries)
+        assert 1 <= len(self.queries) <= bounds.rtgs_queries_per_message_max, len(self.queries)
 
 
 def write(request: AccountReportQuery) -> etree._Element:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from lxml import etree
 
+from gateway import bounds
 from gateway.domain.ledger import TransferKind
+from gateway.messages import codes
 from gateway.messages.commands import BusinessHeader, OriginalMessage, RelatedHeader
 from gateway.messages.identity import MessageId
 from gateway.messages.rejections import Rejection
@@ -68,17 +70,6 @@ pacs_009 = MessageId("pacs", "009", "001", "08")
 pacs_004 = MessageId("pacs", "004", "001", "09")
 _forward_writers = {pacs_008: pacs_008_writer, pacs_009: pacs_009_writer, pacs_004: pacs_004_writer}
 
-# Reasons per transaction an answer spells out; beyond them the sender reads the group status.
-group_reasons_max = 10
-
-
-# The gateway's business day runs on Moscow time, as the central bank's does.
-business_zone = timezone(timedelta(hours=3), "MSK")
-
-
-def instant(now_us: int) -> datetime:
-    """A ledger timestamp as the aware date-time the messages carry, in the business zone, to the second."""
-    return datetime.fromtimestamp(now_us // 1_000_000, business_zone)
 
 
 def new_message_id() -> str:
@@ -151,7 +142,7 @@ def status_report(
         original_number_of_transactions=number_of_transactions,
         original_control_sum_kopecks=None,
         status=group_status,
-        reasons=tuple(group_reasons[:group_reasons_max]),
+        reasons=tuple(group_reasons[:bounds.status_reasons_per_transaction_max]),
         counts=counts,
     )
     return _pacs_002(gateway_bic, receiver_bic, now, answering, (group,), transactions)
@@ -271,7 +262,7 @@ def forwarded(
 
 def narrative(text: str) -> StatusReason:
     """NARR: a reason told in words, for a transaction refused together with others in its message."""
-    return status_reason("NARR", text)
+    return status_reason(codes.narrative, text)
 
 
 camt_029 = MessageId("camt", "029", "001", "09")

@@ -1,5 +1,5 @@
-"""What the settlement service needs from storage besides the ledger: reads of the message journal.
-`gateway_adapters.sql.journal.JournalReader` implements it on SQLite and PostgreSQL."""
+"""What every flow reads of the message journal. `gateway_adapters.sql.journal.JournalReader` implements it on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
+from gateway import bounds
 from gateway.domain.ledger import Account, AccountKind, AccountStatus
 from gateway.ledger.ports import Participant
 from gateway.messages.rules import RuleContext
@@ -18,7 +19,6 @@ from gateway.registry import account_code
 
 # The wallet payments settle on when a participant has several: "main" if it has one, else its first.
 settlement_wallet_name = "main"
-contexts_cached_max = 4_096  # (date, participant) pairs; a fresh Directory every few seconds empties it anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +72,14 @@ class Directory:
                 rtgs_accounts=MappingProxyType({p.bic: p.rtgs_account for p in banks}),
                 wallets=self.wallet_codes,
             )
-            if len(self._contexts) > contexts_cached_max:
+            if len(self._contexts) > bounds.rule_contexts_cached_max:
                 self._contexts.clear()
             self._contexts[key] = context
         return context
 
     def is_known(self, bic: str) -> bool:
         return bic in self.participants
+
+    def is_bank(self, bic: str) -> bool:
+        """A registered participant other than the central bank."""
+        return bic in self.participants and bic != self.central_bank_bic

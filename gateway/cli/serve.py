@@ -1,0 +1,98 @@
+"""`gateway serve`: TLS with client certificates by default; plain HTTP only with --plain-http, only on loopback.
+The packaged demo creates its own throw-away signing key and development PKI under ./var on first start."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import signal
+import subprocess
+import sys
+
+from aiohttp import web
+
+from gateway.app import make_app
+from gateway.cli.usage import UsageError
+from gateway.config import Config
+from gateway.ledger.signing import generate_key_file
+from gateway.security.certs import parties_of, server_ssl_context, write_development_pki
+
+log = logging.getLogger("gateway")
+
+
+def serve(config: Config, args: argparse.Namespace) -> int:
+    host = args.host or config.http.host
+    port = args.port or config.http.port
+    if not 1 <= args.workers <= 64:
+        raise UsageError("--workers must be within 1..64")
+    if args.workers > 1 and config.database.url.startswith("sqlite"):
+        raise UsageError("--workers needs PostgreSQL: SQLite has one writer, so more processes would only queue")
+    key_file = config.central_bank.signing_key_file
+    if config.is_demo and not key_file.exists():
+        generate_key_file(key_file)
+        log.warning("DEMO: generated a throw-away central bank signing key at %s", key_file)
+    ssl_context = None
+    if args.plain_http:
+        if not ipaddress.ip_address(host if host != "localhost" else "127.0.0.1").is_loopback:
+            raise UsageError(f"refusing plain HTTP on {host}: without TLS the gateway serves on a loopback address only")
+        for _ in range(3):
+            log.warning("PLAIN HTTP on %s:%d: NO TLS, NO CLIENT CERTIFICATES, the AppHdr sender is taken at its word."
+                        " For development on this machine only, never for banks' traffic.", host, port)
+    else:
+        tls_dir = args.tls_dir or config.http.tls_dir
+        files = [tls_dir / "server.pem", tls_dir / "server.key", tls_dir / "ca.pem"]
+        if config.is_demo and not any(f.exists() for f in files):
+            parties = parties_of(config)
+            write_development_pki(tls_dir, parties[0], parties, force=False)
+            log.warning("DEMO: created a development PKI in %s (client certificates for every participant)", tls_dir)
+        missing = [str(f) for f in files if not f.exists()]
+        if missing:
+            raise UsageError(f"TLS files missing: {', '.join(missing)} (create a development set with"
+                             f" `gateway certs init {tls_dir}`, or serve --plain-http on loopback for development)")
+        ssl_context = server_ssl_context(*files)
+    # The embedded SQLite default migrates itself; a shared PostgreSQL is migrated deliberately with `db upgrade`.
+    upgrade = config.database.url.startswith("sqlite")
+    scheme = "http" if ssl_context is None else "https (client certificates required)"
+    log.info("config %s, database %s, %s on %s:%d", config.source, _redacted(config.database.url), scheme, host, port)
+    workers = _start_extra_workers(args) if args.workers > 1 else []
+    try:
+        web.run_app(
+            make_app(config, upgrade_database=upgrade, plain_http=args.plain_http),
+            host=host,
+            port=port,
+            ssl_context=ssl_context,
+            reuse_port=args.workers > 1 or args.reuse_port,
+            shutdown_timeout=config.limits.shutdown_timeout_ms / 1000,
+            print=lambda line: log.info("%s", line),
+        )
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGINT)
+        for worker in workers:
+            try:
+                worker.wait(timeout=config.limits.shutdown_timeout_ms / 1000 + 5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0
+
+
+def _start_extra_workers(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
+    """The other worker processes: this same command, one worker each, on the same port (SO_REUSEPORT lets the
+    kernel spread connections). They coordinate only through PostgreSQL, as separate gateway hosts would."""
+    argv, skip_next = [], False
+    for arg in sys.argv[1:]:
+        if skip_next:
+            skip_next = False
+        elif arg == "--workers":
+            skip_next = True
+        elif not arg.startswith("--workers="):
+            argv.append(arg)
+    command = [sys.executable, "-m", "gateway.cli.main", *argv, "--reuse-port"]
+    return [subprocess.Popen(command) for _ in range(args.workers - 1)]
+
+
+def _redacted(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    return f"{scheme}://***@{location}" if at else url

@@ -1,0 +1,64 @@
+"""`gateway validate`: one line per file, its message version and `valid`, or each rejection with its code, layer
+and element path. A directory stands for every file in it and in its subfolders, in name order."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from gateway import bounds
+from gateway.config import Config
+from gateway.messages.intake import Accepted, check_iso, intake
+from gateway.messages.rules import RuleContext
+from gateway.registry import account_code
+
+
+def validate(config: Config, args: argparse.Namespace) -> int:
+    """The gateway profile judges parties against the config's participants, as no database is needed to validate."""
+    context = RuleContext(
+        today=args.business_date or date.today(),
+        central_bank_bic=config.central_bank.bic,
+        participants=frozenset(p.bic for p in config.participants),
+        suspended_participants=frozenset(),
+        settlement_days_ahead_max=bounds.settlement_days_ahead_max,
+        authenticated_bic=None,
+        rtgs_accounts={p.bic: p.rtgs_account for p in config.participants},
+        wallets=frozenset(account_code(p.bic, wallet) for p in config.participants for wallet in p.wallets),
+    )
+    all_valid = True
+    for path in _files(args.files):
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            print(f"{path}: unreadable: {error.strerror}")
+            all_valid = False
+            continue
+        if args.profile == "iso":
+            message_id, rejections = check_iso(data)
+        else:
+            outcome = intake(data, allow_bare_document=True, context=context)
+            message_id = outcome.message_id
+            rejections = [] if isinstance(outcome, Accepted) else list(outcome.rejections)
+        version = str(message_id) if message_id is not None else "unknown message"
+        if not rejections:
+            print(f"{path}: {version}: valid")
+            continue
+        all_valid = False
+        print(f"{path}: {version}: {len(rejections)} rejection{'s' if len(rejections) > 1 else ''}")
+        for rejection in rejections:
+            print(f"  {rejection.code} {rejection.layer.value} {rejection.path or '/'}: {rejection.text}")
+    return 0 if all_valid else 1
+
+
+def _files(paths: list[Path]) -> Iterator[Path]:
+    """The files named, a directory's files (recursively, hidden ones skipped) in name order in its place."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            yield path

@@ -80,6 +80,8 @@ reporting_period_days_max = 31
 
 # Reasons per transaction an answer spells out; beyond them the sender reads the group status.
 status_reasons_per_transaction_max = 10
+# AddtlInf lines (Max105Text each) one status reason carries: the reason in words, then the element path.
+additional_info_lines_max = 8
 
 # How far ahead of the business date a payment's settlement date may lie (future-dated payments are warehoused).
 settlement_days_ahead_max = 30

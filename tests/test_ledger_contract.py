@@ -8,15 +8,21 @@ import uuid
 from dataclasses import replace
 
 import pytest
+from gateway_adapters.sql.store import SqlStore
 from sqlalchemy import text
 
 from gateway.domain.journal import JournalRows
-from gateway.domain.ledger import AccountStatus, Phase, TransferKind, TransferRequest, TransferResult
+from gateway.domain.ledger import (
+    AccountStatus,
+    Phase,
+    TransferKind,
+    TransferRequest,
+    TransferResult,
+)
 from gateway.ledger import service as ledger_service
 from gateway.ledger.service import Attached
 from gateway.ledger.signing import generate_key_file, load_public_key
 from gateway.ledger.verify import verify_ledger
-from gateway_adapters.sql.store import SqlStore
 from tests.conftest import LedgerUnderTest, open_ledger
 
 R = TransferResult

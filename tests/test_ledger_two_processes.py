@@ -89,7 +89,9 @@ def _run_two_drivers(config_path: Path, directory: Path) -> list[dict]:  # type:
             assert not exited, exited
             assert time.monotonic() < deadline, "the drivers did not get ready within 60 s"
             time.sleep(0.01)
-        (barrier / "go").write_text(repr(time.time() + 0.3), encoding="utf-8")  # both start at the same instant
+        # Both start at the same instant. Written aside and renamed, so a driver never reads a half-written file.
+        (barrier / "go.tmp").write_text(repr(time.time() + 0.3), encoding="utf-8")
+        (barrier / "go.tmp").rename(barrier / "go")
         for process in processes:
             _, stderr = process.communicate(timeout=process_timeout_seconds)
             assert process.returncode == 0, stderr.decode(errors="replace")[-4000:]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-
-from gateway.config import Limits
-from gateway.config import load_config
 from gateway_adapters.sql.engine import make_engine
-from gateway_adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
+from gateway_adapters.sql.migrate import (
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
 from gateway_adapters.sql.models import Base
+
+from gateway.config import Limits, load_config
 
 
 async def test_upgrade_matches_the_models_and_is_repeatable(database_url: str) -> None:

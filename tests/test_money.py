@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.domain.money import AmountError, kopecks_from_decimal, kopecks_from_text, text_from_kopecks
+from gateway.domain.money import (
+    AmountError,
+    kopecks_from_decimal,
+    kopecks_from_text,
+    text_from_kopecks,
+)
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,7 @@ def _payment_row(p: PaymentRecord) -> dict[str, Any]:
         "kind": p.kind.value,
         "debtor_bic": p.debtor_bic,
         "creditor_bic": p.creditor_bic,
+        "group_message_id": p.group_message_id,
         "uetr": p.uetr,
         "end_to_end_id": p.end_to_end_id,
         "instruction_id": p.instruction_id,
@@ -268,6 +269,7 @@ def _payment(row: Any) -> PaymentRecord:
         kind=PaymentKind(row.kind),
         debtor_bic=row.debtor_bic,
         creditor_bic=row.creditor_bic,
+        group_message_id=row.group_message_id,
         uetr=row.uetr,
         end_to_end_id=row.end_to_end_id,
         instruction_id=row.instruction_id,
@@ -348,17 +350,34 @@ class JournalReader:
         async with self.engine.connect() as connection:
             return [_payment(row) for row in await connection.execute(query)]
 
-    async def inbound_by_reference(self, sender_bic: str, reference: str) -> StoredMessage | None:
-        """The inbound message `sender_bic` sent under `reference` (its MsgId or BizMsgIdr) that was claimed."""
-        query = select(messages_table).where(
-            messages_table.c.sender_bic == sender_bic,
-            messages_table.c.reference == reference,
-            messages_table.c.direction == Direction.INBOUND.value,
-            messages_table.c.idempotency_key.is_not(None),
+    async def payments_with_uetrs(self, uetrs: Sequence[UUID]) -> list[PaymentRecord]:
+        """Every payment record under these UETRs, of any party, rejected attempts included, newest first: what a
+        reference to an original is matched against in full (gateway.settlement.originals)."""
+        if not uetrs:
+            return []
+        query = (
+            select(payments_table)
+            .where(payments_table.c.uetr.in_(list(uetrs)))
+            .order_by(payments_table.c.created_at_us.desc(), payments_table.c.position)
         )
         async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
-        return None if row is None else _stored_message(row)
+            return [_payment(row) for row in await connection.execute(query)]
+
+    async def payments_of_groups(self, debtor_bic: str, group_message_ids: Sequence[str]) -> list[PaymentRecord]:
+        """The payments `debtor_bic` sent in messages whose GrpHdr/MsgId is one of these, newest message first,
+        each message's in message order."""
+        if not group_message_ids:
+            return []
+        query = (
+            select(payments_table)
+            .where(
+                payments_table.c.debtor_bic == debtor_bic,
+                payments_table.c.group_message_id.in_(list(group_message_ids)),
+            )
+            .order_by(payments_table.c.created_at_us.desc(), payments_table.c.position)
+        )
+        async with self.engine.connect() as connection:
+            return [_payment(row) for row in await connection.execute(query)]
 
     async def find_payments(
         self,
@@ -378,16 +397,6 @@ class JournalReader:
             select(payments_table)
             .where(and_(payments_table.c.debtor_bic == debtor_bic, or_(*conditions)))
             .order_by(payments_table.c.created_at_us.desc())
-        )
-        async with self.engine.connect() as connection:
-            return [_payment(row) for row in await connection.execute(query)]
-
-    async def payments_received(self, creditor_bic: str, uetrs: Sequence[UUID]) -> list[PaymentRecord]:
-        """Payments credited to `creditor_bic` with these UETRs: what a return (pacs.004) may refer to."""
-        if not uetrs:
-            return []
-        query = select(payments_table).where(
-            payments_table.c.creditor_bic == creditor_bic, payments_table.c.uetr.in_(list(uetrs))
         )
         async with self.engine.connect() as connection:
             return [_payment(row) for row in await connection.execute(query)]

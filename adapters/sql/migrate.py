@@ -22,8 +22,18 @@ def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
+    await upgrade_to(engine, "head")
+
+
+async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "head"))
+        await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), revision))
+
+
+async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
+    """Back to an earlier schema revision: for an operator undoing a release, and for the tests of migrations."""
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.downgrade(_alembic_config(sync), revision))
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -175,6 +175,7 @@ class PaymentRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     debtor_bic: Mapped[str] = mapped_column(String(11))
     creditor_bic: Mapped[str] = mapped_column(String(11))
+    group_message_id: Mapped[str] = mapped_column(String(35))  # GrpHdr/MsgId of the message that carried it
     uetr: Mapped[object] = mapped_column(Uuid)
     end_to_end_id: Mapped[str] = mapped_column(String(35))
     instruction_id: Mapped[str | None] = mapped_column(String(35))
@@ -194,12 +195,14 @@ class PaymentRow(Base):
         Index("payments_by_transfer", "transfer_id"),
         Index("payments_by_uetr", "uetr"),
         Index("payments_by_end_to_end_id", "debtor_bic", "end_to_end_id"),
+        Index("payments_by_group_message_id", "debtor_bic", "group_message_id"),
         Index("payments_warehoused_by_date", "state", "settlement_date"),
     )
 
 
 class ClaimRow(Base):
-    """Idempotency keys: (sender, MsgId), (debtor, UETR), (debtor, EndToEndId), returns. Claimed once, forever."""
+    """Idempotency keys: (sender, MsgId), UETR, (instructing agent, TxId), returns, conversion steps. Claimed once,
+    forever (gateway.domain.journal)."""
 
     __tablename__ = "claims"
 

@@ -48,19 +48,36 @@ class PaymentKind(StrEnum):
     INSTITUTION_CREDIT_TRANSFER = "pacs.009"
     RETURN = "pacs.004"
 
+    @property
+    def message_name(self) -> str:
+        """The message name and version that carries this kind, as an OrgnlMsgNmId names it."""
+        return _message_names[self]
+
+
+_message_names = {
+    PaymentKind.CUSTOMER_CREDIT_TRANSFER: "pacs.008.001.08",
+    PaymentKind.INSTITUTION_CREDIT_TRANSFER: "pacs.009.001.08",
+    PaymentKind.RETURN: "pacs.004.001.09",
+}
+
 
 # Idempotency keys. A key is claimed once and never again (except a rejected payment's, which is never claimed).
+# EndToEndId is the debtor customer's reference, carried untouched: customers repeat it and NOTPROVIDED is a legal
+# value, so it is never a key.
 def message_key(sender_bic: str, message_id: str) -> str:
     """(sender, MsgId): a repeated message is answered from the journal and moves no money."""
     return f"msg|{sender_bic}|{message_id}"
 
 
-def uetr_key(debtor_bic: str, uetr: UUID) -> str:
-    return f"uetr|{debtor_bic}|{uetr}"
+def uetr_key(uetr: UUID) -> str:
+    """A UETR is universally unique (a UUIDv4 by design): once any participant used it, it is a duplicate for every
+    participant, so that nobody can settle a second payment under another bank's UETR."""
+    return f"uetr|{uetr}"
 
 
-def end_to_end_key(debtor_bic: str, end_to_end_id: str) -> str:
-    return f"e2e|{debtor_bic}|{end_to_end_id}"
+def transaction_key(instructing_agent_bic: str, transaction_id: str) -> str:
+    """(instructing agent, TxId): TxId is unique per instructing agent, as ISO 20022 defines it."""
+    return f"txid|{instructing_agent_bic}|{transaction_id}"
 
 
 def return_key(original_payment_id: UUID) -> str:
@@ -117,9 +134,10 @@ class PaymentRecord:
     kind: PaymentKind
     debtor_bic: str  # whose wallet is debited
     creditor_bic: str  # whose wallet is credited
+    group_message_id: str  # GrpHdr/MsgId of the message that carried it: a later OrgnlMsgId names it
     uetr: UUID
     end_to_end_id: str
-    instruction_id: str | None
+    instruction_id: str | None  # a return's: its RtrId
     transaction_id: str | None
     amount_kopecks: int
     settlement_date: date

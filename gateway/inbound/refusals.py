@@ -37,22 +37,24 @@ async def answer_refused(
     command = outcome.command
     message_type = None if outcome.message_id is None else str(outcome.message_id)
     gateway_bic = journaling.gateway_bic
-    if isinstance(command, CreditTransfer | FinancialInstitutionTransfer) and sender is not None:
+    # A bank acting for another (sending in its name, debiting its wallet, asking for its reports) is not
+    # authorised: HTTP 403 with an admi.002 for the whole message, never a business answer about its transactions.
+    forbidden = [r for r in outcome.rejections if r.code == codes.transaction_forbidden]
+    if forbidden and authenticated_bic is not None:
+        answer = answers.message_rejected(gateway_bic, authenticated_bic, now, header, forbidden[0], outcome.reference)
+        status = 403
+    elif isinstance(command, CreditTransfer | FinancialInstitutionTransfer) and sender is not None:
         answer = _payments_refused(gateway_bic, sender, now, header, command, message_type or "", outcome.rejections)
+        status = 200
     else:
         # Addressed to the sender when it can be named; else to the gateway itself, and only sent on HTTP.
         receiver = sender or gateway_bic
         answer = answers.message_rejected(gateway_bic, receiver, now, header, outcome.rejections[0], outcome.reference)
+        status = 200
     inbound = journaling.inbound_record(
         data, sender, message_type, outcome.reference, MessageStatus.REJECTED, received_at_us
     )
     await journaling.answered(inbound, answer, sender)
-    # A message sent in another bank's name is an authorisation failure, not a business answer.
-    forbidden = any(
-        r.code == codes.transaction_forbidden and r.path.endswith("/Fr/FIId/FinInstnId/BICFI")
-        for r in outcome.rejections
-    )
-    status = 403 if forbidden and authenticated_bic is not None else 200
     return Reply(status, answer.payload, "rejected", message_type or "unreadable")
 
 

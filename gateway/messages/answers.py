@@ -21,6 +21,7 @@ from gateway.messages.commands import BusinessHeader, OriginalMessage, RelatedHe
 from gateway.messages.identity import MessageId
 from gateway.messages.rejections import Rejection
 from gateway.messages.reports import (
+    CaseAssignment,
     GroupStatus,
     PaymentStatus,
     Receipt,
@@ -31,6 +32,7 @@ from gateway.messages.reports import (
     StatusReason,
     StatusReport,
     TransactionStatus,
+    group_status_of,
     message_reject,
     request_description_chars_max,
     status_reason,
@@ -62,6 +64,7 @@ from gateway.messages.writers import pacs_004_001_09 as pacs_004_writer
 from gateway.messages.writers import pacs_008_001_08 as pacs_008_writer
 from gateway.messages.writers import pacs_009_001_08 as pacs_009_writer
 from gateway.messages.writers._credit_transfer import Forward
+from gateway.messages.writers._writing import Writing
 
 pacs_002 = MessageId("pacs", "002", "001", "10")
 admi_002 = MessageId("admi", "002", "001", "01")
@@ -128,12 +131,13 @@ def status_report(
     group_status: PaymentStatus | None = None,
 ) -> Outbound:
     """A pacs.002 for one original message. The group status is the transactions' common status when they share
-    one; otherwise it is left out and NbOfTxsPerSts counts each status."""
-    statuses = [t.status for t in transactions]
-    if group_status is None and statuses and len(set(statuses)) == 1:
-        group_status = statuses[0]
+    one (ACSC all settled, PDNG all waiting for their settlement date, RJCT all refused), else PART, with
+    NbOfTxsPerSts counting each status."""
+    statuses = [t.status for t in transactions if t.status is not None]
+    if group_status is None:
+        group_status = group_status_of(statuses)
     counts: tuple[StatusCount, ...] = ()
-    if group_status is None and statuses:
+    if group_status is PaymentStatus.PART:
         counts = tuple(
             StatusCount(status, statuses.count(status), None) for status in PaymentStatus if status in statuses
         )
@@ -142,7 +146,7 @@ def status_report(
         original_number_of_transactions=number_of_transactions,
         original_control_sum_kopecks=None,
         status=group_status,
-        reasons=tuple(group_reasons[:bounds.status_reasons_per_transaction_max]),
+        reasons=tuple(group_reasons[: bounds.status_reasons_per_transaction_max]),
         counts=counts,
     )
     return _pacs_002(gateway_bic, receiver_bic, now, answering, (group,), transactions)
@@ -186,14 +190,17 @@ def transaction_status(
     instruction_id: str | None,
     transaction_id: str | None,
     uetr: uuid.UUID | None,
-    status: PaymentStatus,
+    status: PaymentStatus | None,
     reasons: Sequence[StatusReason] = (),
     settled_at: datetime | None = None,
     transfer_id: uuid.UUID | None = None,
     original_message: OriginalMessage | None = None,
+    status_id: str | None = None,
 ) -> TransactionStatus:
+    """One TxInfAndSts. `status` None: the gateway knows no payment by these references and says so in a reason,
+    without a TxSts that would claim the payment's fate; `status_id` echoes a status request's StsReqId."""
     return TransactionStatus(
-        status_id=None,
+        status_id=status_id,
         original_message=original_message,
         original_instruction_id=instruction_id,
         original_end_to_end_id=end_to_end_id,
@@ -278,6 +285,16 @@ def resolution(
     reference = value.assignment.assignment_id
     app_hdr = header(gateway_bic, receiver_bic, camt_029, reference, now, answering)
     return Outbound(camt_029, reference, receiver_bic, resolution_message(app_hdr, value))
+
+
+def reassign(
+    assignment: etree._Element, message_id: MessageId, assignment_id: str, assigner_bic: str, assignee_bic: str,
+    now: datetime,
+) -> None:
+    """A case's Assgnmt rewritten in place as the gateway passes the case on: its own assignment id, the gateway
+    the assigner, the next party the assignee."""
+    value = CaseAssignment(assignment_id, assigner_bic, assignee_bic, now)
+    Writing(message_id).case_assignment(assignment, value)
 
 
 def passed_on(

@@ -24,6 +24,7 @@ invalid_creditor_account_type = "AC14"  # InvalidCreditorAccountType: here, the 
 # Agents and what they may do.
 transaction_forbidden = "AG01"  # TransactionForbidden: the sender may not act for another bank (debit its wallet ...)
 transaction_not_supported = "AG03"  # TransactionNotSupported: a service the gateway does not offer
+payment_not_received = "AG09"  # PaymentNotReceived: no payment of the sender's matches the original reference given
 agent_suspended = "AG10"  # AgentSuspended: the debtor agent (or the bank converting) is suspended
 creditor_agent_suspended = "AG11"  # CreditorAgentSuspended
 debtor_bank_not_registered = "DNOR"  # DebtorBankIsNotRegistered (under this BIC in the CSM)
@@ -57,7 +58,6 @@ future_date_not_supported = "DT04"  # FutureDateNotSupported
 # Duplicates.
 duplicate_payment = "DUPL"  # DuplicatePayment: a message id, UETR or transaction id already used
 duplicate_transaction = "DU03"  # DuplicateTransaction: a transaction id or UETR not unique in the message
-duplicate_end_to_end_id = "DU04"  # DuplicateEndToEndID
 duplicate_instruction_id = "DU05"  # DuplicateInstructionID
 
 # Bank identifiers.

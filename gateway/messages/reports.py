@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import enum
 import re
+import textwrap
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from gateway import bounds
 from gateway.messages.commands import Amount, OriginalMessage
 from gateway.messages.iso_types import fit, xml_safe
 from gateway.messages.rejections import Rejection
@@ -38,6 +41,14 @@ class PaymentStatus(enum.Enum):
     ACCP = "ACCP"  # AcceptedCustomerProfile: passed every check, not yet settled
     PDNG = "PDNG"  # Pending: waiting (e.g. for the auto-batcher or a counterparty)
     RJCT = "RJCT"  # Rejected: see the reason
+    PART = "PART"  # PartiallyAccepted (group status only): some transactions accepted, others not
+
+
+def group_status_of(statuses: Sequence[PaymentStatus]) -> PaymentStatus:
+    """A message's group status from its transactions': theirs when they all share one, else PART."""
+    assert statuses, "a message has transactions"
+    first = statuses[0]
+    return first if all(status is first for status in statuses) else PaymentStatus.PART
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +66,41 @@ class StatusReason:
 
 
 def status_reason(code: str, text: str | None = None) -> StatusReason:
-    """A reason with its text trimmed to one AddtlInf line of 105 characters."""
-    return StatusReason(code, () if not text else (fit(text, additional_info_chars_max),))
+    """A reason with its text over as many AddtlInf lines (Max105Text, repeatable) as it takes, up to
+    bounds.additional_info_lines_max: words are never cut in the middle."""
+    return StatusReason(code, () if not text else text_lines(text)[: bounds.additional_info_lines_max])
 
 
 def status_reason_for(rejection: Rejection) -> StatusReason:
-    """The reason a rejection gives, with its element path first so that the sender can find the fault."""
-    text = f"{rejection.path}: {rejection.text}" if rejection.path else rejection.text
-    return status_reason(rejection.code, text)
+    """The reason a rejection gives: what is wrong first, in words, then where (the element path) on lines of its
+    own, so that neither is cut."""
+    lines = text_lines(rejection.text)
+    if rejection.path:
+        lines += path_lines(rejection.path)
+    return StatusReason(rejection.code, lines[: bounds.additional_info_lines_max])
+
+
+def text_lines(text: str, width: int = additional_info_chars_max) -> tuple[str, ...]:
+    """Free text on lines of at most `width` characters, broken between words (a word longer than a line is
+    broken where it must be)."""
+    safe = xml_safe(" ".join(text.split()))
+    lines = textwrap.wrap(safe, width=width, break_long_words=True, break_on_hyphens=False)
+    return tuple(lines) or (fit(text, width),)
+
+
+def path_lines(path: str, width: int = additional_info_chars_max) -> tuple[str, ...]:
+    """An element path on lines of at most `width` characters, each broken after a '/'."""
+    lines: list[str] = []
+    line = ""
+    for step in path.split("/")[1:]:
+        piece = "/" + step
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = ""
+        line += piece
+    if line:
+        lines.append(line)
+    return tuple(fit(line, width) for line in lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +145,7 @@ class TransactionStatus:
     original_end_to_end_id: str | None
     original_transaction_id: str | None
     original_uetr: uuid.UUID | None
-    status: PaymentStatus
+    status: PaymentStatus | None  # TxSts; None: the gateway knows no such payment, so it states no status of it
     reasons: tuple[StatusReason, ...]
     acceptance_time: datetime | None  # AccptncDtTm
     settlement: date | datetime | None  # FctvIntrBkSttlmDt: Dt or DtTm; the gateway sends when the ledger settled it

@@ -32,7 +32,6 @@ from gateway.messages.codes import (
     creditor_agent_suspended,
     creditor_bank_not_registered,
     debtor_bank_not_registered,
-    duplicate_end_to_end_id,
     duplicate_instruction_id,
     duplicate_transaction,
     element_content_incorrect,
@@ -601,8 +600,9 @@ def account_currency_rub(command: Command, header: BusinessHeader | None) -> lis
 
 
 def cancellation_reason_required(command: Command, header: BusinessHeader | None) -> list[Rejection]:
-    """Every cancellation gives a coded reason, an ExternalCancellationReason1Code (DUPL, FRAD, TECH, CUST, AGNT,
-    AM09 ...), its own or its original group's (CH21). A proprietary reason alone is not enough."""
+    """Every cancellation gives a coded reason, an ExternalCancellationReason1Code (a duplicate payment, fraud, a
+    technical problem, the customer's request ...), its own or its original group's (CH21). A proprietary reason
+    alone is not enough."""
     if not isinstance(command, CancellationRequest):
         return []
     rejections = []
@@ -1013,20 +1013,15 @@ def sender_is_debtor(command: Command, header: BusinessHeader | None, context: R
 
 
 def references_unique(command: Command, header: BusinessHeader | None, context: RuleContext) -> list[Rejection]:
-    """Within one message, no two transactions share an EndToEndId (DU04), InstrId (DU05), TxId or UETR (DU03);
-    no two returns share a RtrId or return the same original UETR, no two cancellations share a CxlId or cancel
-    the same original UETR, no two report requests share an Id (DU03)."""
+    """Within one message, no two transactions share an InstrId (DU05), TxId or UETR (DU03); no two returns share
+    a RtrId or return the same original UETR, no two cancellations share a CxlId or cancel the same original UETR,
+    no two report requests share an Id (DU03). EndToEndId is the debtor customers' reference: two customers may
+    give the same one, and NOTPROVIDED is a legal value, so it may repeat."""
     references: list[tuple[str, str, str, Iterable[tuple[Hashable, str]]]] = []
     if isinstance(command, CreditTransfer | FinancialInstitutionTransfer):
         transactions = command.transactions
         if len(transactions) > 1:  # a single transaction shares its references with no other
             references = [
-                (
-                    duplicate_end_to_end_id,
-                    "EndToEndId",
-                    "PmtId/EndToEndId",
-                    [(tx.end_to_end_id, tx.path) for tx in transactions],
-                ),
                 (
                     duplicate_instruction_id,
                     "InstrId",

@@ -20,7 +20,6 @@ from gateway.domain.journal import (
     JournalRows,
     MessageRecord,
     MessageStatus,
-    PaymentKind,
     PaymentRecord,
     PaymentState,
     PaymentUpdate,
@@ -36,6 +35,7 @@ from gateway.messages.commands import (
     Amount,
     CancellationRequest,
     TransactionCancellation,
+    UnderlyingCancellation,
 )
 from gateway.messages.intake import reread
 from gateway.messages.rejections import Layer, Rejection
@@ -50,6 +50,8 @@ from gateway.messages.reports import (
     cancellation_reason,
 )
 from gateway.messages.safe_xml import element_path
+from gateway.settlement import originals
+from gateway.settlement.originals import OriginalReference, Party
 
 
 @dataclass(slots=True)
@@ -86,17 +88,22 @@ class _InvestigationJournal:
 
 
 class Cancellations(AnsweringFlow):
-    """The flow of camt.056: a bank asks to cancel payments it sent."""
+    """The flow of camt.056: a bank asks to cancel payments it sent, each named by its full original reference."""
 
     async def handle(self, message: Received) -> Reply:
         command = message.command
         assert isinstance(command, CancellationRequest)
         gateway_bic, sender, now = self.journaling.gateway_bic, message.sender_bic, message.received_at
+        asked = [(tx, _cancellation_reference(underlying, tx)) for underlying in command.underlyings
+                 for tx in underlying.transactions]
+        records = await originals.candidates(
+            self.journaling.journal, [reference for _, reference in asked], sender, Party.DEBTOR_AGENT
+        )
         statuses: list[CancellationTransactionStatus] = []
         cancelled: list[PaymentRecord] = []
         forwarded: dict[str, set[str]] = {}  # creditor agent -> element paths of its TxInf
-        for tx in command.transactions:
-            payment = await self._payment_to_cancel(sender, tx)
+        for tx, reference in asked:
+            payment = originals.original(reference, records, sender, Party.DEBTOR_AGENT, originals.every_kind)
             status, reasons = CancellationStatus.RJCR, (cancellation_reason(codes.no_original_transaction),)
             if payment is None:
                 pass
@@ -118,8 +125,8 @@ class Cancellations(AnsweringFlow):
             gateway_bic, sender, now, message.header, _resolution(gateway_bic, sender, command, now, statuses)
         )
         passed_on = [
-            answers.passed_on(gateway_bic, creditor, answers.camt_056, _cut_to(message.payload, paths), now,
-                              message.header)
+            answers.passed_on(gateway_bic, creditor, answers.camt_056, _cut_to(message.payload, paths, creditor,
+                                                                               gateway_bic, now), now, message.header)
             for creditor, paths in forwarded.items()
         ]
         # A payment moved (released, cancelled) since it was looked up: JournalConflict, and the inbound path has
@@ -131,34 +138,29 @@ class Cancellations(AnsweringFlow):
         ))
         return Reply(200, answer.payload, "accepted", message.message_type)
 
-    async def _payment_to_cancel(self, sender: str, tx: TransactionCancellation) -> PaymentRecord | None:
-        """The sender's payment a cancellation names, by UETR (the usage guideline requires it) or EndToEndId."""
-        uetrs = [tx.original_uetr] if tx.original_uetr is not None else []
-        end_to_end_ids = [tx.original_end_to_end_id] if tx.original_end_to_end_id is not None else []
-        found = await self.journaling.journal.find_payments(sender, uetrs, end_to_end_ids)
-        if tx.original_uetr is not None:
-            found = [p for p in found if p.uetr == tx.original_uetr]
-        found = [p for p in found if p.kind is not PaymentKind.RETURN]
-        live = [p for p in found if p.state is not PaymentState.REJECTED]
-        return (live or found or [None])[0]
-
 
 class Resolutions(AnsweringFlow):
     """The flow of a creditor agent's camt.029 answering a cancellation request the gateway passed on: it goes,
-    untouched under a new AppHdr, to the bank whose payments it names, which must all have credited the sender.
-    Answered 202: the answer to it is the requester's business."""
+    untouched under a new AppHdr, to the bank whose payments it names, each named by its full original reference
+    and credited to the sender. Answered 202: the answer to it is the requester's business."""
 
     async def handle(self, message: Received) -> Reply:
         resolution = message.command
         assert isinstance(resolution, ResolutionOfInvestigation)
         sender = message.sender_bic
-        uetrs = [tx.original_uetr for tx in resolution.transactions if tx.original_uetr is not None]
-        received = {p.uetr: p for p in await self.journaling.journal.payments_received(sender, uetrs)
-                    if p.kind is not PaymentKind.RETURN}
-        requesters = {received[u].debtor_bic for u in uetrs if u in received}
-        unknown = [tx for tx in resolution.transactions if tx.original_uetr not in received]
-        if unknown or len(requesters) != 1:
-            text = f"a camt.029 answers payments {sender} received, of one debtor agent, each named by its OrgnlUETR"
+        references = [_resolution_reference(tx) for tx in resolution.transactions]
+        records = await originals.candidates(self.journaling.journal, references, sender, Party.CREDITOR_AGENT)
+        found = [
+            originals.original(reference, records, sender, Party.CREDITOR_AGENT, originals.every_kind)
+            for reference in references
+        ]
+        requesters = {payment.debtor_bic for payment in found if payment is not None}
+        unknown = [reference for reference, payment in zip(references, found, strict=True) if payment is None]
+        if unknown:
+            text = f"no payment credited to {sender} matches {unknown[0].describe()}"
+            return await self.refuse(message, Rejection(codes.payment_not_received, "", text, Layer.BUSINESS))
+        if len(requesters) != 1:
+            text = f"a camt.029 answers one debtor agent's cancellation request; it names payments of {len(requesters)}"
             return await self.refuse(message, Rejection(codes.transaction_forbidden, "", text, Layer.BUSINESS))
         requester = requesters.pop()
         _, unwrapped = reread(message.payload)
@@ -173,6 +175,27 @@ class Resolutions(AnsweringFlow):
     async def repeat(self, message: Received, first: StoredMessage) -> Reply:
         """Its only answer went to the requester: a repeat is acknowledged as the first one was."""
         return Reply(202, b"", "replayed", message.message_type)
+
+
+def _cancellation_reference(underlying: UnderlyingCancellation, tx: TransactionCancellation) -> OriginalReference:
+    group = underlying.original_group
+    return OriginalReference(
+        message=tx.original_message or (None if group is None else group.original_message),
+        uetr=tx.original_uetr,
+        end_to_end_id=tx.original_end_to_end_id,
+        transaction_id=tx.original_transaction_id,
+        instruction_id=tx.original_instruction_id,
+    )
+
+
+def _resolution_reference(tx: CancellationTransactionStatus) -> OriginalReference:
+    return OriginalReference(
+        message=tx.original_message,
+        uetr=tx.original_uetr,
+        end_to_end_id=tx.original_end_to_end_id,
+        transaction_id=tx.original_transaction_id,
+        instruction_id=tx.original_instruction_id,
+    )
 
 
 def _cancellation_status(
@@ -221,9 +244,12 @@ def _resolution(
     )
 
 
-def _cut_to(payload: bytes, transaction_paths: set[str]) -> etree._Element:
-    """The camt.056 Document of `payload` holding only the TxInf at `transaction_paths` (one creditor agent's):
-    a bank sees no other bank's payments. CtrlData, whose counts would no longer hold, goes."""
+def _cut_to(
+    payload: bytes, transaction_paths: set[str], creditor_bic: str, gateway_bic: str, now: datetime
+) -> etree._Element:
+    """The camt.056 Document of `payload` for one creditor agent: only the TxInf at `transaction_paths` (a bank sees
+    no other bank's payments; CtrlData, whose counts would no longer hold, goes), and the case assigned to it
+    (Assgnmt: a new Id, the gateway the assigner, the creditor agent the assignee, now)."""
     _, unwrapped = reread(payload)
     document = unwrapped.document
     namespace = answers.camt_056.namespace
@@ -235,4 +261,6 @@ def _cut_to(payload: bytes, transaction_paths: set[str]) -> etree._Element:
     for underlying in list(document.iter(f"{{{namespace}}}Undrlyg")):
         if next(underlying.iter(f"{{{namespace}}}TxInf"), None) is None:
             underlying.getparent().remove(underlying)
+    assignment = next(document.iter(f"{{{namespace}}}Assgnmt"))
+    answers.reassign(assignment, answers.camt_056, answers.new_message_id(), gateway_bic, creditor_bic, now)
     return document

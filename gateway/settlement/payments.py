@@ -4,11 +4,17 @@ transfers, a pacs.002 to the sender and the settled transactions forwarded to ea
     Received -> a _Payment per transaction (rejected before the ledger where it must be) -> PaymentsJournal through
     the auto-batcher (transfers, claims and journal rows in one database transaction) -> the pacs.002 it built
 
-Exactly once: a message claims its idempotency key (sender, MsgId), and each payment its UETR, in the same database
-transaction that posts its transfers. The claims are checked under the ledger's head lock, so two copies of a
-message, in one process or two, can never both settle: the second finds its key taken (JournalConflict), and the
-inbound path answers it from the journal. A payment whose UETR was already used is rejected DUPL and the rest of its
-message settles. Future-dated payments are warehoused (PDNG) and settled by gateway.settlement.warehouse.
+Exactly once: a message claims its idempotency key (sender, MsgId), each payment its UETR (universally: a UETR any
+participant used is a duplicate for every other) and its (instructing agent, TxId), and each return the payment it
+returns, in the same database transaction that posts its transfers. The claims are checked under the ledger's head
+lock, so two copies of a message, in one process or two, can never both settle: the second finds its key taken
+(JournalConflict), and the inbound path answers it from the journal. A payment whose UETR or TxId was already used
+is rejected DUPL and the rest of its message settles. EndToEndId is the debtor customer's reference, carried
+untouched and never a key. Future-dated payments are warehoused (PDNG) and settled by gateway.settlement.warehouse.
+
+A return names the payment it returns by its full original reference (gateway.settlement.originals), and its
+pacs.002 quotes it as CBPR+ does: OrgnlInstrId the return's RtrId, then the returned payment's OrgnlEndToEndId,
+OrgnlTxId and OrgnlUETR.
 """
 
 from __future__ import annotations
@@ -30,12 +36,12 @@ from gateway.domain.journal import (
     PaymentKind,
     PaymentRecord,
     PaymentState,
-    end_to_end_key,
     message_key,
     payload_digest,
     payment_transfer_id,
     return_key,
     return_transfer_id,
+    transaction_key,
     uetr_key,
 )
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
@@ -52,6 +58,7 @@ from gateway.messages.commands import (
     FinancialInstitutionTransfer,
     OriginalMessage,
     PaymentReturn,
+    ReturnTransaction,
     XmlSource,
     xml_source,
 )
@@ -63,6 +70,8 @@ from gateway.messages.reports import (
     status_reason,
 )
 from gateway.messages.writers._credit_transfer import Forward, SettledTransaction
+from gateway.settlement import originals
+from gateway.settlement.originals import OriginalReference, Party
 
 # ExternalStatusReason1Code values for what the ledger refused.
 _ledger_reasons: dict[TransferResult, tuple[str, str]] = {
@@ -216,6 +225,7 @@ class PaymentsJournal:
                     kind=payment.kind,
                     debtor_bic=payment.debtor_bic,
                     creditor_bic=payment.creditor_bic,
+                    group_message_id=self.command.group.message_id,
                     uetr=payment.uetr,
                     end_to_end_id=payment.end_to_end_id,
                     instruction_id=payment.instruction_id,
@@ -353,11 +363,19 @@ def credit_notifications(
     return [answers.credit_notification(gateway_bic, bic, settled_at, credits) for bic, credits in by_creditor.items()]
 
 
+def _claims(sender_bic: str, uetr: UUID, transaction_id: str | None) -> tuple[str, ...]:
+    if transaction_id is None:
+        return (uetr_key(uetr),)
+    return uetr_key(uetr), transaction_key(sender_bic, transaction_id)
+
+
 def prepare_payments(
-    command: CreditTransfer | FinancialInstitutionTransfer, directory: Directory, today: date, duplicates: set[str]
+    command: CreditTransfer | FinancialInstitutionTransfer, sender_bic: str, directory: Directory, today: date,
+    duplicates: set[str],
 ) -> list[Payment]:
     """A Payment per transaction of a pacs.008 or pacs.009, each rejected here if its claims are among
-    `duplicates` or an agent has no wallet; future-dated ones warehoused."""
+    `duplicates` or an agent has no wallet; future-dated ones warehoused. The sender is the instructing agent whose
+    TxIds must be unique."""
     payments = []
     customer = isinstance(command, CreditTransfer)
     for position, tx in enumerate(command.transactions, start=1):
@@ -383,14 +401,13 @@ def prepare_payments(
             settlement_date=settlement_date,
             xml=xml_source(tx),
             transfer_id=payment_transfer_id(debtor, tx.uetr),
-            claims=(uetr_key(debtor, tx.uetr), end_to_end_key(debtor, tx.end_to_end_id)),
+            claims=_claims(sender_bic, tx.uetr, tx.transaction_id),
             warehoused=settlement_date > today,
         )
-        uetr_taken, end_to_end_taken = (key in duplicates for key in payment.claims)
-        if uetr_taken:
-            payment.rejection = (codes.duplicate_payment, f"UETR {payment.uetr} was already used by {debtor}")
-        elif end_to_end_taken:
-            payment.rejection = (codes.duplicate_payment, f"EndToEndId was already used by {debtor}")
+        if uetr_key(tx.uetr) in duplicates:
+            payment.rejection = (codes.duplicate_payment, f"UETR {tx.uetr} was already used")
+        elif tx.transaction_id is not None and transaction_key(sender_bic, tx.transaction_id) in duplicates:
+            payment.rejection = (codes.duplicate_payment, f"TxId {tx.transaction_id} was already used by {sender_bic}")
         elif debtor not in directory.settlement_wallets:
             payment.rejection = (codes.debtor_bank_not_registered, f"{debtor} has no wallet on the ledger")
         elif creditor not in directory.settlement_wallets:
@@ -416,10 +433,12 @@ class Payments(AnsweringFlow):
                 duplicates = await self._taken(payments)
                 payments = await self._returns(message, command, duplicates)
         else:
-            payments = prepare_payments(command, message.directory, message.business_date, duplicates)
+            payments = prepare_payments(
+                command, message.sender_bic, message.directory, message.business_date, duplicates
+            )
             if message.attempt:
                 payments = prepare_payments(
-                    command, message.directory, message.business_date, await self._taken(payments)
+                    command, message.sender_bic, message.directory, message.business_date, await self._taken(payments)
                 )
         attachment = PaymentsJournal(
             gateway_bic=self.journaling.gateway_bic,
@@ -438,15 +457,16 @@ class Payments(AnsweringFlow):
 
     async def _returns(self, message: Received, command: PaymentReturn, duplicates: set[str]) -> list[Payment]:
         """Each pacs.004 transaction returns (part of) a payment the sender received and that settled: from the
-        sender's wallet back to the original debtor agent's, at most once per payment, never more than it was."""
+        sender's wallet back to the original debtor agent's, at most once per payment, never more than it was.
+        The payment is the one its full original reference names (gateway.settlement.originals)."""
         sender, directory = message.sender_bic, message.directory
-        uetrs = [tx.original_uetr for tx in command.transactions if tx.original_uetr is not None]
-        received = {p.uetr: p for p in await self.journaling.journal.payments_received(sender, uetrs)
-                    if p.state is PaymentState.SETTLED and p.kind is not PaymentKind.RETURN}
+        references = [_original_reference(command, tx) for tx in command.transactions]
+        records = await originals.candidates(self.journaling.journal, references, sender, Party.CREDITOR_AGENT)
+        settled = [record for record in records if record.state is PaymentState.SETTLED]
         payments = []
-        for position, tx in enumerate(command.transactions, start=1):
+        for position, (tx, reference) in enumerate(zip(command.transactions, references, strict=True), start=1):
             assert tx.original_uetr is not None, "uetr_required asks every return for the original's UETR"
-            original = received.get(tx.original_uetr)
+            original = originals.original(reference, settled, sender, Party.CREDITOR_AGENT, originals.payment_kinds)
             creditor = original.debtor_bic if original is not None else self.journaling.gateway_bic
             payment = Payment(
                 position=position,
@@ -454,9 +474,11 @@ class Payments(AnsweringFlow):
                 debtor_bic=sender,
                 creditor_bic=creditor,
                 uetr=tx.original_uetr,
-                end_to_end_id=tx.return_id or tx.original_end_to_end_id or tx.original_uetr.hex[:35],
-                instruction_id=tx.original_instruction_id,
-                transaction_id=tx.original_transaction_id,
+                end_to_end_id=(
+                    original.end_to_end_id if original is not None else tx.original_end_to_end_id or "NOTPROVIDED"
+                ),
+                instruction_id=tx.return_id,
+                transaction_id=original.transaction_id if original is not None else tx.original_transaction_id,
                 amount=tx.returned_amount,
                 settlement_date=message.business_date,
                 xml=xml_source(tx),
@@ -465,15 +487,34 @@ class Payments(AnsweringFlow):
                 original_payment_id=None if original is None else original.id,
             )
             if original is None:
-                text = f"no settled payment with UETR {tx.original_uetr} credited to {sender} is known"
-                payment.rejection = (codes.narrative, text)
+                text = f"no settled payment credited to {sender} matches {reference.describe()}"
+                payment.rejection = (codes.payment_not_received, text)
             elif payment.claims[0] in duplicates:
                 text = f"the payment with UETR {tx.original_uetr} was already returned"
                 payment.rejection = (codes.duplicate_payment, text)
             elif tx.returned_amount.kopecks > original.amount_kopecks:
                 text = f"returns more than the {text_from_kopecks(original.amount_kopecks)} RUB that settled"
                 payment.rejection = (codes.not_allowed_amount, text)
+            elif (goes_to := _return_creditor_agent(tx)) is not None and goes_to != original.debtor_bic:
+                text = f"a return goes back to the original debtor agent {original.debtor_bic}, not {goes_to}"
+                payment.rejection = (codes.invalid_creditor_bank_identifier, text)
             elif sender not in directory.settlement_wallets or creditor not in directory.settlement_wallets:
                 payment.rejection = (codes.creditor_bank_not_registered, f"{creditor} has no wallet on the ledger")
             payments.append(payment)
         return payments
+
+
+def _original_reference(command: PaymentReturn, tx: ReturnTransaction) -> OriginalReference:
+    return OriginalReference(
+        message=tx.original_message or command.group.original_message,
+        uetr=tx.original_uetr,
+        end_to_end_id=tx.original_end_to_end_id,
+        transaction_id=tx.original_transaction_id,
+        instruction_id=tx.original_instruction_id,
+    )
+
+
+def _return_creditor_agent(tx: ReturnTransaction) -> str | None:
+    """Where the return says its funds go (RtrChain/CdtrAgt), when it says so."""
+    agent = tx.creditor_agent
+    return None if agent is None or agent.bic is None else canonical_bic(agent.bic)

@@ -135,7 +135,7 @@ class Warehouse:
             header, unwrapped = reread(stored.payload)
             command = read_command(unwrapped)
             assert isinstance(command, CreditTransfer | FinancialInstitutionTransfer)
-            prepared = prepare_payments(command, directory, today, set())
+            prepared = prepare_payments(command, stored.sender_bic, directory, today, set())
             release = _WarehouseRelease(
                 gateway_bic=self.journaling.gateway_bic,
                 sender_bic=stored.sender_bic,

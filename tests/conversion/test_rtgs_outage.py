@@ -15,8 +15,8 @@ import pytest
 from gateway.app import make_app
 from gateway.config import load_config
 from gateway.conversion.reserve import check_reserve
-from gateway.http.keys import gateway_key
 from gateway.domain.calendar import instant
+from gateway.http.keys import gateway_key
 from tests.conftest import write_config
 from tests.conversion.conftest import ConversionGateway, receipt
 from tests.rtgs.http_world import RtgsServer, running_server

@@ -31,7 +31,12 @@ from gateway.messages.commands import (
     TransferGroupHeader,
 )
 from gateway.messages.identity import MessageId
-from gateway.messages.iso_types import format_date, format_datetime, format_decimal_kopecks, format_kopecks
+from gateway.messages.iso_types import (
+    format_date,
+    format_datetime,
+    format_decimal_kopecks,
+    format_kopecks,
+)
 from gateway.messages.reports import (
     GroupStatus,
     MessageReject,

@@ -16,13 +16,17 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from gateway import bounds
+from gateway.messages.codes import (
+    already_returned,
+    legal_decision,
+    no_original_transaction,
+)
 from gateway.messages.commands import Amount, BusinessHeader, OriginalMessage
 from gateway.messages.envelope import EnvelopeKind
 from gateway.messages.identity import MessageId
 from gateway.messages.readers import camt_029_001_09 as camt_029_reader
 from gateway.messages.readers import head_001_001_02 as head_reader
 from gateway.messages.rejections import Layer, Rejection
-from gateway.messages.codes import already_returned, legal_decision, no_original_transaction
 from gateway.messages.reports import (
     CancellationReason,
     CancellationStatus,

@@ -21,9 +21,19 @@ from gateway.messages.commands import (
     ReturnReason,
     StatusRequest,
 )
-from gateway.messages.readers import admi_002_001_01, head_001_001_02, pacs_002_001_10, read_command
+from gateway.messages.readers import (
+    admi_002_001_01,
+    head_001_001_02,
+    pacs_002_001_10,
+    read_command,
+)
 from gateway.messages.rejections import Layer
-from gateway.messages.reports import MessageReject, PaymentStatus, StatusReason, StatusReport
+from gateway.messages.reports import (
+    MessageReject,
+    PaymentStatus,
+    StatusReason,
+    StatusReport,
+)
 from tests.message_layer.support import (
     alfa,
     central_bank,

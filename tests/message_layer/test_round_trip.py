@@ -12,13 +12,22 @@ from lxml import etree
 from gateway.messages.commands import BusinessHeader, CreditTransfer
 from gateway.messages.envelope import EnvelopeKind, Unwrapped, unwrap
 from gateway.messages.identity import MessageId
-from gateway.messages.readers import admi_002_001_01, head_001_001_02, pacs_002_001_10, read_command
+from gateway.messages.readers import (
+    admi_002_001_01,
+    head_001_001_02,
+    pacs_002_001_10,
+    read_command,
+)
 from gateway.messages.rejections import Rejection
 from gateway.messages.reports import MessageReject, StatusReport
 from gateway.messages.safe_xml import parse_bounded
 from gateway.messages.schemas import compiled
 from gateway.messages.writers import admi_002_001_01 as admi_writer
-from gateway.messages.writers import envelope, message_reject_message, status_report_message
+from gateway.messages.writers import (
+    envelope,
+    message_reject_message,
+    status_report_message,
+)
 from gateway.messages.writers import head_001_001_02 as head_writer
 from gateway.messages.writers import pacs_002_001_10 as pacs_002_writer
 from tests.message_layer import strategies

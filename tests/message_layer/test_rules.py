@@ -246,7 +246,6 @@ def test_debtor_agent_is_the_sender() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "code", "element"),
     [
-        ("<EndToEndId>GPH-2026-014<", "<EndToEndId>ENP-2026-03-7703123456<", "DU04", "EndToEndId"),
         ("<InstrId>ALFA-000981-2<", "<InstrId>ALFA-000981-1<", "DU05", "InstrId"),
         ("<UETR>46c41864-4fc5-4ba9-b330-54b2c7f45f7f<", "<UETR>4b3dbf5c-13d8-40de-85b7-b6605bdbce6d<", "DU03", "UETR"),
     ],
@@ -254,6 +253,16 @@ def test_debtor_agent_is_the_sender() -> None:
 def test_references_unique_within_the_message(old: str, new: str, code: str, element: str) -> None:
     data = edited(fixture(batch), old, new)
     assert _business(data, on_batch_day) == [(code, f"{batch_tx2}/PmtId/{element}")]
+
+
+@pytest.mark.parametrize("repeated", ["ENP-2026-03-7703123456", "NOTPROVIDED"])
+def test_end_to_end_ids_may_repeat_within_the_message(repeated: str) -> None:
+    # The debtor customers' reference: two customers may give the same one, and NOTPROVIDED is a legal value.
+    data = edited(fixture(batch), "<EndToEndId>GPH-2026-014<", f"<EndToEndId>{repeated}<")
+    if repeated != "ENP-2026-03-7703123456":
+        data = edited(data, "<EndToEndId>ENP-2026-03-7703123456<", f"<EndToEndId>{repeated}<")
+    command = accepted(data, on_batch_day).command
+    assert [tx.end_to_end_id for tx in command.transactions] == [repeated, repeated]
 
 
 def test_transaction_ids_unique_within_the_message() -> None:

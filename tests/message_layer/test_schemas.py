@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway import bounds
 from gateway.messages.identity import MessageId
 from gateway.messages.rejections import Layer
-from gateway import bounds
 from gateway.messages.schemas import SchemaSet, compiled, schema_files, xsd_directory
 from tests.message_layer.support import (
     context,

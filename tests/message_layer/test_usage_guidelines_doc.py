@@ -1,6 +1,6 @@
 """docs/usage-guidelines.md and the code cannot drift apart: every rule of rules.py is in the document's index with
-its layer and exactly the codes it answers with, beside a message it applies to, and every reason code constant of
-the rules and the read layer is in the document's code index."""
+its layer and exactly the codes it answers with, beside a message it applies to, and every code of
+gateway/messages/codes.py, and no other, is in the document's code index."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from gateway.messages import rejections, rules
-from gateway.messages.readers import _reading
+from gateway.messages import codes, rules
 from tests.message_layer.support import repo_root
 
 document = (repo_root / "docs" / "usage-guidelines.md").read_text(encoding="utf-8")
@@ -38,7 +37,7 @@ def _code_constants(module: ModuleType) -> dict[str, str]:
     }
 
 
-code_modules = {"rules": rules, "_reading": _reading, "rejections": rejections}
+code_modules = {"codes": codes}
 known_codes = {value for module in code_modules.values() for value in _code_constants(module).values()}
 registered: list[tuple[Callable[..., object], str]] = [
     *((rule, "usage guideline") for rule in rules.usage_guideline_rules),

@@ -8,7 +8,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from lxml import etree
 
-from gateway.messages.commands import Amount, BusinessHeader, CreditTransfer, OriginalMessage, RelatedHeader
+from gateway.messages.commands import (
+    Amount,
+    BusinessHeader,
+    CreditTransfer,
+    OriginalMessage,
+    RelatedHeader,
+)
 from gateway.messages.envelope import EnvelopeKind
 from gateway.messages.iso_types import xml_safe
 from gateway.messages.readers import head_001_001_02 as head_reader
@@ -124,7 +130,9 @@ def test_status_report_for_a_refused_batch_is_valid_everywhere() -> None:
     assert_official(document, pacs_002)
     (_, second) = report.transactions
     assert second.reasons[0].code == "DU03"
-    assert second.reasons[0].additional_info[0].startswith("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]/PmtId/UETR: ")
+    # The reason in words first, then where: the element path on lines of its own.
+    assert second.reasons[0].additional_info[0].startswith("UETR 4b3dbf5c-13d8-40de-85b7-b6605bdbce6d is also the UETR")
+    assert "".join(second.reasons[0].additional_info[-1:]) == "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]/PmtId/UETR"
 
 
 def test_settled_status_with_every_field_is_valid_everywhere() -> None:
@@ -160,9 +168,9 @@ def test_settled_status_with_every_field_is_valid_everywhere() -> None:
     assert '<IntrBkSttlmAmt Ccy="RUB">250000.00</IntrBkSttlmAmt>' in text
 
 
-def test_additional_info_is_trimmed_to_105_characters_and_made_xml_safe() -> None:
+def test_additional_info_is_spread_over_lines_of_105_characters_and_made_xml_safe() -> None:
     reason = status_reason("AM04", "Ж" * 300)
-    assert reason.additional_info == ("Ж" * additional_info_chars_max,)
+    assert reason.additional_info == ("Ж" * additional_info_chars_max, "Ж" * additional_info_chars_max, "Ж" * 90)
     reason = status_reason("FF01", "bad\x00byte\ud800here")
     assert reason.additional_info == ("bad\ufffdbyte\ufffdhere",)
     assert xml_safe(reason.additional_info[0]) == reason.additional_info[0]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from gateway import bounds
-from gateway.messages.identity import MessageId, app_hdr_message_id, supported_message_id, supported_message_ids
+from gateway.messages.identity import (
+    MessageId,
+    app_hdr_message_id,
+    supported_message_id,
+    supported_message_ids,
+)
 from gateway.messages.rejections import Layer, Rejection, excerpt
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from gateway.domain.calendar import business_zone
 from gateway.domain.ledger import TransferKind
 from gateway.messages.commands import AccountReportingRequest, BusinessHeader
 from gateway.messages.envelope import unwrap
@@ -14,7 +15,6 @@ from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import parse_bounded
 from gateway.reporting.ports import WalletHistory, WalletHold, WalletMovement
 from gateway.reporting.service import AccountReports
-from gateway.domain.calendar import business_zone
 from tests.message_layer.support import official_schema
 from tests.settlement.builders import CBRF, SBER, ReportAsk, camt_060
 from tests.settlement.conftest import Message

@@ -24,6 +24,7 @@ class Tx:
     settlement_date: date | None = None
     remittance: str = "Оплата по договору поставки № 17/2026, НДС не облагается"
     currency: str = "RUB"
+    transaction_id: str | None = None  # PmtId/TxId
 
 
 def _agent(name: str, bic: str) -> str:
@@ -53,7 +54,9 @@ def pacs_008(
 ) -> bytes:
     txs = "".join(
         "<CdtTrfTxInf>"
-        f"<PmtId><InstrId>I-{i}</InstrId><EndToEndId>{escape(tx.end_to_end_id)}</EndToEndId><UETR>{tx.uetr}</UETR></PmtId>"
+        f"<PmtId><InstrId>I-{i}</InstrId><EndToEndId>{escape(tx.end_to_end_id)}</EndToEndId>"
+        + (f"<TxId>{escape(tx.transaction_id)}</TxId>" if tx.transaction_id else "")
+        + f"<UETR>{tx.uetr}</UETR></PmtId>"
         f'<IntrBkSttlmAmt Ccy="{tx.currency}">{text_from_kopecks(tx.kopecks)}</IntrBkSttlmAmt>'
         + (f"<IntrBkSttlmDt>{tx.settlement_date.isoformat()}</IntrBkSttlmDt>" if tx.settlement_date else "")
         + "<ChrgBr>SLEV</ChrgBr>"
@@ -131,18 +134,51 @@ def today_in_moscow() -> date:
     return datetime.now(business_zone).date()
 
 
-def pacs_004(sender: str, message_id: str, returns: list[tuple[uuid.UUID, int]], settlement_date: date) -> bytes:
-    """A return of (original UETR, kopecks returned) pairs, by the bank that received the originals."""
-    txs = "".join(
-        f"<TxInf><RtrId>R-{i}</RtrId><OrgnlUETR>{uetr}</OrgnlUETR>"
-        f'<RtrdIntrBkSttlmAmt Ccy="RUB">{text_from_kopecks(kopecks)}</RtrdIntrBkSttlmAmt><ChrgBr>SLEV</ChrgBr>'
-        "<RtrRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>Счёт получателя закрыт</AddtlInf></RtrRsnInf></TxInf>"
-        for i, (uetr, kopecks) in enumerate(returns, start=1)
-    )
+@dataclass(frozen=True)
+class Returned:
+    """One TxInf of a pacs.004: the original's UETR and the kopecks returned, and what else it says of the original:
+    its message (OrgnlGrpInf), its EndToEndId, and where the funds go (RtrChain/CdtrAgt)."""
+
+    uetr: uuid.UUID
+    kopecks: int
+    original_message_id: str | None = None
+    original_message_name: str = "pacs.008.001.08"
+    end_to_end_id: str | None = None
+    back_to: str | None = None
+
+
+def pacs_004(
+    sender: str, message_id: str, returns: list[tuple[uuid.UUID, int]] | list[Returned], settlement_date: date
+) -> bytes:
+    """A return of (original UETR, kopecks returned) pairs, or Returned transactions, by the bank that received the
+    originals."""
+    def transaction(i: int, returned: Returned) -> str:
+        group = (
+            f"<OrgnlGrpInf><OrgnlMsgId>{escape(returned.original_message_id)}</OrgnlMsgId>"
+            f"<OrgnlMsgNmId>{returned.original_message_name}</OrgnlMsgNmId></OrgnlGrpInf>"
+            if returned.original_message_id else ""
+        )
+        end_to_end = (
+            f"<OrgnlEndToEndId>{escape(returned.end_to_end_id)}</OrgnlEndToEndId>" if returned.end_to_end_id else ""
+        )
+        chain = (
+            "<RtrChain><Dbtr>" + _agent("Agt", sender) + "</Dbtr>" + _agent("DbtrAgt", sender)
+            + _agent("CdtrAgt", returned.back_to) + "<Cdtr>" + _agent("Agt", returned.back_to) + "</Cdtr></RtrChain>"
+            if returned.back_to else ""
+        )
+        return (
+            f"<TxInf><RtrId>R-{i}</RtrId>{group}{end_to_end}<OrgnlUETR>{returned.uetr}</OrgnlUETR>"
+            f'<RtrdIntrBkSttlmAmt Ccy="RUB">{text_from_kopecks(returned.kopecks)}</RtrdIntrBkSttlmAmt>'
+            f"<ChrgBr>SLEV</ChrgBr>{chain}"
+            "<RtrRsnInf><Rsn><Cd>AC04</Cd></Rsn><AddtlInf>Счёт получателя закрыт</AddtlInf></RtrRsnInf></TxInf>"
+        )
+
+    transactions = [r if isinstance(r, Returned) else Returned(*r) for r in returns]
+    txs = "".join(transaction(i, returned) for i, returned in enumerate(transactions, start=1))
     document = (
         '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.004.001.09"><PmtRtr><GrpHdr>'
         f"<MsgId>{escape(message_id)}</MsgId><CreDtTm>2026-11-24T12:00:00+03:00</CreDtTm>"
-        f"<NbOfTxs>{len(returns)}</NbOfTxs><IntrBkSttlmDt>{settlement_date.isoformat()}</IntrBkSttlmDt>"
+        f"<NbOfTxs>{len(transactions)}</NbOfTxs><IntrBkSttlmDt>{settlement_date.isoformat()}</IntrBkSttlmDt>"
         "<SttlmInf><SttlmMtd>CLRG</SttlmMtd></SttlmInf>"
         + _agent("InstgAgt", sender)
         + _agent("InstdAgt", CBRF)

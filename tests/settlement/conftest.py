@@ -20,10 +20,10 @@ from gateway.app import make_app
 from gateway.config import Config, load_config
 from gateway.domain.journal import PaymentRecord
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
+from gateway.handling.received import Environment
 from gateway.http.keys import gateway_key
 from gateway.messages.identity import MessageId
 from gateway.runtime import Gateway
-from gateway.handling.received import Environment
 from tests.conftest import write_config
 from tests.message_layer.support import official_schema
 from tests.settlement.builders import ALFA, CBRF, SBER, VTB
@@ -135,7 +135,7 @@ class TxStatus:
 
     uetr: str
     end_to_end_id: str | None
-    status: str
+    status: str | None  # TxSts; None where the gateway knows no such payment
     reasons: tuple[str, ...]
     settled_at: str | None  # FctvIntrBkSttlmDt/DtTm
     clearing_reference: str | None  # ClrSysRef
@@ -178,11 +178,12 @@ class StatusReport:
             settled = tx.texts("FctvIntrBkSttlmDt/DtTm")
             reference = tx.texts("ClrSysRef")
             end_to_end = tx.texts("OrgnlEndToEndId")
+            status = tx.texts("TxSts")
             found.append(
                 TxStatus(
                     uetr=tx.text("OrgnlUETR"),
                     end_to_end_id=end_to_end[0] if end_to_end else None,
-                    status=tx.text("TxSts"),
+                    status=status[0] if status else None,
                     reasons=tuple(tx.texts("StsRsnInf/Rsn/Cd")),
                     settled_at=settled[0] if settled else None,
                     clearing_reference=reference[0] if reference else None,

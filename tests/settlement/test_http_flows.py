@@ -20,7 +20,13 @@ from tests.settlement.builders import (
     pacs_028,
     today_in_moscow,
 )
-from tests.settlement.conftest import FUNDING, GatewayUnderTest, Message, message_reject, status_report
+from tests.settlement.conftest import (
+    FUNDING,
+    GatewayUnderTest,
+    Message,
+    message_reject,
+    status_report,
+)
 
 day_us = 86_400 * 1_000_000
 
@@ -165,8 +171,9 @@ async def test_the_creditor_agents_camt_029_goes_back_to_the_bank_that_asked(gw:
     assert routed[-1].document.text("RsltnOfInvstgtn/CxlDtls/TxInfAndSts/OrgnlUETR") == str(settled.uetr)
     assert (await gw.post(camt_029(VTB, "RSL-1", SBER, [settled]))).headers["X-Gateway-Outcome"] == "replayed"
 
-    # Alfa never received that payment: it cannot answer for it.
+    # Alfa never received that payment: it cannot answer for it (AG09 PaymentNotReceived, as for any payment Alfa
+    # does not hold: nothing tells it that Sberbank's payment exists).
     refused = await gw.post(camt_029(ALFA, "RSL-2", SBER, [settled]))
     assert refused.status == 200
-    assert message_reject(refused.body).text("Rsn/RjctgPtyRsn") == "AG01"
+    assert message_reject(refused.body).text("Rsn/RjctgPtyRsn") == "AG09"
     assert len([m for m in await gw.whole_mailbox(SBER) if m.kind == "camt.029.001.09"]) == 2

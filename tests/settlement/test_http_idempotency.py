@@ -1,5 +1,6 @@
 """Over real HTTP, a message or payment sent again never settles twice: the same bytes get the same answer, a reused
-MsgId, UETR or EndToEndId gets DUPL while the rest settles, and only a rejected payment's UETR may be used again."""
+MsgId, UETR (by any bank) or TxId gets DUPL while the rest settles, an EndToEndId may repeat, and only a rejected
+payment's UETR may be used again."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ async def test_a_new_message_reusing_a_settled_uetr_gets_that_transaction_dupl_a
     fresh = Tx(SBER, ALFA, 5_00)
     report = await gw.settle(pacs_008(SBER, "SBER-UETR-2", [resent, fresh], today_in_moscow()))
 
-    assert report.group_status is None and report.counts == {"ACSC": 1, "RJCT": 1}
+    assert report.group_status == "PART" and report.counts == {"ACSC": 1, "RJCT": 1}
     [duplicate, settled] = report.transactions
     assert (duplicate.uetr, duplicate.status, duplicate.reasons) == (str(paid.uetr), "RJCT", ("DUPL",))
     assert duplicate.clearing_reference is None
@@ -94,23 +95,47 @@ async def test_a_new_message_reusing_a_settled_uetr_gets_that_transaction_dupl_a
     assert asked.clearing_reference == first.transactions[0].clearing_reference
 
 
-async def test_a_new_message_reusing_a_settled_end_to_end_id_gets_that_transaction_dupl(gw: GatewayUnderTest) -> None:
+async def test_an_end_to_end_id_is_the_customers_reference_and_may_repeat(gw: GatewayUnderTest) -> None:
     paid = Tx(SBER, VTB, 100_00, end_to_end_id="INV-4417-2026")
     await gw.settle(pacs_008(SBER, "SBER-E2E-1", [paid], today_in_moscow()))
-    resent = Tx(SBER, VTB, 100_00, end_to_end_id="INV-4417-2026")  # new UETR, same EndToEndId
-    fresh = Tx(SBER, ALFA, 7_00)
-    report = await gw.settle(pacs_008(SBER, "SBER-E2E-2", [fresh, resent], today_in_moscow()))
+    # Another customer of the same bank gives the same reference; two more give none (NOTPROVIDED), in one message.
+    again = Tx(SBER, VTB, 100_00, end_to_end_id="INV-4417-2026")
+    unreferenced = [Tx(SBER, ALFA, 7_00, end_to_end_id="NOTPROVIDED"), Tx(SBER, VTB, 3_00, end_to_end_id="NOTPROVIDED")]
+    report = await gw.settle(pacs_008(SBER, "SBER-E2E-2", [again, *unreferenced], today_in_moscow()))
+    assert report.group_status == "ACSC"
+    later = await gw.settle(pacs_008(SBER, "SBER-E2E-3", [Tx(SBER, ALFA, 1_00, end_to_end_id="NOTPROVIDED")],
+                                     today_in_moscow()))  # fmt: skip
+    assert later.group_status == "ACSC"
+    # The references go on untouched: the creditor agent's forwarded copy carries the customer's EndToEndId.
+    forwarded = [m for m in await gw.whole_mailbox(VTB) if m.kind == "pacs.008.001.08"]
+    assert [m.document.texts("FIToFICstmrCdtTrf/CdtTrfTxInf/PmtId/EndToEndId") for m in forwarded] == [
+        ["INV-4417-2026"], ["INV-4417-2026", "NOTPROVIDED"],
+    ]  # fmt: skip
+    assert await gw.balances() == {SBER: 2_999_789_00, VTB: 2_000_203_00, ALFA: 1_000_008_00}
 
-    assert report.counts == {"ACSC": 1, "RJCT": 1}
-    assert report.transactions[0].status == "ACSC"
-    assert (report.transactions[1].status, report.transactions[1].reasons) == ("RJCT", ("DUPL",))
-    assert await gw.balances() == {SBER: 2_999_893_00, VTB: 2_000_100_00, ALFA: 1_000_007_00}
-    [record] = await gw.payments(SBER, resent.uetr)
-    assert (record.state, record.reason_code) == (PaymentState.REJECTED, "DUPL")
-    # Another bank may use the same EndToEndId: the key is the debtor agent's.
-    theirs = await gw.settle(pacs_008(VTB, "VTB-E2E-1", [Tx(VTB, SBER, 1_00, end_to_end_id="INV-4417-2026")],
+
+async def test_a_transaction_id_is_unique_per_instructing_agent(gw: GatewayUnderTest) -> None:
+    first = Tx(SBER, VTB, 10_00, transaction_id="SBER-TX-77")
+    await gw.settle(pacs_008(SBER, "SBER-TXID-1", [first], today_in_moscow()))
+    reused = Tx(SBER, VTB, 20_00, transaction_id="SBER-TX-77")
+    report = await gw.settle(pacs_008(SBER, "SBER-TXID-2", [reused], today_in_moscow()))
+    assert (report.group_status, report.transactions[0].reasons) == ("RJCT", ("DUPL",))
+    # Another bank's TxId space is its own.
+    theirs = await gw.settle(pacs_008(VTB, "VTB-TXID-1", [Tx(VTB, SBER, 1_00, transaction_id="SBER-TX-77")],
                                       today_in_moscow()))  # fmt: skip
     assert theirs.group_status == "ACSC"
+    assert await gw.balances() == {SBER: 2_999_991_00, VTB: 2_000_009_00, ALFA: 1_000_000_00}
+
+
+async def test_a_uetr_another_bank_used_is_a_duplicate(gw: GatewayUnderTest) -> None:
+    paid = Tx(SBER, VTB, 100_00)
+    await gw.settle(pacs_008(SBER, "SBER-U-1", [paid], today_in_moscow()))
+    copied = Tx(ALFA, VTB, 1, uetr=paid.uetr)
+    report = await gw.settle(pacs_008(ALFA, "ALFA-U-1", [copied], today_in_moscow()))
+    assert (report.group_status, report.transactions[0].reasons) == ("RJCT", ("DUPL",))
+    assert await gw.balances() == {SBER: 2_999_900_00, VTB: 2_000_100_00, ALFA: 1_000_000_00}
+    [record] = await gw.payments(ALFA, paid.uetr)
+    assert (record.state, record.reason_code) == (PaymentState.REJECTED, "DUPL")
 
 
 async def test_a_rejected_payments_uetr_may_be_used_again_and_then_settles(gw: GatewayUnderTest) -> None:

@@ -108,9 +108,22 @@ async def test_a_message_in_another_banks_name_is_forbidden_and_moves_nothing(tl
     # VTB's certificate, Sberbank's AppHdr and debtor agent: VTB trying to spend Sberbank's money.
     status, body = await tls_gateway.post(VTB, pacs_008(SBER, "TLS-2", [Tx(SBER, VTB, 5_00)], today_in_moscow()))
     assert status == 403
-    reject = Message.read(body)
-    assert reject.kind == "pacs.002.001.10" or reject.kind == "admi.002.001.01"
-    assert b"AG01" in body
+    assert Message.read(body).kind == "admi.002.001.01"
+    assert message_reject(body).text("Rsn/RjctgPtyRsn") == "AG01"
+    assert await _balances(tls_gateway) == FUNDING
+
+
+async def test_a_payment_debiting_another_banks_wallet_is_forbidden(tls_gateway: TlsGateway) -> None:
+    # VTB's certificate and VTB's AppHdr, but Sberbank as the debtor agent: 403 with an admi.002, nothing moves.
+    document_sent_by_vtb = pacs_008(SBER, "TLS-5", [Tx(SBER, VTB, 5_00)], today_in_moscow()).replace(
+        b"<Fr><FIId><FinInstnId><BICFI>SABRRUMMXXX</BICFI>", b"<Fr><FIId><FinInstnId><BICFI>VTBRRUMMXXX</BICFI>"
+    ).replace(b"<InstgAgt><FinInstnId><BICFI>SABRRUMMXXX", b"<InstgAgt><FinInstnId><BICFI>VTBRRUMMXXX")
+    assert b"<Fr><FIId><FinInstnId><BICFI>VTBRRUMMXXX</BICFI>" in document_sent_by_vtb
+    status, body = await tls_gateway.post(VTB, document_sent_by_vtb)
+    assert status == 403
+    reject = message_reject(body)
+    assert reject.text("Rsn/RjctgPtyRsn") == "AG01"
+    assert "DbtrAgt" in reject.text("Rsn/ErrLctn")
     assert await _balances(tls_gateway) == FUNDING
 
 

@@ -98,9 +98,7 @@ def _count(reading: Reading, element: etree._Element, path: str) -> StatusCount:
 
 def _transaction(reading: Reading, element: etree._Element, path: str) -> TransactionStatus:
     fields = reading.fields(element)
-    status = reading.text(fields, "TxSts")
-    if status is None:
-        reading.reject(required_element_missing, f"{path}/TxSts", "a transaction status needs TxSts")
+    status = reading.text(fields, "TxSts")  # absent: a status report on a payment the sender does not know
     reference_element = reading.child(fields, "OrgnlTxRef")
     reference = None if reference_element is None else reading.fields(reference_element)
     settlement_element = reading.child(fields, "FctvIntrBkSttlmDt")
@@ -113,7 +111,7 @@ def _transaction(reading: Reading, element: etree._Element, path: str) -> Transa
         original_end_to_end_id=reading.text(fields, "OrgnlEndToEndId"),
         original_transaction_id=reading.text(fields, "OrgnlTxId"),
         original_uetr=reading.uetr(fields, "OrgnlUETR"),
-        status=PaymentStatus.RJCT if status is None else _status(reading, status, f"{path}/TxSts"),
+        status=None if status is None else _status(reading, status, f"{path}/TxSts"),
         reasons=_reasons(reading, element, path),
         acceptance_time=reading.iso_datetime(fields, "AccptncDtTm", path),
         settlement=None

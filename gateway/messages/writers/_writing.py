@@ -17,6 +17,7 @@ from gateway.messages.iso_types import (
     format_decimal_kopecks,
     format_kopecks,
 )
+from gateway.messages.reports import CaseAssignment
 from gateway.messages.schemas import compiled
 from gateway.messages.statements import (
     AccountId,
@@ -96,6 +97,15 @@ class Writing:
             self.iso_datetime(choice, "DtTm", value)
         else:
             self.iso_date(choice, "Dt", value)
+
+    def case_assignment(self, element: etree._Element, assignment: CaseAssignment) -> None:
+        """CaseAssignment5's content (Id, Assgnr, Assgne, CreDtTm), into `element`, replacing what it held."""
+        for child in list(element):
+            element.remove(child)
+        self.element(element, "Id", assignment.assignment_id)
+        self.agent_party(element, "Assgnr", assignment.assigner_bic)
+        self.agent_party(element, "Assgne", assignment.assignee_bic)
+        self.iso_datetime(element, "CreDtTm", assignment.creation_time)
 
     def agent_party(self, parent: etree._Element, name: str, bic: str | None) -> None:
         """Party40Choice as an agent: <name><Agt><FinInstnId><BICFI>."""

@@ -19,11 +19,7 @@ def write(resolution: ResolutionOfInvestigation) -> etree._Element:
     writing = Writing(message_id)
     document = writing.root("Document")
     body = writing.element(document, "RsltnOfInvstgtn")
-    assignment = writing.element(body, "Assgnmt")
-    writing.element(assignment, "Id", resolution.assignment.assignment_id)
-    writing.agent_party(assignment, "Assgnr", resolution.assignment.assigner_bic)
-    writing.agent_party(assignment, "Assgne", resolution.assignment.assignee_bic)
-    writing.iso_datetime(assignment, "CreDtTm", resolution.assignment.creation_time)
+    writing.case_assignment(writing.element(body, "Assgnmt"), resolution.assignment)
     if resolution.resolved_case is not None:
         case = writing.element(body, "RslvdCase")
         writing.element(case, "Id", resolution.resolved_case.case_id)

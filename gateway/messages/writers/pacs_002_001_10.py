@@ -62,7 +62,7 @@ def _transaction(writing: Writing, element: etree._Element, status: TransactionS
     writing.text(element, "OrgnlEndToEndId", status.original_end_to_end_id)
     writing.text(element, "OrgnlTxId", status.original_transaction_id)
     writing.text(element, "OrgnlUETR", None if status.original_uetr is None else str(status.original_uetr))
-    writing.element(element, "TxSts", status.status.value)
+    writing.text(element, "TxSts", None if status.status is None else status.status.value)
     _reasons(writing, element, status.reasons)
     writing.iso_datetime(element, "AccptncDtTm", status.acceptance_time)
     if status.settlement is not None:

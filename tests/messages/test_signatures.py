@@ -367,6 +367,15 @@ def test_a_certificate_for_a_registered_key_naming_another_bank(pki: Pki, sber: 
     assert "names VTBRRUMMXXX" in refusal.text
 
 
+def test_a_sender_not_named_by_bic(sber: Signer) -> None:
+    """A certificate names a BIC, so a sender named otherwise (Fr/OrgId) cannot be bound to one."""
+    sender = b"<Fr><FIId><FinInstnId><BICFI>SABRRUMMXXX</BICFI></FinInstnId></FIId></Fr>"
+    organisation = b"<Fr><OrgId><Nm>Sberbank treasury</Nm></OrgId></Fr>"
+    data = signed(sber, edited(envelope_file.read_bytes(), sender, organisation))
+    refusal = refused(data, [sber.trusted()], "DS0H")
+    assert refusal.path == "/Envelope/AppHdr" and "named by BIC" in refusal.text
+
+
 def test_registering_a_certificate_checks_what_the_profile_needs(pki: Pki, sber: Signer) -> None:
     assert TrustedCertificate.load("SABRRUMMXXX", sber.certificate.public_bytes(serialization.Encoding.DER))
     with pytest.raises(ValueError, match="not an X.509 certificate"):

@@ -59,6 +59,20 @@ text_chars_max = 65_536
 # Untrusted text quoted back in a rejection (a namespace, a libxml2 message) is cut to this length.
 rejection_excerpt_chars_max = 100
 
+# XML signatures in AppHdr/Sgntr (gateway.messages.signatures). The profile's signature has 24 elements (three
+# references with their transforms, one certificate); a larger one is refused on its element count, before its
+# parts are read. Exactly three references are signed (KeyInfo, AppHdr, Document): a fourth is refused.
+signature_elements_max = 32
+signature_references_max = 3
+# The DER certificate in KeyInfo. A 4096-bit RSA certificate with its extensions is under 2 KiB.
+signature_certificate_bytes_max = 8 * 1024
+# RSA keys that may sign, in bits: below 2048 is no longer safe (NIST SP 800-131A); above 4096 would only let a
+# sender choose how long each verification takes.
+signature_rsa_key_bits_min = 2048
+signature_rsa_key_bits_max = 4096
+# KeyInfo's Id, which the KeyInfo reference names as "#Id". A UUID with a prefix is under 50 characters.
+signature_id_chars_max = 128
+
 # Message layer: how much a refusal reports, and how large one message may be in transactions.
 schema_rejections_max = 10  # schema errors reported per message: the first ones, the rest add nothing
 schema_error_text_chars_max = 300  # libxml2's error text quoted in a rejection

@@ -29,7 +29,9 @@ from gateway.security.certs import (
     PkiError,
     bic_from_certificate,
     client_ssl_context,
+    document_signing,
     issue_client_certificate,
+    issue_signing_certificate,
     parties_of,
     server_ssl_context,
     write_development_pki,
@@ -377,3 +379,34 @@ async def test_a_bank_registered_later_gets_a_certificate_from_the_same_ca(pki: 
     assert issue_client_certificate(pki.directory, gazprombank, force=True) == files
     with pytest.raises(PkiError, match="certs init"):
         issue_client_certificate(tmp_path / "empty", gazprombank, force=False)
+
+
+async def test_a_signing_certificate_from_the_same_ca(pki: DevelopmentPki, tmp_path: Path) -> None:
+    """issue_signing_certificate: a key for a party's XML signatures (the central bank's: the gateway's own), from
+    the CA already there, naming the BIC as client certificates do, for documentSigning only: the gateway does not
+    take it as a client certificate. Nothing else in the directory changes."""
+    before = {path.name: path.read_bytes() for path in pki.directory.iterdir()}
+    central_bank = Party("CBRFRUMMXXX", "Bank of Russia")
+    files = issue_signing_certificate(pki.directory, central_bank, force=False)
+    assert (files.certificate.name, files.key.name) == ("CBRFRUMMXXX.signing.pem", "CBRFRUMMXXX.signing.key")
+    issued = certificate(files.certificate)
+    issued.verify_directly_issued_by(certificate(pki.ca.certificate))
+    assert bic_from_certificate(der(files.certificate)) == "CBRFRUMMXXX"
+    usage = issued.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
+    assert list(issued.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [document_signing]
+    assert not issued.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    key = serialization.load_pem_private_key(files.key.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.public_key() == issued.public_key()
+    assert files.key.stat().st_mode & 0o777 == 0o600
+    assert {path.name: path.read_bytes() for path in pki.directory.iterdir() if path.name in before} == before
+    async with tls_server(pki) as served:
+        context = client_ssl_context(pki.ca.certificate, files.certificate, files.key)
+        with pytest.raises((aiohttp.ClientError, ssl.SSLError, ConnectionError)):
+            await whoami(served.port, context)
+    assert served.seen == []
+    with pytest.raises(PkiError, match="refusing to replace"):
+        issue_signing_certificate(pki.directory, central_bank, force=False)
+    assert issue_signing_certificate(pki.directory, central_bank, force=True) == files
+    with pytest.raises(PkiError, match="certs init"):
+        issue_signing_certificate(tmp_path / "empty", central_bank, force=False)

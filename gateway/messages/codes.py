@@ -66,6 +66,14 @@ invalid_bank_identifier = "RC02"  # InvalidBankIdentifier: invalid or missing (n
 invalid_debtor_bank_identifier = "RC03"  # InvalidDebtorBankIdentifier: invalid or missing
 invalid_creditor_bank_identifier = "RC04"  # InvalidCreditorBankIdentifier: invalid or missing
 
+# Signatures (AppHdr/Sgntr, gateway.messages.signatures).
+signature_required = "DS0A"  # DataSignRequested: the sender must sign and did not
+signature_invalid = "DS0B"  # UnknownDataSignFormat: a signature outside the profile, or one that does not verify
+certificate_not_valid = "DS0D"  # SignerCertificateNotValid: outside its validity, as presented or as registered
+certificate_missing = "DS0E"  # IncorrectSignerCertificate: no readable certificate in KeyInfo
+certificate_unknown = "DS0F"  # SignerCertificationAuthoritySignerNotValid: a certificate not registered for anyone
+signer_not_allowed = "DS0H"  # NotAllowedAccount: the certificate is another participant's, or names another BIC
+
 # Timing.
 aborted_settlement_timeout = "AB03"  # AbortedSettlementTimeout: the RTGS did not confirm a conversion's fiat leg in time
 

@@ -15,6 +15,7 @@ class Layer(enum.Enum):
 
     WELL_FORMEDNESS = "well_formedness"  # bytes, encoding and XML syntax, including every parser bound
     SCHEMA = "schema"  # envelope, namespaces, message definition (XSD)
+    SIGNATURE = "signature"  # the XML signature in AppHdr/Sgntr (gateway.messages.signatures), where one is checked
     READ = "read"  # schema-valid content that the typed commands cannot hold (e.g. an amount finer than a kopeck)
     USAGE_GUIDELINE = "usage_guideline"  # scheme rules layered on top of the XSD
     BUSINESS = "business"  # rules that need gateway state: participants, accounts, limits

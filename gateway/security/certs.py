@@ -5,6 +5,9 @@ certificate type every TLS 1.2 and 1.3 stack speaks):
   ca.pem, ca.key            a CA of its own: the only issuer the gateway trusts for client certificates
   server.pem, server.key    the gateway's certificate; subjectAltName DNS localhost, IP 127.0.0.1 and every --host
   <BIC>.pem, <BIC>.key      one client certificate per party of the config: the central bank and each participant
+`gateway certs issue DIR BIC` (issue_client_certificate) adds a client certificate from that CA later, and
+issue_signing_certificate a signing certificate, <BIC>.signing.pem and <BIC>.signing.key: the key a party signs
+its messages' AppHdr with (gateway.messages.signatures); the central bank's is the gateway's own, for its answers.
 Private keys are unencrypted PKCS#8 PEM files of mode 0600; certificates are PEM files of mode 0644. Nothing is
 overwritten unless the caller says so: a re-run would otherwise silently replace the CA every bank trusts.
 
@@ -32,14 +35,17 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway import bounds
 from gateway.config import Config, canonical_bic, is_bic
 
 bic_uri_prefix = "urn:bic:"
+# id-kp-documentSigning (RFC 9336): the purpose of a signing certificate, which is then no TLS certificate as well.
+document_signing = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 ca_file_names = ("ca.pem", "ca.key")
+signing_file_suffixes = (".signing.pem", ".signing.key")
 server_file_names = ("server.pem", "server.key")
 default_server_names = ("localhost", "127.0.0.1")
 
@@ -118,15 +124,7 @@ def write_development_pki(
         raise PkiError(f"{directory} already holds {shown}; refusing to replace them without --force")
 
     issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("cryptoruble gateway development CA", central_bank.name, "development only")
-    ca_certificate = (
-        _builder(ca_name, ca_name, ca_key.public_key(), issued_at, timedelta(days=bounds.development_ca_validity_days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_certificate, ca_key = development_ca(central_bank, issued_at)
     issuer = _Issuer(ca_certificate, ca_key)
     outputs: list[tuple[Path, bytes, int]] = [(ca.certificate, _pem(ca_certificate), _certificate_file_mode)]
     outputs.append((ca.key, _key_pem(ca_key), _key_file_mode))
@@ -134,7 +132,7 @@ def write_development_pki(
     server_key = ec.generate_private_key(ec.SECP256R1())
     server_certificate = issuer.issue(
         _name("cryptoruble gateway", central_bank.name),
-        server_key,
+        server_key.public_key(),
         x509.SubjectAlternativeName([_general_name(name) for name in server_names]),
         ExtendedKeyUsageOID.SERVER_AUTH,
         issued_at,
@@ -159,6 +157,54 @@ def write_development_pki(
         clients=tuple((bic, files) for bic, files in client_files.items()),
         not_valid_after=ca_certificate.not_valid_after_utc,
     )
+
+
+def development_ca(
+    central_bank: Party, issued_at: datetime | None = None
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A new development CA, self-signed, valid for development_ca_validity_days from `issued_at` (default: now, less the
+    clock skew), with its key."""
+    if issued_at is None:
+        issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name("cryptoruble gateway development CA", central_bank.name, "development only")
+    ca_certificate = (
+        _builder(ca_name, ca_name, ca_key.public_key(), issued_at, timedelta(days=bounds.development_ca_validity_days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(key_cert_sign=True), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return ca_certificate, ca_key
+
+
+def signing_certificate(
+    ca_certificate: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    party: Party,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    *,
+    issued_at: datetime | None = None,
+    lifetime: timedelta = timedelta(days=bounds.development_leaf_validity_days),
+) -> x509.Certificate:
+    """A certificate for `public_key` to sign `party`'s messages with (XML signatures in AppHdr/Sgntr), issued by the
+    CA: subject CN=<BIC> and SAN URI urn:bic:<BIC> as on the party's client certificate (bic_from_certificate reads
+    both alike), key usage digitalSignature and nonRepudiation, and documentSigning as its only purpose, so that it
+    does not open a TLS connection. Valid from `issued_at` (default: now, less the clock skew) for `lifetime`, cut
+    at the CA's own end."""
+    if issued_at is None:
+        issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
+    certificate = _Issuer(ca_certificate, ca_key).issue(
+        _name(party.bic, party.name),
+        public_key,
+        x509.SubjectAlternativeName([x509.UniformResourceIdentifier(bic_uri_prefix + party.bic)]),
+        document_signing,
+        issued_at,
+        lifetime=lifetime,
+        usage=_key_usage(digital_signature=True, content_commitment=True),
+    )
+    assert bic_from_certificate(certificate.public_bytes(serialization.Encoding.DER)) == party.bic
+    return certificate
 
 
 def bic_from_certificate(der: bytes | None) -> str | None:
@@ -232,6 +278,30 @@ def issue_client_certificate(directory: Path, party: Party, *, force: bool) -> I
 
     Raises PkiError, before writing anything, when the directory holds no usable CA, the CA has expired, or the
     party's files are already there and `force` is false."""
+    issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
+    issuer = _load_ca(directory, issued_at)
+    files = IssuedFiles(directory / f"{party.bic}.pem", directory / f"{party.bic}.key")
+    _write_party_files(directory, files, _client_outputs(issuer, party, files, issued_at), force=force)
+    return files
+
+
+def issue_signing_certificate(directory: Path, party: Party, *, force: bool) -> IssuedFiles:
+    """A signing certificate (see signing_certificate) and a new EC P-256 key for one party, <BIC>.signing.pem and
+    <BIC>.signing.key, from the development CA that `certs init` wrote to `directory`; for the central bank, the
+    gateway's own. Raises PkiError, before writing anything, as issue_client_certificate does."""
+    issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
+    issuer = _load_ca(directory, issued_at)
+    files = IssuedFiles(*(directory / f"{party.bic}{suffix}" for suffix in signing_file_suffixes))
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = signing_certificate(issuer.certificate, issuer.key, party, key.public_key(), issued_at=issued_at)
+    outputs = [(files.certificate, _pem(certificate), _certificate_file_mode)]
+    outputs.append((files.key, _key_pem(key), _key_file_mode))
+    _write_party_files(directory, files, outputs, force=force)
+    return files
+
+
+def _load_ca(directory: Path, issued_at: datetime) -> _Issuer:
+    """The development CA that `certs init` wrote to `directory`, still valid at `issued_at`; PkiError if none is."""
     ca = IssuedFiles(*(directory / name for name in ca_file_names))
     try:
         ca_certificate = x509.load_pem_x509_certificate(ca.certificate.read_bytes())
@@ -243,19 +313,22 @@ def issue_client_certificate(directory: Path, party: Party, *, force: bool) -> I
         raise PkiError(f"{what}: not a PEM certificate and key ({error})") from None
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey) or ca_key.public_key() != ca_certificate.public_key():
         raise PkiError(f"{ca.key.name} in {directory} is not the key of {ca.certificate.name}")
-    issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
     if ca_certificate.not_valid_after_utc <= issued_at:
         raise PkiError(f"the CA in {directory} expired on {ca_certificate.not_valid_after_utc:%Y-%m-%d}")
-    files = IssuedFiles(directory / f"{party.bic}.pem", directory / f"{party.bic}.key")
+    return _Issuer(ca_certificate, ca_key)
+
+
+def _write_party_files(
+    directory: Path, files: IssuedFiles, outputs: list[tuple[Path, bytes, int]], *, force: bool
+) -> None:
     existing = [path.name for path in (files.certificate, files.key) if path.exists() or path.is_symlink()]
     if existing and not force:
         raise PkiError(f"{directory} already holds {', '.join(existing)}; refusing to replace them without --force")
     try:
-        for path, data, mode in _client_outputs(_Issuer(ca_certificate, ca_key), party, files, issued_at):
+        for path, data, mode in outputs:
             _write(path, data, mode, replace=force)
     except OSError as error:
         raise PkiError(f"cannot write {error.filename or directory}: {error.strerror}") from None
-    return files
 
 
 def _client_outputs(
@@ -265,7 +338,7 @@ def _client_outputs(
     client_key = ec.generate_private_key(ec.SECP256R1())
     client_certificate = issuer.issue(
         _name(party.bic, party.name),
-        client_key,
+        client_key.public_key(),
         x509.SubjectAlternativeName([x509.UniformResourceIdentifier(bic_uri_prefix + party.bic)]),
         ExtendedKeyUsageOID.CLIENT_AUTH,
         issued_at,
@@ -285,17 +358,20 @@ class _Issuer:
     def issue(
         self,
         subject: x509.Name,
-        key: ec.EllipticCurvePrivateKey,
+        public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
         alternative_names: x509.SubjectAlternativeName,
         purpose: x509.ObjectIdentifier,
         issued_at: datetime,
+        *,
+        lifetime: timedelta = timedelta(days=bounds.development_leaf_validity_days),
+        usage: x509.KeyUsage | None = None,
     ) -> x509.Certificate:
-        lifetime = min(timedelta(days=bounds.development_leaf_validity_days), self.certificate.not_valid_after_utc - issued_at)
+        lifetime = min(lifetime, self.certificate.not_valid_after_utc - issued_at)
         authority = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         return (
-            _builder(subject, self.certificate.subject, key.public_key(), issued_at, lifetime)
+            _builder(subject, self.certificate.subject, public_key, issued_at, lifetime)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(digital_signature=True), critical=True)
+            .add_extension(usage or _key_usage(digital_signature=True), critical=True)
             .add_extension(x509.ExtendedKeyUsage([purpose]), critical=False)
             .add_extension(alternative_names, critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(authority), critical=False)
@@ -306,7 +382,7 @@ class _Issuer:
 def _builder(
     subject: x509.Name,
     issuer: x509.Name,
-    public_key: ec.EllipticCurvePublicKey,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
     issued_at: datetime,
     lifetime: timedelta,
 ) -> x509.CertificateBuilder:
@@ -330,10 +406,12 @@ def _name(common_name: str, organization: str, unit: str | None = None) -> x509.
     return x509.Name(attributes)
 
 
-def _key_usage(*, digital_signature: bool = False, key_cert_sign: bool = False) -> x509.KeyUsage:
+def _key_usage(
+    *, digital_signature: bool = False, content_commitment: bool = False, key_cert_sign: bool = False
+) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=digital_signature,
-        content_commitment=False,
+        content_commitment=content_commitment,  # X.509's nonRepudiation
         key_encipherment=False,
         data_encipherment=False,
         key_agreement=False,

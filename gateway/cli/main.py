@@ -7,7 +7,9 @@
   gateway certs issue DIR BIC [--force]  a client certificate for a participant added later, from DIR's CA
   gateway participants list | add | suspend | resume
   gateway ledger verify | status         recompute the whole ledger from the raw tables / show supply and reserve
-  gateway validate [--profile iso|gateway] FILE...   check ISO 20022 message files, layer by layer
+  gateway validate [--profile iso|gateway] [--fill] FILE...   check ISO 20022 message files, layer by layer
+  gateway example NAME [--envelope KIND] | --list    print a shipped example message, placeholders filled
+  gateway replay DIR --url URL [--certs DIR] [--expect DIR] [--record DIR]   send message files, check the answers
   gateway cb show | set-cap AMOUNT | set-limit BIC AMOUNT|none   the central bank's emission controls
   gateway rtgs balances | statement ACCOUNT [--from D] [--to D]  the fiat side, as config.rtgs names it
   gateway rtgs-sim [--host H] [--port P] [--database URL] [--tls-dir DIR]   a standalone RTGS simulator server
@@ -55,6 +57,7 @@ from gateway.ledger.signing import (
 )
 from gateway.ledger.verify import verify_ledger
 from gateway.registry import account_code, wallet_accounts
+from gateway.replay.commands import add_replay_commands
 from gateway.runtime import SchemaOutOfDate, open_rtgs, open_store
 from gateway.settlement.answers import instant
 
@@ -186,8 +189,11 @@ def _parser() -> argparse.ArgumentParser:
                           help="iso: the ISO 20022 schema only; gateway (default): every layer, as the gateway would")
     validate.add_argument("--business-date", type=date.fromisoformat, default=None,
                           help="the business date settlement dates are judged against (default: today)")
+    validate.add_argument("--fill", action="store_true",
+                          help="fill the files' placeholders ({{today}}, {{id:NAME}} ...) first, one run for all files")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.set_defaults(handler=_validate)
+    add_replay_commands(commands)
     return parser
 
 
@@ -475,9 +481,12 @@ def _validate(config: Config, args: argparse.Namespace) -> int:
     The gateway profile judges parties against the config's participants, as no database is needed to validate."""
     from gateway.messages.intake import Accepted, check_iso, intake
     from gateway.messages.rules import RuleContext
+    from gateway.replay.fill import Filler, PlaceholderError
 
+    # One run for all files; its {{today}} is the gateway's business date (Moscow), and so is the check's.
+    filler = Filler.starting_now() if args.fill else None
     context = RuleContext(
-        today=args.business_date or date.today(),
+        today=args.business_date or (filler.today if filler is not None else date.today()),
         central_bank_bic=config.central_bank.bic,
         participants=frozenset(p.bic for p in config.participants),
         suspended_participants=frozenset(),
@@ -490,8 +499,14 @@ def _validate(config: Config, args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             data = path.read_bytes()
+            if filler is not None:
+                data = filler.fill(data.decode("utf-8"), str(path)).encode("utf-8")
         except OSError as error:
             print(f"{path}: unreadable: {error.strerror}")
+            all_valid = False
+            continue
+        except (UnicodeDecodeError, PlaceholderError) as error:
+            print(f"{path}: cannot fill: {'not UTF-8 text' if isinstance(error, UnicodeDecodeError) else error}")
             all_valid = False
             continue
         if args.profile == "iso":

@@ -11,7 +11,8 @@ The manifest, a TOML file at the top of the folder:
     path = "pacs.008-single.xml"              # relative to the folder
     as = "SABRRUMMXXX"                        # optional: the bank whose certificate sends it (default: AppHdr/Fr)
     envelope = "saa"                          # optional: send it in this envelope (gateway, swift, busmsg, saa)
-    raw = true                                # optional: send the bytes as they are, unread and unfilled
+    raw = true                                # optional: send it without reading it as a message (no envelope or
+                                              # AppHdr needed, so `as` is), placeholders filled if it is UTF-8 text
     note = "why this file is here"            # optional
     expect = { http = 200, answer = "pacs.002.001.10", status = "ACSC", reasons = [] }   # optional, each key too
 

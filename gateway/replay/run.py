@@ -98,8 +98,13 @@ class Outcome:
 
 
 def replay(options: Options, console: Console, errors: Console) -> int:
+    return asyncio.run(run_replay(options, console, errors))
+
+
+async def run_replay(options: Options, console: Console, errors: Console) -> int:
+    """The replay, in a running event loop (tests run it beside the gateway they start); returns the exit status."""
     try:
-        return asyncio.run(_replay(options, console, errors))
+        return await _replay(options, console, errors)
     except (CannotRun, PlanError, GoldenError, IdentityError) as error:
         errors.print(f"gateway replay: {escape(str(error))}", highlight=False)
         if options.record_dir is not None:
@@ -187,6 +192,12 @@ def _prepare(entry: Entry, filler: Filler, identities: Identities) -> Prepared:
         sender = identities.sender_for(entry.sent_as)
         assert sender is not None
         _require_identity(entry, sender, identities)
+        try:  # filled when it is text; sent as it is when it is not even that
+            data = filler.fill(data.decode("utf-8"), entry.relative).encode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        except PlaceholderError as error:
+            raise CannotRun(str(error)) from None
         return Prepared(entry, data, sender, None, frozenset({sender}), None)
     try:
         text = data.decode("utf-8")

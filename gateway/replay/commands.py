@@ -153,5 +153,6 @@ def _replay(config: Any, args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
     )
     # Piped (a CI log, a file), rich would wrap the summary table at 80 columns; wide enough for it instead.
-    width = None if sys.stdout.isatty() else _piped_width_chars
-    return replay(options, Console(highlight=False, width=width), Console(stderr=True, highlight=False))
+    output = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _piped_width_chars)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else _piped_width_chars)
+    return replay(options, output, errors)

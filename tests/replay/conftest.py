@@ -76,7 +76,7 @@ async def replay(
     )
     status = await run_replay(
         options,
-        Console(file=output, width=200, highlight=False, color_system=None),
-        Console(file=errors, width=200, highlight=False, color_system=None),
+        Console(file=output, width=200, soft_wrap=True, highlight=False, color_system=None),
+        Console(file=errors, width=200, soft_wrap=True, highlight=False, color_system=None),
     )
     return ReplayRun(status, output.getvalue(), errors.getvalue())

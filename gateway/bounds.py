@@ -89,6 +89,10 @@ replay_mailbox_quiet_ms = 1_500  # quiet: nothing new in any mailbox for this lo
 replay_mailbox_wait_ms = 30_000  # the longest wait for quiet after the last answer (a pending conversion's receipt)
 replay_mailbox_messages_max = 100_000  # mailbox messages read in one replay, every bank together
 replay_cursor_probes_max = 64  # requests to find the end of one mailbox: a binary search over 63-bit cursors
+replay_differences_shown_max = 25  # differences printed per file; the rest are counted
+replay_quoted_chars_max = 160  # of a value or an element quoted in a difference
+replay_piped_width_chars = 160  # the summary table's width when output goes to a file or a CI log, not a terminal
+example_summary_chars_max = 100  # an example's description in `gateway example --list`: one terminal line with its name
 
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {

@@ -36,7 +36,8 @@ from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import parse_bounded
 
 _kinds = (
-    ("date_time", r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"),
+    ("date_time", r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+                  r"(?:Z|[+-][0-9]{2}:[0-9]{2})?"),
     ("uuid", r"(?<![0-9A-Za-z-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
              r"(?![0-9A-Za-z-])"),
     ("gateway_id", r"(?<![0-9A-Za-z])CR[0-9a-f]{32}(?![0-9A-Za-z])"),

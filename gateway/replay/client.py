@@ -8,7 +8,6 @@ sentence saying what happened; the caller names the file it was sending.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import ssl
@@ -21,10 +20,8 @@ import aiohttp
 
 from gateway import bounds
 from gateway.config import canonical_bic
+from gateway.http.messages import mailbox_cursor_max, mailbox_page_max
 from gateway.security.certs import bic_from_certificate, client_ssl_context
-
-mailbox_page_messages_max = 500  # GET /v1/messages takes limit=1..500 (gateway/http/messages.py)
-mailbox_cursor_max = 2**63 - 1
 
 
 class TransportError(Exception):
@@ -62,7 +59,7 @@ class Identities:
     certs_dir: Path | None = None
     forced_bic: str | None = None  # --as
     forced_files: tuple[Path, Path] | None = None  # --cert, --key
-    _contexts: dict[str, ssl.SSLContext] = field(default_factory=dict)
+    _contexts: dict[str, ssl.SSLContext] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def plain(self) -> bool:
@@ -74,7 +71,7 @@ class Identities:
             return
         assert self.ca_file is not None
         if not self.ca_file.is_file():
-            raise IdentityError(f"no CA certificate at {self.ca_file}: the gateway's server certificate cannot be checked")
+            raise IdentityError(f"no CA certificate at {self.ca_file}: the gateway's certificate cannot be checked")
         if self.forced_files is not None:
             self.forced_bic = self._bic_of(self.forced_files[0])
 
@@ -168,7 +165,7 @@ class GatewayClient:
                 body = await response.read()
                 return Answer(response.status, response.headers.get("X-Gateway-Outcome"),
                               response.content_type, body)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ssl.SSLError, OSError) as error:
+        except (aiohttp.ClientError, TimeoutError, ssl.SSLError, OSError) as error:
             raise TransportError(self._explain(error, bic)) from None
 
     async def mailbox(self, bic: str, after: int, limit: int) -> tuple[list[MailboxMessage], int]:
@@ -181,7 +178,7 @@ class GatewayClient:
                     text = (await response.text(errors="replace"))[:200]
                     raise TransportError(f"the gateway would not show {bic}'s mailbox: HTTP {response.status} {text}")
                 page = await response.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ssl.SSLError, OSError) as error:
+        except (aiohttp.ClientError, TimeoutError, ssl.SSLError, OSError) as error:
             raise TransportError(self._explain(error, bic)) from None
         except ValueError:
             raise TransportError(f"{bic}'s mailbox answered something that is not JSON") from None
@@ -190,8 +187,8 @@ class GatewayClient:
     async def cursor(self, bic: str) -> int:
         """The sequence number of the newest message in `bic`'s mailbox (0 when empty): what is after it is new.
         A short mailbox is read in one page; a long one is searched for its end, ~63 requests of one message."""
-        messages, after = await self.mailbox(bic, 0, mailbox_page_messages_max)
-        if len(messages) < mailbox_page_messages_max:
+        messages, after = await self.mailbox(bic, 0, mailbox_page_max)
+        if len(messages) < mailbox_page_max:
             return after
         known, none_after = after, mailbox_cursor_max  # a message at `known`; nothing after `none_after`
         for _ in range(bounds.replay_cursor_probes_max):
@@ -225,7 +222,7 @@ class GatewayClient:
                     " does not trust?)")
         if isinstance(error, aiohttp.ClientConnectorError):
             return f"cannot connect to {self.url}: {error.os_error.strerror or error.os_error}"
-        if isinstance(error, asyncio.TimeoutError):
+        if isinstance(error, TimeoutError):
             return f"{self.url} did not answer within {bounds.replay_request_timeout_ms} ms"
         return f"{self.url}: {type(error).__name__}: {error}"
 

@@ -11,8 +11,6 @@ from typing import Any
 
 from gateway import bounds
 
-_piped_width_chars = 160
-_summary_chars_max = 100
 _envelopes = ("gateway", "swift", "busmsg", "saa")  # gateway.replay.envelopes.envelope_kinds, without importing it
 
 
@@ -47,10 +45,17 @@ def add_replay_commands(commands: Any) -> None:
     replay.add_argument("--cacert", type=Path, metavar="FILE",
                         help="the CA the gateway's server certificate is checked against (default: ca.pem in --certs)")
     replay.add_argument("--expect", type=Path, metavar="DIR", help="compare with the golden files in DIR")
-    replay.add_argument("--record", type=Path, metavar="DIR", help="write golden files to DIR (replacing goldens there)")
+    replay.add_argument("--record", type=Path, metavar="DIR",
+                        help="write golden files to DIR (replacing goldens there)")
     replay.add_argument("--concurrency", type=int, default=1, metavar="N",
                         help=f"send up to N files of a step at once (1..{bounds.replay_concurrency_max}; default 1)")
     replay.set_defaults(handler=_replay)
+
+
+def _width(stream: Any) -> int | None:
+    """The terminal's width, or wide enough for the summary table when piped (a CI log, a file): rich would wrap
+    it at 80 columns."""
+    return None if stream.isatty() else bounds.replay_piped_width_chars
 
 
 def _fail(text: str) -> int:
@@ -112,7 +117,8 @@ def _summary(path: Path) -> str:
         return "not XML at all: sent as it is"
     comment = " ".join(text[start + 4 : end].split()).removeprefix("MISTAKE: ")
     sentence = comment.split(". ")[0].split("; ")[0]
-    return sentence if len(sentence) <= _summary_chars_max else sentence[: _summary_chars_max - 3] + "..."
+    longest = bounds.example_summary_chars_max
+    return sentence if len(sentence) <= longest else sentence[: longest - 3] + "..."
 
 
 def _replay(config: Any, args: argparse.Namespace) -> int:
@@ -152,7 +158,6 @@ def _replay(config: Any, args: argparse.Namespace) -> int:
         record_dir=args.record,
         concurrency=args.concurrency,
     )
-    # Piped (a CI log, a file), rich would wrap the summary table at 80 columns; wide enough for it instead.
-    output = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _piped_width_chars)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else _piped_width_chars)
+    output = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
+    errors = Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
     return replay(options, output, errors)

@@ -2,7 +2,8 @@
 be sent again and again to one gateway without being duplicates.
 
     {{today}}  {{today+N}}  {{today-N}}   the business date (Moscow time) when filled, or N days after or before it
-    {{now}}                               the moment of filling, to the second, with its offset: 2026-12-06T09:30:15+03:00
+    {{now}}                               the moment of filling, to the second, with its offset
+                                          (2026-12-06T09:30:15+03:00)
     {{time}}                              the same moment's time of day, to the microsecond: 09:30:15.123456+03:00
     {{uuid:NAME}}                         a fresh UUIDv4, the same wherever NAME recurs in one run
     {{id:NAME}}                           a fresh identifier (Max35Text), NAME-XXXXXXXXXX, the same wherever NAME recurs

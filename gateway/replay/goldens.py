@@ -25,6 +25,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway import bounds
 from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import parse_bounded
 from gateway.replay.canonical import Canonicaliser
@@ -36,7 +37,6 @@ _header_comment = (
     " gateway replay golden file: the answer to one message file and the mailbox messages it caused, canonicalised"
     " (README.md, 'Replaying message files', says how to record them again) "
 )
-_shown_chars_max = 160  # of an element quoted whole in a difference
 
 
 class GoldenError(Exception):
@@ -229,9 +229,11 @@ def _body(canonical: Canonicaliser, parent: etree._Element, payload: bytes) -> N
 def _shown(text: str | None) -> str:
     if text is None:
         return "(none)"
-    return repr(text) if len(text) <= _shown_chars_max else repr(text[:_shown_chars_max]) + "..."
+    longest = bounds.replay_quoted_chars_max
+    return repr(text) if len(text) <= longest else repr(text[:longest]) + "..."
 
 
 def _shown_element(element: etree._Element) -> str:
     text = etree.tostring(element, encoding="unicode", with_tail=False)
-    return text if len(text) <= _shown_chars_max else text[:_shown_chars_max] + "..."
+    longest = bounds.replay_quoted_chars_max
+    return text if len(text) <= longest else text[:longest] + "..."

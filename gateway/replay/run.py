@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from lxml import etree
 from rich.console import Console
@@ -28,6 +29,7 @@ from rich.table import Table
 
 from gateway import bounds
 from gateway.config import canonical_bic, is_bic
+from gateway.http.messages import mailbox_page_max
 from gateway.messages.identity import app_hdr_message_id
 from gateway.replay.canonical import Canonicaliser
 from gateway.replay.client import (
@@ -54,9 +56,9 @@ from gateway.replay.goldens import (
 )
 from gateway.replay.plan import Entry, Expectation, Plan, PlanError, golden_name, make_plan
 
+T = TypeVar("T")
 exit_matched, exit_mismatch, exit_could_not_run = 0, 1, 2
 _head = app_hdr_message_id.namespace
-_differences_shown_max = 25  # per file; the rest are counted
 
 
 class CannotRun(Exception):
@@ -119,26 +121,10 @@ async def _replay(options: Options, console: Console, errors: Console) -> int:
     prepared = [_prepare(entry, filler, options.identities) for entry in plan.entries]
     expected = _expected_goldens(options.expect_dir, plan) if options.expect_dir is not None else None
     banks = _involved_banks(prepared, options.identities)
-    by_entry = {p.entry.relative: p for p in prepared}
-    connections = max(options.concurrency, len(banks)) + 2
-    async with GatewayClient(options.url, options.identities, connections) as client:
-        cursors = {}
-        for bank in banks:
-            cursors[bank] = await _asked(client.cursor(bank), f"reading {bank}'s mailbox before the run")
-        started = time.perf_counter()
-        answers = await _send(client, plan, by_entry, options.concurrency, errors)
-        sent_seconds = time.perf_counter() - started
-        with errors.status("waiting for the mailboxes to go quiet", spinner="dots"):
-            waited = time.perf_counter()
-            mailboxes, quiet = await _collect(client, cursors)
-            waited_seconds = time.perf_counter() - waited
-    outcomes = [Outcome(p, answers[p.entry.relative]) for p in prepared]
-    unattributed = _attribute(outcomes, mailboxes)
-    canonical = Canonicaliser(filler.values(), filler.today)
-    goldens = {golden_name(o.prepared.entry.relative): golden_tree(
-        canonical, o.prepared.entry.relative, o.prepared.sender, o.answer, o.mailbox) for o in outcomes}
-    if unattributed:
-        goldens[unattributed_name] = golden_tree(canonical, "(no file)", None, None, unattributed)
+    exchange = await _exchange(options, plan, prepared, banks, errors)
+    outcomes = [Outcome(p, exchange.answers[p.entry.relative]) for p in prepared]
+    unattributed = _attribute(outcomes, exchange.mailboxes)
+    goldens = _goldens(outcomes, unattributed, Canonicaliser(filler.values(), filler.today))
     for outcome in outcomes:
         outcome.facts = answer_facts(outcome.answer)
         outcome.expectation_failures = _check_expectation(outcome.prepared.entry.expect, outcome.answer,
@@ -148,32 +134,70 @@ async def _replay(options: Options, console: Console, errors: Console) -> int:
         for outcome in outcomes:
             name = golden_name(outcome.prepared.entry.relative)
             outcome.differences = compare(expected[name], reread(goldens[name]))
-        unattributed_differences = _compare_unattributed(expected.get(unattributed_name), goldens.get(unattributed_name))
-    failed_expectations = [o for o in outcomes if o.expectation_failures]
+        unattributed_differences = _compare_unattributed(
+            expected.get(unattributed_name), goldens.get(unattributed_name)
+        )
     recorded = False
     if options.record_dir is not None:
-        if failed_expectations:
-            errors.print(f"gateway replay: not recorded: {len(failed_expectations)} file(s) did not answer as the"
-                         " manifest expects (below)", highlight=False)
+        failed = sum(1 for o in outcomes if o.expectation_failures)
+        if failed:
+            errors.print(f"gateway replay: not recorded: {failed} file(s) did not answer as the manifest expects"
+                         " (below)", highlight=False)
         else:
             write_goldens(options.record_dir, {name: serialise(tree) for name, tree in goldens.items()})
             recorded = True
     _print_differences(console, outcomes, unattributed_differences, options.expect_dir)
     _print_summary(console, plan, outcomes, expected is not None, recorded)
+    _print_throughput(console, len(outcomes), len(banks), options.concurrency, exchange)
     mismatched = any(o.differences or o.expectation_failures for o in outcomes) or bool(unattributed_differences)
-    count = len(outcomes)
-    console.print(
-        f"sent {count} message{'s' * (count != 1)} in {sent_seconds:.2f} s: {count / max(sent_seconds, 1e-6):.1f}"
-        f" messages/s, up to {options.concurrency} at once; mailboxes of {len(banks)} bank"
-        f"{'s' * (len(banks) != 1)} read in {waited_seconds:.1f} s"
-        + ("" if quiet else f" (still not quiet after {bounds.replay_mailbox_wait_ms} ms: compared what had come)"),
-        highlight=False,
-    )
     if recorded:
         console.print(f"recorded {len(goldens)} golden files in {options.record_dir}", highlight=False)
     if expected is not None and not mismatched:
         console.print(f"every answer matched the goldens in {options.expect_dir}", highlight=False)
     return exit_mismatch if mismatched else exit_matched
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What the gateway gave back: each file's HTTP answer, each bank's new mailbox messages, and how long it took."""
+
+    answers: dict[str, Answer]
+    mailboxes: dict[str, list[MailboxMessage]]
+    quiet: bool  # False: the mailboxes were still getting messages when the longest wait was over
+    sent_seconds: float
+    waited_seconds: float
+
+
+async def _exchange(
+    options: Options, plan: Plan, prepared: list[Prepared], banks: list[str], errors: Console
+) -> Exchange:
+    by_entry = {p.entry.relative: p for p in prepared}
+    connections = max(options.concurrency, len(banks)) + 2
+    async with GatewayClient(options.url, options.identities, connections) as client:
+        cursors = {}
+        for bank in banks:
+            cursors[bank] = await _asked(client.cursor(bank), f"reading {bank}'s mailbox before the run")
+        started = time.perf_counter()
+        answers = await _send(client, plan, by_entry, options.concurrency, errors)
+        sent = time.perf_counter()
+        with errors.status("waiting for the mailboxes to go quiet", spinner="dots"):
+            mailboxes, quiet = await _collect(client, cursors)
+        return Exchange(answers, mailboxes, quiet, sent - started, time.perf_counter() - sent)
+
+
+def _goldens(
+    outcomes: list[Outcome], unattributed: list[MailboxMessage], canonical: Canonicaliser
+) -> dict[str, etree._Element]:
+    """Every golden of the run, canonicalised in plan order: the order its numbered tokens are given in."""
+    goldens = {
+        golden_name(o.prepared.entry.relative): golden_tree(
+            canonical, o.prepared.entry.relative, o.prepared.sender, o.answer, o.mailbox
+        )
+        for o in outcomes
+    }
+    if unattributed:
+        goldens[unattributed_name] = golden_tree(canonical, "(no file)", None, None, unattributed)
+    return goldens
 
 
 # --- before sending ----------------------------------------------------------------------------------------------
@@ -224,7 +248,7 @@ def _prepare(entry: Entry, filler: Filler, identities: Identities) -> Prepared:
     key = None
     if named is not None and message.business_message_id is not None:
         key = (canonical_bic(named), message.business_message_id)
-    to_text = message.app_hdr.findtext(f"{{{_head}}}To/{{{_head}}}FIId/{{{_head}}}FinInstnId/{{{_head}}}BICFI")
+    to_text = message.app_hdr.findtext(_header_path("To", "FIId", "FinInstnId", "BICFI"))
     to_bic = canonical_bic(to_text.strip()) if to_text is not None and is_bic(to_text.strip()) else None
     bics = frozenset(canonical_bic(bic) for bic in message.bics if is_bic(bic))
     return Prepared(entry, filled, sender, key, bics | {sender}, to_bic)
@@ -262,7 +286,8 @@ def _expected_goldens(folder: Path, plan: Plan) -> dict[str, etree._Element]:
 # --- sending and collecting --------------------------------------------------------------------------------------
 
 
-async def _asked(call, what: str):  # type: ignore[no-untyped-def]
+async def _asked(call: Awaitable[T], what: str) -> T:
+    """The result of a request to the gateway; a failure becomes CannotRun saying what was being done."""
     try:
         return await call
     except (TransportError, IdentityError) as error:
@@ -308,7 +333,8 @@ async def _collect(
     while True:
         for bank in cursors:
             while True:
-                messages, next_after = await _asked(client.mailbox(bank, after[bank], 500), f"reading {bank}'s mailbox")
+                page = client.mailbox(bank, after[bank], mailbox_page_max)
+                messages, next_after = await _asked(page, f"reading {bank}'s mailbox")
                 if not messages:
                     break
                 collected[bank] += messages
@@ -349,6 +375,11 @@ def _attribute(outcomes: list[Outcome], mailboxes: dict[str, list[MailboxMessage
     return unattributed
 
 
+def _header_path(*steps: str) -> str:
+    """An ElementPath below an AppHdr, every step in the head.001 namespace."""
+    return "/".join(f"{{{_head}}}{step}" for step in steps)
+
+
 def _own_id(payload: bytes) -> str | None:
     return _references(payload)[0]
 
@@ -362,8 +393,8 @@ def _references(payload: bytes) -> tuple[str | None, tuple[str, str] | None]:
     except NotAMessage:
         return None, None
     header = message.app_hdr
-    related_from = header.findtext(f"{{{_head}}}Rltd/{{{_head}}}Fr/{{{_head}}}FIId/{{{_head}}}FinInstnId/{{{_head}}}BICFI")
-    related_id = header.findtext(f"{{{_head}}}Rltd/{{{_head}}}BizMsgIdr")
+    related_from = header.findtext(_header_path("Rltd", "Fr", "FIId", "FinInstnId", "BICFI"))
+    related_id = header.findtext(_header_path("Rltd", "BizMsgIdr"))
     related = None
     if related_from is not None and related_id is not None and is_bic(related_from.strip()):
         related = (canonical_bic(related_from.strip()), related_id)
@@ -425,13 +456,14 @@ def _check_expectation(expect: Expectation | None, answer: Answer, facts: tuple[
 
 
 def _compare_unattributed(expected: etree._Element | None, got: etree._Element | None) -> list[Difference]:
-    if expected is None and got is None:
-        return []
-    if expected is None:
-        return [Difference("mailbox", "", "(no message without a file)", f"{len(got)} message(s) no file relates to")]
-    if got is None:
+    """Mailbox messages no file relates to (e.g. another tester's traffic) are a difference like any other."""
+    if expected is not None and got is not None:
+        return compare(expected, reread(got))
+    if got is not None:
+        return [Difference("mailbox", "", "(none)", f"{len(got)} message(s) no file relates to")]
+    if expected is not None:
         return [Difference("mailbox", "", f"{len(expected)} message(s) no file relates to", "(none)")]
-    return compare(expected, reread(got))
+    return []
 
 
 # --- printing ----------------------------------------------------------------------------------------------------
@@ -455,12 +487,24 @@ def _print_differences(
 def _print_file_differences(console: Console, what: str, golden: str, differences: list[Difference]) -> None:
     count = len(differences)
     console.print(f"[bold red]{escape(what)}[/]: {count} difference{'s' * (count != 1)} from {escape(golden)}")
-    for difference in differences[:_differences_shown_max]:
+    for difference in differences[:bounds.replay_differences_shown_max]:
         console.print(f"  {escape(difference.section)} [bold]{escape(difference.path or '/')}[/]", highlight=False)
         console.print(f"      expected {escape(difference.expected)}", highlight=False)
         console.print(f"      got      {escape(difference.got)}", highlight=False)
-    if count > _differences_shown_max:
-        console.print(f"  ... and {count - _differences_shown_max} more", highlight=False)
+    if count > bounds.replay_differences_shown_max:
+        console.print(f"  ... and {count - bounds.replay_differences_shown_max} more", highlight=False)
+
+
+def _print_throughput(console: Console, count: int, banks: int, concurrency: int, exchange: Exchange) -> None:
+    rate = count / max(exchange.sent_seconds, 1e-6)
+    late = "" if exchange.quiet else (f" (still not quiet after {bounds.replay_mailbox_wait_ms} ms:"
+                                      " compared what had come)")
+    console.print(
+        f"sent {count} message{'s' * (count != 1)} in {exchange.sent_seconds:.2f} s: {rate:.1f} messages/s, up to"
+        f" {concurrency} at once; mailboxes of {banks} bank{'s' * (banks != 1)} read in"
+        f" {exchange.waited_seconds:.1f} s{late}",
+        highlight=False,
+    )
 
 
 def _print_summary(console: Console, plan: Plan, outcomes: list[Outcome], compared: bool, recorded: bool) -> None:

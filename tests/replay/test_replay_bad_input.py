@@ -17,6 +17,7 @@ from gateway.security.certs import parties_of, write_development_pki
 from tests.conftest import write_config
 from tests.replay.conftest import TlsGateway, day_folder, replay
 
+Capture = pytest.CaptureFixture[str]
 payment = (Path(__file__).resolve().parents[2] / "gateway" / "examples" / "pacs.008-single.xml").read_text()
 
 
@@ -57,14 +58,18 @@ def folder_with(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
     return folder
 
 
-def test_a_file_that_is_not_xml_is_named(tmp_path: Path, certs: Path, closed_port_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_not_xml_is_named(
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture
+) -> None:
     folder = folder_with(tmp_path, {"a.xml": payment, "nested/b.xml": "PAY 100 RUB"})
     status, output = run(capsys, str(folder), "--url", closed_port_url, "--certs", str(certs))
     assert status == 2
     assert "nested/b.xml: not a message to send: not well-formed XML" in output
 
 
-def test_a_file_that_is_not_utf8_is_named(tmp_path: Path, certs: Path, closed_port_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_not_utf8_is_named(
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture
+) -> None:
     folder = folder_with(tmp_path, {"a.xml": b"<?xml version='1.0'?><Envelope>\xff</Envelope>"})
     status, output = run(capsys, str(folder), "--url", closed_port_url, "--certs", str(certs))
     assert status == 2
@@ -72,7 +77,7 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path: Path, certs: Path, closed_po
 
 
 def test_an_unreadable_file_is_named(
-    tmp_path: Path, certs: Path, closed_port_url: str, capsys, monkeypatch  # type: ignore[no-untyped-def]
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = folder_with(tmp_path, {"a.xml": payment})
     read_bytes = Path.read_bytes
@@ -88,7 +93,9 @@ def test_an_unreadable_file_is_named(
     assert "a.xml: unreadable: Permission denied" in output
 
 
-def test_a_file_in_an_envelope_the_gateway_does_not_take_is_named(tmp_path: Path, certs: Path, closed_port_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_in_an_envelope_the_gateway_does_not_take_is_named(
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture
+) -> None:
     wrapped = payment.replace('<Envelope xmlns="urn:cryptoruble:gateway:envelope:1">', "<Wrapper>").replace(
         "</Envelope>", "</Wrapper>")
     folder = folder_with(tmp_path, {"a.xml": wrapped})
@@ -97,7 +104,9 @@ def test_a_file_in_an_envelope_the_gateway_does_not_take_is_named(tmp_path: Path
     assert "a.xml: not a message to send: root element Wrapper is not an envelope the gateway accepts" in output
 
 
-def test_a_placeholder_that_cannot_be_filled_is_named(tmp_path: Path, certs: Path, closed_port_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_placeholder_that_cannot_be_filled_is_named(
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture
+) -> None:
     folder = folder_with(tmp_path, {"a.xml": payment.replace("{{today}}", "{{yesterday}}")})
     status, output = run(capsys, str(folder), "--url", closed_port_url, "--certs", str(certs))
     assert status == 2
@@ -118,7 +127,7 @@ def test_a_placeholder_that_cannot_be_filled_is_named(tmp_path: Path, certs: Pat
     ],
 )
 def test_a_bad_manifest_is_named_with_what_is_wrong(
-    tmp_path: Path, certs: Path, closed_port_url: str, capsys, manifest: str, says: str  # type: ignore[no-untyped-def]
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture, manifest: str, says: str
 ) -> None:
     folder = folder_with(tmp_path, {"a.xml": payment, "replay.toml": manifest})
     status, output = run(capsys, str(folder), "--url", closed_port_url, "--certs", str(certs))
@@ -126,7 +135,9 @@ def test_a_bad_manifest_is_named_with_what_is_wrong(
     assert "replay.toml" in output and says in output
 
 
-def test_a_sender_without_a_certificate_is_named(tmp_path: Path, certs: Path, closed_port_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_sender_without_a_certificate_is_named(
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture
+) -> None:
     (certs / "SABRRUMMXXX.key").unlink()
     folder = folder_with(tmp_path, {"a.xml": payment})
     status, output = run(capsys, str(folder), "--url", closed_port_url, "--certs", str(certs))
@@ -135,7 +146,7 @@ def test_a_sender_without_a_certificate_is_named(tmp_path: Path, certs: Path, cl
 
 
 def test_an_unreachable_gateway_is_named_and_nothing_is_recorded(
-    tmp_path: Path, certs: Path, closed_port_url: str, capsys  # type: ignore[no-untyped-def]
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture
 ) -> None:
     folder = folder_with(tmp_path, {"a.xml": payment})
     goldens = tmp_path / "goldens"
@@ -148,7 +159,7 @@ def test_an_unreachable_gateway_is_named_and_nothing_is_recorded(
 
 
 def test_a_golden_folder_of_other_files_is_refused_before_anything_is_sent(
-    tmp_path: Path, certs: Path, closed_port_url: str, capsys  # type: ignore[no-untyped-def]
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture
 ) -> None:
     # The URL is unreachable: the golden folder must be refused before the replay tries to connect.
     folder = folder_with(tmp_path, {"a.xml": payment})
@@ -169,7 +180,7 @@ def test_a_golden_folder_of_other_files_is_refused_before_anything_is_sent(
 
 
 def test_recording_over_a_folder_that_holds_other_files_is_refused(
-    tmp_path: Path, certs: Path, closed_port_url: str, capsys  # type: ignore[no-untyped-def]
+    tmp_path: Path, certs: Path, closed_port_url: str, capsys: Capture
 ) -> None:
     from gateway.replay.goldens import GoldenError, write_goldens
 

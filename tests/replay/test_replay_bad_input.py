@@ -221,15 +221,21 @@ async def test_certificates_of_another_ca_are_refused_with_a_clear_message(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_one_forced_certificate_names_the_bank_it_sends_as(tls_gateway: TlsGateway, tmp_path: Path) -> None:
-    """--cert/--key/--cacert: every file goes with that one certificate; the mailbox read is that bank's."""
+@pytest.mark.parametrize("forced", ["--cert", "--as"])
+async def test_one_forced_identity_sends_every_file(tls_gateway: TlsGateway, tmp_path: Path, forced: str) -> None:
+    """--cert/--key/--cacert, or --as BIC with a certificates folder: every file goes as that one bank, whatever its
+    AppHdr says. The mailboxes read are those the replay can read: with --cert that bank's alone, with --as every
+    bank involved (here Sberbank, and VTB whose AppHdr the file carries)."""
     folder = folder_with(tmp_path, {"a.xml": payment.replace("SABRRUMMXXX", "VTBRRUMMXXX")})
-    identities = Identities(
-        ca_file=tls_gateway.certs / "ca.pem",
-        forced_files=(tls_gateway.certs / "SABRRUMMXXX.pem", tls_gateway.certs / "SABRRUMMXXX.key"),
-    )
-    run = await replay(folder, tls_gateway.url, tls_gateway.certs, identities=identities)
+    certs = tls_gateway.certs
+    if forced == "--cert":
+        identities = Identities(ca_file=certs / "ca.pem", forced_files=(certs / "SABRRUMMXXX.pem",
+                                                                        certs / "SABRRUMMXXX.key"))
+    else:
+        identities = Identities(ca_file=certs / "ca.pem", certs_dir=certs, forced_bic="SABRRUMMXXX")
+    run = await replay(folder, tls_gateway.url, certs, identities=identities)
     assert run.status == 0, run.output + run.errors
     # VTB's message sent with Sberbank's certificate: refused as sent in another bank's name.
     row = next(line for line in run.output.splitlines() if "a.xml" in line)
     assert "SABRRUMMXXX" in row and "403" in row and "AG01" in row
+    assert ("mailboxes of 1 bank " if forced == "--cert" else "mailboxes of 2 banks ") in run.output

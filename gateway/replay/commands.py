@@ -22,8 +22,9 @@ def add_replay_commands(commands: Any) -> None:
     example.add_argument("--envelope", choices=_envelopes, default=None,
                          help="write it in this envelope (default: as shipped, the gateway's)")
     example.add_argument("--values", type=Path, metavar="FILE",
-                         help="keep the placeholders' values in FILE (JSON) and reuse them: a pacs.004 printed later"
-                              " then names the UETR of the pacs.008 printed before")
+                         help="keep the placeholders' values in FILE (JSON) and reuse them, dates and times included:"
+                              " a pacs.004 printed later then names the UETR of the pacs.008 printed before (delete"
+                              " FILE to start afresh)")
     example.add_argument("--list", action="store_true", help="list the examples and what each one shows")
     example.add_argument("--dir", action="store_true", help="print the folder the examples are installed in")
     example.set_defaults(handler=_example)

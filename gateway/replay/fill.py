@@ -29,7 +29,7 @@ _placeholder = re.compile(r"\{\{([^{}]*)\}\}")
 _name = re.compile(r"[A-Za-z0-9._-]{1,24}")
 _today = re.compile(r"today(?:([+-])([0-9]{1,4}))?")
 _run_token_alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: an id read aloud or retyped stays itself
-_run_token_chars = 10  # 32**10 = 1.1e15 runs before an id repeats by chance
+_run_token_chars = 10  # 32**10 tokens: two runs share one with odds of 1 in 1.1e15 (a million runs: 1 in 2,000)
 
 
 class PlaceholderError(Exception):
@@ -43,7 +43,8 @@ class Filler:
     now: datetime
     run_token: str = field(default_factory=lambda: "".join(secrets.choice(_run_token_alphabet)
                                                             for _ in range(_run_token_chars)))
-    _values: dict[str, str] = field(default_factory=dict)  # placeholder (with braces) -> value, in first-use order
+    # placeholder (with braces) -> value, in first-use order
+    _values: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def starting_now(cls) -> Filler:

@@ -167,6 +167,21 @@ server_certificate_hosts_max = 64  # names one server certificate carries beside
 dns_name_chars_max = 253  # as RFC 1035 bounds a DNS name
 organization_name_chars_max = 64  # X.520 ub-organization-name: a longer bank name is cut in a certificate subject
 
+# `gateway replay` and the placeholders of message files (gateway/replay/): a client of the gateway, bounded too.
+placeholder_days_max = 400  # {{today+N}}, {{today-N}}: a year and a bit either way covers every date a rule allows
+replay_files_max = 10_000  # message files in one replay
+replay_concurrency_max = 64  # --concurrency: requests in flight at once
+replay_request_timeout_ms = 120_000  # one HTTP request, a report of a long period included
+replay_mailbox_poll_ms = 250  # how often the mailboxes are read while waiting for them to go quiet
+replay_mailbox_quiet_ms = 1_500  # quiet: nothing new in any mailbox for this long
+replay_mailbox_wait_ms = 30_000  # the longest wait for quiet after the last answer (a pending conversion's receipt)
+replay_mailbox_messages_max = 100_000  # mailbox messages read in one replay, every bank together
+replay_cursor_probes_max = 64  # requests to find the end of one mailbox: a binary search over 63-bit cursors
+replay_differences_shown_max = 25  # differences printed per file; the rest are counted
+replay_quoted_chars_max = 160  # of a value or an element quoted in a difference
+replay_piped_width_chars = 160  # the summary table's width when output goes to a file or a CI log, not a terminal
+example_summary_chars_max = 100  # an example's description in `gateway example --list`: one terminal line with its name
+
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {
     # HTTP transport.

@@ -14,7 +14,7 @@ root = Path(__file__).resolve().parents[1]
 # Outer to inner: a package may import its own layer's modules only within itself, and any inner layer.
 layers: list[set[str]] = [
     {"gateway.cli"},
-    {"gateway.app"},
+    {"gateway.app", "gateway.replay"},
     {"gateway.http"},
     {"gateway.runtime"},
     {"gateway.inbound"},

@@ -19,3 +19,14 @@ def test_every_source_package_is_listed_in_pyproject() -> None:
             relative = init.parent.relative_to(base)
             found.add(".".join((installed_as, *relative.parts)))
     assert found - listed == set(), f"packages missing from pyproject.toml [tool.setuptools] packages: {found - listed}"
+
+
+def test_every_example_file_is_shipped_as_package_data() -> None:
+    """gateway/examples/ is data, not a package: each of its files must match a package-data pattern of `gateway`, or
+    `gateway example` and the README's replay of the examples fail after `pip install .`."""
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    package = root / "gateway"
+    shipped = {path for pattern in setuptools["package-data"]["gateway"] for path in package.glob(pattern)}
+    examples = {path for path in (package / "examples").rglob("*") if path.is_file()}
+    assert examples, "no examples found"
+    assert examples - shipped == set(), f"example files missing from package-data: {sorted(examples - shipped)}"

@@ -7,7 +7,9 @@
   gateway certs issue DIR BIC [--force]  a client certificate for a participant added later, from DIR's CA
   gateway participants list | add | suspend | resume
   gateway ledger verify | status         recompute the whole ledger from the raw tables / show supply and reserve
-  gateway validate [--profile iso|gateway] FILE|DIR...   check ISO 20022 message files, layer by layer
+  gateway validate [--profile iso|gateway] [--fill] FILE|DIR...   check ISO 20022 message files, layer by layer
+  gateway example NAME [--envelope KIND] | --list    print a shipped example message, placeholders filled
+  gateway replay DIR --url URL [--certs DIR] [--expect DIR] [--record DIR]   send message files, check the answers
   gateway cb show | set-cap AMOUNT | set-limit BIC AMOUNT|none   the central bank's emission controls
   gateway rtgs balances | statement ACCOUNT [--from D] [--to D]  the fiat side, as config.rtgs names it
   gateway rtgs-sim [--host H] [--port P] [--database URL] [--tls-dir DIR]   a standalone RTGS simulator server
@@ -31,6 +33,7 @@ from gateway_adapters.rtgs.cli import add_rtgs_sim_command
 
 from gateway.cli.usage import UsageError
 from gateway.config import ConfigError, load_config
+from gateway.replay.commands import add_replay_commands
 
 log = logging.getLogger("gateway")
 
@@ -183,8 +186,11 @@ def _parser() -> argparse.ArgumentParser:
                           help="iso: the ISO 20022 schema only; gateway (default): every layer, as the gateway would")
     validate.add_argument("--business-date", type=date.fromisoformat, default=None,
                           help="the business date settlement dates are judged against (default: today)")
+    validate.add_argument("--fill", action="store_true",
+                          help="fill the files' placeholders ({{today}}, {{id:NAME}} ...) first, one run for all files")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE|DIR")
     validate.set_defaults(handler="gateway.cli.validate:validate")
+    add_replay_commands(commands)
     return parser
 
 

@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 from gateway import bounds
 from gateway.config import Config
+from gateway.domain.calendar import business_zone
 from gateway.messages.intake import Accepted, check_iso, intake
 from gateway.messages.rules import RuleContext
 from gateway.registry import account_code
 
 
 def validate(config: Config, args: argparse.Namespace) -> int:
-    """The gateway profile judges parties against the config's participants, as no database is needed to validate."""
+    """The gateway profile judges parties against the config's participants, as no database is needed to validate,
+    and dates against the business date (Moscow time) unless --business-date names another. With --fill, the
+    files' placeholders are filled first, in one run for all of them."""
+    from gateway.replay.fill import Filler, PlaceholderError
+
+    filler = Filler.starting_now() if args.fill else None
     context = RuleContext(
-        today=args.business_date or date.today(),
+        today=args.business_date or (filler.today if filler is not None else datetime.now(business_zone).date()),
         central_bank_bic=config.central_bank.bic,
         participants=frozenset(p.bic for p in config.participants),
         suspended_participants=frozenset(),
@@ -31,8 +37,14 @@ def validate(config: Config, args: argparse.Namespace) -> int:
     for path in _files(args.files):
         try:
             data = path.read_bytes()
+            if filler is not None:
+                data = filler.fill(data.decode("utf-8"), str(path)).encode("utf-8")
         except OSError as error:
             print(f"{path}: unreadable: {error.strerror}")
+            all_valid = False
+            continue
+        except (UnicodeDecodeError, PlaceholderError) as error:
+            print(f"{path}: cannot fill: {'not UTF-8 text' if isinstance(error, UnicodeDecodeError) else error}")
             all_valid = False
             continue
         if args.profile == "iso":

@@ -29,7 +29,8 @@ fixtures_dir = Path(__file__).resolve().parent / "fixtures"
 iso_namespace_prefix = "urn:iso:std:iso:20022:tech:xsd:"
 envelope_namespace = "urn:cryptoruble:gateway:envelope:1"
 
-app_hdr_message = "head.001.001.02"
+# The versions of the business application header the gateway reads (TARGET2/T2, the usual, CBPR+).
+app_hdr_messages = ("head.001.001.01", "head.001.001.02", "head.001.001.03")
 document_messages = (
     "pacs.008.001.08",
     "pacs.009.001.08",
@@ -46,7 +47,7 @@ document_messages = (
     "camt.054.001.08",
     "admi.002.001.01",
 )
-messages = (*document_messages, app_hdr_message)
+messages = (*document_messages, *app_hdr_messages)
 
 # Supported versions of which the external corpus holds no sample at all (its SOURCES.md: "camt.050.001.05 samples:
 # none found"; no camt.025.001.05 or camt.053.001.08 either). The corpus test expects none of them and fails when one
@@ -68,7 +69,7 @@ def message_of(namespace: str | None) -> str | None:
 
 
 def root_name(message: str) -> str:
-    return "AppHdr" if message == app_hdr_message else "Document"
+    return "AppHdr" if message in app_hdr_messages else "Document"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -273,11 +274,15 @@ bic_values = (
     "sabrrummxxx",  # lower case
     "SABR1UMMXXX",  # digit in the country code
     "SABR RUMMXX",
+    "SABRRU0MXXX",  # 0 as the location's first character: a test BIC, refused by the pattern of 2013
+    "SABRRUMOXXX",  # O as the location's second character: refused by the pattern of 2013
     "",
 )
 lexical_values: dict[str, tuple[str, ...]] = {
     "BICFIDec2014Identifier": bic_values,
     "AnyBICDec2014Identifier": bic_values,
+    "BICFIIdentifier": bic_values,  # head.001.001.01: the pattern of 2013, refusing some of them
+    "AnyBICIdentifier": bic_values,
     "ISODate": ("2026-02-28", "2026-02-30", "2026-3-16", "16.03.2026", "2026-03-16T10:00:00", "2026-03-16+03:00"),
     "ISODateTime": (
         "2026-03-16T10:42:07",  # no time zone: the standard allows it
@@ -287,6 +292,15 @@ lexical_values: dict[str, tuple[str, ...]] = {
         "2026-03-16 10:42:07",
         "2026-03-16T25:00:00Z",
         "2026-03-16T10:42:07+3:00",
+    ),
+    "ISONormalisedDateTime": (  # head.001.001.01: UTC only, with Z
+        "2026-03-16T07:42:07Z",
+        "2026-03-16T07:42:07.318Z",
+        "2026-03-16T10:42:07+03:00",
+        "2026-03-16T07:42:07+00:00",
+        "2026-03-16T07:42:07",
+        "2026-03-16Z",
+        "2026-03-16T07:42:07z",
     ),
     "ISOTime": ("18:00:00", "18:00:00.5+03:00", "18:00", "25:00:00"),
     "UUIDv4Identifier": (
@@ -520,6 +534,11 @@ class Mutator:
             (None, "whole message in no namespace"),
         ):
             yield Mutant("namespace", label, _renamespaced(self.root, self.namespace, new))
+        if self.message in app_hdr_messages:  # a header in another version's namespace: the envelope judges it so
+            for other in app_hdr_messages:
+                if other != self.message:
+                    label = f"whole header in {other}'s namespace"
+                    yield Mutant("namespace", label, _renamespaced(self.root, self.namespace, namespace_of(other)))
         for slot in self.slots[1:]:
             if len(slot.path) > 2:
                 continue

@@ -35,7 +35,9 @@ class Unit:
     file: Path
     message: str
     root: etree._Element
-    renamed: bool  # taken from a wrapper that renamed the Document (TCH RTP: <CreditTransfer xmlns="urn:tch">)
+    # Taken from a wrapper that renamed the Document (TCH RTP: <CreditTransfer xmlns="urn:tch">) or the AppHdr (TCH
+    # RTP, TKEY7: <AppHdr xmlns="urn:tch"> holding head.001.001.01 or .03 children).
+    renamed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,8 @@ def units_in(path: Path) -> list[Unit]:
     """AppHdr and Document elements of a supported version, wherever the envelope put them (bare, SWIFT Envelope,
     DataPDU, BusMsg, FedNow wrappers...), found by local name and namespace; nested ISO content (e.g. inside
     SplmtryData) is part of its unit, not a unit of its own. A non-ISO wrapper whose children all sit in one
-    supported Document namespace (TCH renames Document) is re-rooted under a Document of that namespace."""
+    supported Document namespace (TCH renames Document) is re-rooted under a Document of that namespace; a non-ISO
+    AppHdr whose children all sit in one supported header namespace (TCH, TKEY7) under an AppHdr of it."""
     found: list[Unit] = []
     for element in parse_file(path).getroot().iter(etree.Element):
         if _in_iso(element) or any(_in_iso(ancestor) for ancestor in element.iterancestors()):
@@ -67,13 +70,17 @@ def units_in(path: Path) -> list[Unit]:
         if len(namespaces) != 1:
             continue
         message = message_of(namespaces.pop())
-        if message not in document_messages or any(
-            etree.QName(child).localname in ("Document", "AppHdr") for child in children
-        ):
+        if message is None or any(etree.QName(child).localname in ("Document", "AppHdr") for child in children):
             continue
-        document = etree.Element(f"{{{namespace_of(message)}}}Document", nsmap={None: namespace_of(message)})
-        document.extend(standalone(child) for child in children)
-        found.append(Unit(path, message, standalone(document), renamed=True))
+        if message in document_messages:
+            name = "Document"
+        elif etree.QName(element).localname == "AppHdr":  # a header's children, in a wrapper named as the header
+            name = "AppHdr"
+        else:
+            continue
+        unit = etree.Element(f"{{{namespace_of(message)}}}{name}", nsmap={None: namespace_of(message)})
+        unit.extend(standalone(child) for child in children)
+        found.append(Unit(path, message, standalone(unit), renamed=True))
     return found
 
 

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from tests.schemas.harness import (
-    app_hdr_message,
+    app_hdr_messages,
     document_messages,
     envelope,
     envelope_app_hdr_fixture,
@@ -31,6 +31,11 @@ def _app_hdr() -> etree._Element:
 
 def _document() -> etree._Element:
     return fixture_named(envelope_document_fixture).root()
+
+
+def _header(name: str) -> Build:
+    """A case whose AppHdr is the fixture `name` (another version of the header) beside the usual Document."""
+    return lambda h, d: _bare(fixture_named(name).root(), d)
 
 
 def _camt052() -> etree._Element:
@@ -106,7 +111,30 @@ cases: dict[str, tuple[Build, bool]] = {
         lambda h, d: _bare(h, _renamespaced(_camt052(), namespace_of("camt.053.001.08"))),
         False,
     ),
-    "AppHdr of head.001.001.01": (lambda h, d: _bare(_renamespaced(h, namespace_of("head.001.001.01")), d), False),
+    "AppHdr of head.001.001.01 (TARGET2/T2)": (_header("head.001.001.01-sberbank-pacs008-signed.xml"), True),
+    "AppHdr of head.001.001.03 (CBPR+)": (_header("head.001.001.03-sberbank-pacs008-signed.xml"), True),
+    "AppHdr of head.001.001.02, signed": (_header("head.001.001.02-vtb-pacs009-signed.xml"), True),
+    "AppHdr of head.001.001.04 (not read by the gateway)": (
+        lambda h, d: _bare(_renamespaced(h, namespace_of("head.001.001.04")), d),
+        False,
+    ),
+    "head.001.001.02 content under head.001.001.01 (MktPrctc, a time with no Z)": (
+        lambda h, d: _bare(_renamespaced(h, namespace_of("head.001.001.01")), d),
+        False,
+    ),
+    "head.001.001.03 related header (MktPrctc in Rltd) under head.001.001.02": (
+        lambda h, d: _bare(_renamespaced(fixture_named("head.001.001.03-cbrf-status-related.xml").root(),
+                                         namespace_of("head.001.001.02")), d),
+        False,
+    ),
+    "head.001.001.02 content under head.001.001.03": (
+        lambda h, d: _bare(_renamespaced(h, namespace_of("head.001.001.03")), d),
+        True,
+    ),
+    "two AppHdrs of different versions then Document": (
+        lambda h, d: _bare(h, fixture_named("head.001.001.01-sberbank-pacs008-signed.xml").root(), d),
+        False,
+    ),
     "AppHdr invalid (no MsgDefIdr)": (lambda h, d: _bare(_without(h, "MsgDefIdr"), d), False),
     "Document invalid (no MsgId): validated strictly": (lambda h, d: _bare(h, _without(d, "MsgId")), False),
     "the harness's own wrapper": (lambda h, d: envelope(h, d), True),
@@ -127,11 +155,11 @@ def test_envelope_offers_exactly_the_supported_messages() -> None:
     xs = "http://www.w3.org/2001/XMLSchema"
     root = parse_file(envelope_xsd).getroot()
     imported = {element.get("namespace") for element in root.iter(f"{{{xs}}}import")}
-    assert imported == {namespace_of(message) for message in (*document_messages, app_hdr_message)}
+    assert imported == {namespace_of(message) for message in (*document_messages, *app_hdr_messages)}
     referred = set()
     for element in root.iter(f"{{{xs}}}element"):
         if (ref := element.get("ref")) is not None:
             prefix, local_name = ref.split(":")
             referred.add((root.nsmap[prefix], local_name))
     expected = {(namespace_of(message), "Document") for message in document_messages}
-    assert referred == expected | {(namespace_of(app_hdr_message), "AppHdr")}
+    assert referred == expected | {(namespace_of(message), "AppHdr") for message in app_hdr_messages}

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from tests.schemas.harness import (
-    app_hdr_message,
+    app_hdr_messages,
     common_xsd,
     iso_xsd_dir,
     messages,
@@ -83,7 +83,8 @@ def reachable(types: dict[str, Shape], start: str) -> set[str]:
 
 
 def root_type(message: str) -> str:
-    return "BusinessApplicationHeaderV02" if message == app_hdr_message else "Document"
+    """The type of the message's root element: BusinessApplicationHeaderV01 for head.001.001.01, and so on."""
+    return f"BusinessApplicationHeaderV{message[-2:]}" if message in app_hdr_messages else "Document"
 
 
 @pytest.mark.parametrize("message", messages)

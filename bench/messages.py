@@ -61,7 +61,7 @@ from lxml import etree
 
 from gateway import bounds
 from gateway.messages import safe_xml
-from gateway.messages.identity import MessageId, app_hdr_message_id
+from gateway.messages.identity import MessageId, app_hdr_message_id_default
 from gateway.messages.intake import Accepted, Read, intake, read_message
 from gateway.messages.readers import field_paths
 from gateway.messages.rules import RuleContext
@@ -200,7 +200,7 @@ class MessageSource:
         return Message(data, self._contexts[sender.bic], transactions)
 
     def _app_hdr(self, sender: Bank, message_id: str, created: datetime) -> etree._Element:
-        namespace = app_hdr_message_id.namespace
+        namespace = app_hdr_message_id_default.namespace
         app_hdr = etree.Element(_q(namespace, "AppHdr"), nsmap={None: namespace})
         for role, bic in (("Fr", sender.bic), ("To", central_bank_bic)):
             _sub(_sub(_sub(_sub(app_hdr, role, namespace), "FIId", namespace), "FinInstnId", namespace), "BICFI",
@@ -299,7 +299,7 @@ class Raw:
     mode = "raw lxml"
 
     def __init__(self, schemas: SchemaSet) -> None:
-        self._app_hdr_schema = schemas.messages[app_hdr_message_id]
+        self._app_hdr_schema = schemas.messages[app_hdr_message_id_default]
         self._document_schema = schemas.messages[pacs_008]
         # Every option that bears on safety or on the work done, spelled out; the same tree intake builds.
         self._parser = etree.XMLParser(

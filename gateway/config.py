@@ -24,6 +24,9 @@ env_prefix = "GATEWAY_"
 
 # ISO 9362 BIC: institution (4 letters), country (2 letters), location (2), optional branch (3).
 _bic_pattern = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")
+# BICFIIdentifier and AnyBICIdentifier of head.001.001.01: a BIC as ISO 9362 wrote it before its 2014 revision, with
+# letters only in the first six characters, neither 0 nor 1 first in the location code, no O second.
+_bic_2013_pattern = re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?")
 _wallet_name_pattern = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _rtgs_account_pattern = re.compile(r"[0-9A-Z]{1,34}")
 _clearing_code_pattern = re.compile(r"[0-9]{9}")  # Russian BIK, carried as ClrSysMmbId (RUCBC)
@@ -44,6 +47,11 @@ def canonical_bic(bic: str) -> str:
 
 def is_bic(text: str) -> bool:
     return _bic_pattern.fullmatch(text) is not None
+
+
+def is_bic_2013(text: str) -> bool:
+    """Whether a BIC fits the pattern of 2013, as head.001.001.01 names banks (see _bic_2013_pattern)."""
+    return _bic_2013_pattern.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ from gateway.messages.statements import (
     ReportHeader,
 )
 from gateway.messages.writers import (
+    answer_app_hdr_version,
     in_envelope,
     message_reject_message,
     notification_message,
@@ -92,8 +93,11 @@ class Outbound:
 
 def header(
     gateway_bic: str, receiver_bic: str, message_id: MessageId, reference: str, now: datetime,
-    answering: BusinessHeader | None,
+    answering: BusinessHeader | None, configured: MessageId | None = None, *, answers_receiver: bool = True,
 ) -> BusinessHeader:
+    """`configured`: the receiver's AppHdr version (its app_hdr_version), if it has one. `answers_receiver`: whether
+    `answering` is the receiver's own message; it is not for what is passed on to a bank from another (a forwarded
+    payment, a cancellation request), whose version then says nothing of the receiver's."""
     related = ()
     if answering is not None:
         related = (
@@ -116,6 +120,7 @@ def header(
         copy_duplicate=None,
         possible_duplicate=None,
         related=related,
+        version=answer_app_hdr_version(answering if answers_receiver else None, configured),
     )
 
 
@@ -129,6 +134,7 @@ def status_report(
     transactions: Sequence[TransactionStatus],
     group_reasons: Sequence[StatusReason] = (),
     group_status: PaymentStatus | None = None,
+    configured: MessageId | None = None,
 ) -> Outbound:
     """A pacs.002 for one original message. The group status is the transactions' common status when they share
     one (ACSC all settled, PDNG all waiting for their settlement date, RJCT all refused), else PART, with
@@ -149,7 +155,7 @@ def status_report(
         reasons=tuple(group_reasons[: bounds.status_reasons_per_transaction_max]),
         counts=counts,
     )
-    return _pacs_002(gateway_bic, receiver_bic, now, answering, (group,), transactions)
+    return _pacs_002(gateway_bic, receiver_bic, now, answering, (group,), transactions, configured)
 
 
 def status_report_for_request(
@@ -158,9 +164,10 @@ def status_report_for_request(
     now: datetime,
     answering: BusinessHeader | None,
     transactions: Sequence[TransactionStatus],
+    configured: MessageId | None = None,
 ) -> Outbound:
     """A pacs.002 answering a pacs.028: transactions of possibly several original messages, each naming its own."""
-    return _pacs_002(gateway_bic, receiver_bic, now, answering, (), transactions)
+    return _pacs_002(gateway_bic, receiver_bic, now, answering, (), transactions, configured)
 
 
 def _pacs_002(
@@ -170,6 +177,7 @@ def _pacs_002(
     answering: BusinessHeader | None,
     groups: tuple[GroupStatus, ...],
     transactions: Sequence[TransactionStatus],
+    configured: MessageId | None,
 ) -> Outbound:
     reference = new_message_id()
     report = StatusReport(
@@ -180,7 +188,7 @@ def _pacs_002(
         groups=groups,
         transactions=tuple(transactions),
     )
-    app_hdr = header(gateway_bic, receiver_bic, pacs_002, reference, now, answering)
+    app_hdr = header(gateway_bic, receiver_bic, pacs_002, reference, now, answering, configured)
     return Outbound(pacs_002, reference, receiver_bic, status_report_message(app_hdr, report))
 
 
@@ -219,6 +227,7 @@ def transaction_status(
 def receipt(
     gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None, original_message_id: str,
     original_message_name_id: str, original_transaction_id: str | None, handlings: Sequence[tuple[str, str]],
+    configured: MessageId | None = None,
 ) -> Outbound:
     """A camt.025 for a request the gateway handled (a camt.050): each handling a status or reason code and its
     wording, in order (ACSC, PDNG or RJCT first; after RJCT, the reason)."""
@@ -235,7 +244,7 @@ def receipt(
             ),
         ),
     )
-    app_hdr = header(gateway_bic, receiver_bic, camt_025, reference, now, answering)
+    app_hdr = header(gateway_bic, receiver_bic, camt_025, reference, now, answering, configured)
     return Outbound(camt_025, reference, receiver_bic, receipt_message(app_hdr, value))
 
 
@@ -247,22 +256,26 @@ def rejection_reasons(rejections: Sequence[Rejection], path_prefix: str | None =
 
 def message_rejected(
     gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None,
-    rejection: Rejection, reference: str | None,
+    rejection: Rejection, reference: str | None, configured: MessageId | None = None,
 ) -> Outbound:
     """An admi.002: the message as a whole could not be processed (unreadable, not allowed, not a command)."""
     own_reference = new_message_id()
-    app_hdr = header(gateway_bic, receiver_bic, admi_002, own_reference, now, answering)
+    app_hdr = header(gateway_bic, receiver_bic, admi_002, own_reference, now, answering, configured)
     payload = message_reject_message(app_hdr, message_reject(rejection, reference, now))
     return Outbound(admi_002, own_reference, receiver_bic, payload)
 
 
 def forwarded(
-    gateway_bic: str, forward_message_id: MessageId, forward: Forward, now: datetime, answering: BusinessHeader | None
+    gateway_bic: str, forward_message_id: MessageId, forward: Forward, now: datetime, answering: BusinessHeader | None,
+    configured: MessageId | None = None,
 ) -> Outbound:
     """A settled pacs.008, pacs.009 or pacs.004 for the bank it credits. The AppHdr relates it to the paying bank's
-    message."""
+    message, in the credited bank's configured version (`configured`), else head.001.001.02."""
     writer = _forward_writers[forward_message_id]
-    app_hdr = header(gateway_bic, forward.instructed_agent_bic, forward_message_id, forward.message_id, now, answering)
+    app_hdr = header(
+        gateway_bic, forward.instructed_agent_bic, forward_message_id, forward.message_id, now, answering, configured,
+        answers_receiver=False,
+    )
     payload = in_envelope(app_hdr, writer.write(forward))
     return Outbound(forward_message_id, forward.message_id, forward.instructed_agent_bic, payload)
 
@@ -279,11 +292,11 @@ camt_056 = MessageId("camt", "056", "001", "08")
 
 def resolution(
     gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None,
-    value: ResolutionOfInvestigation,
+    value: ResolutionOfInvestigation, configured: MessageId | None = None,
 ) -> Outbound:
     """A camt.029 from the gateway answering a cancellation request it resolved (or passed on) itself."""
     reference = value.assignment.assignment_id
-    app_hdr = header(gateway_bic, receiver_bic, camt_029, reference, now, answering)
+    app_hdr = header(gateway_bic, receiver_bic, camt_029, reference, now, answering, configured)
     return Outbound(camt_029, reference, receiver_bic, resolution_message(app_hdr, value))
 
 
@@ -299,15 +312,18 @@ def reassign(
 
 def passed_on(
     gateway_bic: str, receiver_bic: str, message_id: MessageId, document: etree._Element, now: datetime,
-    answering: BusinessHeader | None,
+    answering: BusinessHeader | None, configured: MessageId | None = None,
 ) -> Outbound:
     """A bank's own Document passed on to another bank under a new AppHdr from the gateway: a cancellation request
     for the creditor agent, or the creditor agent's camt.029 for the bank that asked. The Document was checked
-    against our schema on intake; it is checked again here because it may have been cut to one recipient's part."""
+    against our schema on intake; it is checked again here because it may have been cut to one recipient's part.
+    The AppHdr is in the receiver's configured version (`configured`), else head.001.001.02."""
     problems = compiled().validate_element(document, message_id)
     assert not problems, f"a {message_id} passed on is invalid: {problems}"
     reference = new_message_id()
-    app_hdr = header(gateway_bic, receiver_bic, message_id, reference, now, answering)
+    app_hdr = header(
+        gateway_bic, receiver_bic, message_id, reference, now, answering, configured, answers_receiver=False
+    )
     payload = in_envelope(app_hdr, document)
     return Outbound(message_id, reference, receiver_bic, payload)
 
@@ -348,7 +364,9 @@ class Credit:
     is_return: bool
 
 
-def credit_notification(gateway_bic: str, receiver_bic: str, now: datetime, credits: Sequence[Credit]) -> Outbound:
+def credit_notification(
+    gateway_bic: str, receiver_bic: str, now: datetime, credits: Sequence[Credit], configured: MessageId | None = None
+) -> Outbound:
     """A camt.054 for the credits one message brought to one bank's wallets: one Ntfctn per wallet, one entry per
     credit, booked at the time the ledger settled it."""
     by_wallet: dict[str, list[Credit]] = {}
@@ -371,7 +389,7 @@ def credit_notification(gateway_bic: str, receiver_bic: str, now: datetime, cred
     notification = DebitCreditNotification(
         ReportHeader(reference, now, PartyIdentification(None, receiver_bic), None), notifications
     )
-    app_hdr = header(gateway_bic, receiver_bic, camt_054, reference, now, None)
+    app_hdr = header(gateway_bic, receiver_bic, camt_054, reference, now, None, configured)
     return Outbound(camt_054, reference, receiver_bic, notification_message(app_hdr, notification))
 
 

@@ -21,6 +21,7 @@ from datetime import date, datetime, time
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from gateway import bounds
+from gateway.messages.identity import MessageId
 
 _Class = TypeVar("_Class", bound=type)
 
@@ -114,7 +115,8 @@ class RelatedHeader:
 
 @dataclass(frozen=True, slots=True)
 class BusinessHeader:
-    """The business application header (head.001.001.02) that travels beside every Document."""
+    """The business application header (AppHdr) that travels beside every Document, in any of the versions the
+    gateway reads (head.001.001.01, .02, .03): what they all say, read to the same value whatever the version."""
 
     from_bic: str | None  # Fr/FIId/FinInstnId/BICFI; None when the sender is named otherwise
     to_bic: str | None
@@ -125,6 +127,8 @@ class BusinessHeader:
     copy_duplicate: str | None  # CpyDplct: CODU, COPY or DUPL
     possible_duplicate: bool | None  # PssblDplct
     related: tuple[RelatedHeader, ...]
+    # The header version it came in, or is to be written in (identity.app_hdr_message_ids), e.g. head.001.001.01.
+    version: MessageId
     # Where the AppHdr was in the message read ("" for one the gateway writes). Provenance, not compared.
     path: str = field(default="", compare=False)
 

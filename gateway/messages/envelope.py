@@ -1,19 +1,22 @@
 """Unwrap a parsed message to its business application header (AppHdr) and Document, whatever envelope it came in.
 
-Every envelope must hold exactly one AppHdr (head.001.001.02) followed by exactly one Document of a supported
-message, with nothing else between or around them, and the AppHdr's MsgDefIdr must name the Document's message.
+Every envelope must hold exactly one AppHdr, in one of the header versions the gateway reads (head.001.001.01, .02 or
+.03: identity.app_hdr_message_ids), followed by exactly one Document of a supported message, with nothing else
+between or around them, and the AppHdr's MsgDefIdr must name the Document's message.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from lxml import etree
 
 from gateway.messages.identity import (
     MessageId,
-    app_hdr_message_id,
+    app_hdr_message_ids,
     iso_namespace_prefix,
     supported_message_id,
     supported_message_ids_by_namespace,
@@ -25,7 +28,11 @@ gateway_envelope_namespace = "urn:cryptoruble:gateway:envelope:1"
 saa_namespace = "urn:swift:saa:xsd:saa.2.0"  # SWIFT Alliance Access XML v2 DataPDU
 swift_envelope_names = frozenset({"Envelope", "BusMsg", "Message"})
 _xml_whitespace = " \t\r\n"  # str.strip() alone would also pass NBSP and other Unicode spaces
-_msg_def_idr_tag = f"{{{app_hdr_message_id.namespace}}}MsgDefIdr"
+# Each header version's MsgDefIdr, as a tag: looked up, not written, for every message.
+_msg_def_idr_tags: Mapping[MessageId, str] = MappingProxyType(
+    {version: f"{{{version.namespace}}}MsgDefIdr" for version in app_hdr_message_ids}
+)
+_app_hdr_versions = ", ".join(sorted(map(str, app_hdr_message_ids)))
 
 
 class EnvelopeKind(enum.Enum):
@@ -45,13 +52,21 @@ class Unwrapped:
     # unwrap knows it from the envelope it walked; left out, it is found by walking up the tree.
     app_hdr_path: str | None = field(default=None, compare=False)  # None exactly when app_hdr is
     document_path: str = field(default="", compare=False)
+    # The AppHdr's version (one of identity.app_hdr_message_ids), None exactly when app_hdr is. unwrap knows it;
+    # left out, it is read from the AppHdr's namespace.
+    app_hdr_version: MessageId | None = None
 
     def __post_init__(self) -> None:
         if not self.document_path:
             object.__setattr__(self, "document_path", element_path(self.document))
         if self.app_hdr is not None and self.app_hdr_path is None:
             object.__setattr__(self, "app_hdr_path", element_path(self.app_hdr))
+        if self.app_hdr is not None and self.app_hdr_version is None:
+            version = MessageId.from_namespace(etree.QName(self.app_hdr).namespace or "")
+            object.__setattr__(self, "app_hdr_version", version)
         assert (self.app_hdr is None) == (self.app_hdr_path is None), self.app_hdr_path
+        assert (self.app_hdr is None) == (self.app_hdr_version is None), self.app_hdr_version
+        assert self.app_hdr_version is None or self.app_hdr_version in app_hdr_message_ids, self.app_hdr_version
 
 
 def unwrap(root: ParsedXml, *, allow_bare_document: bool = False) -> Unwrapped | Rejection:
@@ -93,12 +108,13 @@ def _unwrap_pair(container: etree._Element, container_path: str, kind: EnvelopeK
     header_id = _message_id(app_hdr, header_namespace)
     if isinstance(header_id, Rejection):
         return header_id
-    if header_id != app_hdr_message_id:
-        return _reject(app_hdr, f"AppHdr must be {app_hdr_message_id}, not {header_id}")
+    msg_def_idr_tag = _msg_def_idr_tags.get(header_id)
+    if msg_def_idr_tag is None:
+        return _reject(app_hdr, f"AppHdr must be one of {_app_hdr_versions}, not {header_id}")
     document_id = _document_message_id(document, document_namespace)
     if isinstance(document_id, Rejection):
         return document_id
-    defined = list(app_hdr.iterchildren(_msg_def_idr_tag))
+    defined = list(app_hdr.iterchildren(msg_def_idr_tag))
     if len(defined) != 1:
         return _reject(app_hdr, f"AppHdr must hold exactly one MsgDefIdr; it holds {len(defined)}")
     # Compared exactly, as sent: the MsgDefIdr decides which message definition the Document is read against. (The
@@ -107,14 +123,26 @@ def _unwrap_pair(container: etree._Element, container_path: str, kind: EnvelopeK
     if text != str(document_id):
         return _reject(defined[0], f"MsgDefIdr {excerpt(text)} does not match the Document's message {document_id}")
     # AppHdr and Document are the container's only elements, so their paths need no sibling count.
-    return Unwrapped(app_hdr, document, kind, document_id, f"{container_path}/AppHdr", f"{container_path}/Document")
+    return Unwrapped(
+        app_hdr, document, kind, document_id, f"{container_path}/AppHdr", f"{container_path}/Document", header_id
+    )
+
+
+def app_hdr_text(unwrapped: Unwrapped, name: str) -> str | None:
+    """The text of the AppHdr's first `name` child as sent, in the namespace of its version, looked up without trusting
+    validation (a refusal quotes AppHdr/BizMsgIdr); None without an AppHdr or such a child."""
+    if unwrapped.app_hdr is None or unwrapped.app_hdr_version is None:  # both or neither
+        return None
+    tag = f"{{{unwrapped.app_hdr_version.namespace}}}{name}"
+    found = next(unwrapped.app_hdr.iterchildren(tag), None)  # find(), without its path parser
+    return None if found is None else found.text
 
 
 def _document_message_id(document: etree._Element, namespace: str) -> MessageId | Rejection:
     message_id = _message_id(document, namespace)
     if isinstance(message_id, Rejection):
         return message_id
-    if message_id == app_hdr_message_id:
+    if message_id in app_hdr_message_ids:
         return _reject(document, f"{message_id} is the application header, not a message")
     return message_id
 

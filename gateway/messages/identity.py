@@ -63,7 +63,15 @@ def _known(text: str) -> MessageId:
     return message_id
 
 
-app_hdr_message_id = _known("head.001.001.02")
+# The versions of the business application header (AppHdr) the gateway reads and writes: head.001.001.01, as
+# TARGET2/T2 traffic carries it; head.001.001.02; head.001.001.03, as newer CBPR+ traffic does. Each message
+# arrives with one of them, and each answer is written in one of them (writers.answer_app_hdr_version chooses).
+app_hdr_message_ids: frozenset[MessageId] = frozenset(
+    _known(text) for text in ("head.001.001.01", "head.001.001.02", "head.001.001.03")
+)
+# The version an answer is written in when neither the receiver's configuration nor the message answered names one.
+app_hdr_message_id_default = _known("head.001.001.02")
+assert app_hdr_message_id_default in app_hdr_message_ids
 
 supported_message_ids: frozenset[MessageId] = frozenset(
     _known(text)
@@ -82,9 +90,8 @@ supported_message_ids: frozenset[MessageId] = frozenset(
         "camt.053.001.08",
         "camt.054.001.08",
         "admi.002.001.01",
-        "head.001.001.02",
     )
-)
+) | app_hdr_message_ids
 
 
 # The namespace of each supported version, looked up without parsing it.

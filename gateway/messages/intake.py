@@ -15,9 +15,9 @@ from types import MappingProxyType
 from gateway import bounds
 from gateway.config import canonical_bic
 from gateway.messages.commands import BusinessHeader, Command
-from gateway.messages.envelope import Unwrapped, unwrap
-from gateway.messages.identity import MessageId, app_hdr_message_id
-from gateway.messages.readers import camt_029_001_09, head_001_001_02, read_command
+from gateway.messages.envelope import Unwrapped, app_hdr_text, unwrap
+from gateway.messages.identity import MessageId
+from gateway.messages.readers import camt_029_001_09, read_app_hdr, read_command
 from gateway.messages.rejections import Layer, Rejection
 from gateway.messages.reports import ResolutionOfInvestigation, reference_chars_max
 from gateway.messages.rules import (
@@ -31,7 +31,6 @@ from gateway.messages.schemas import SchemaSet, compiled
 
 # Where a Document without an AppHdr states its own reference, under its message element: (holder, element).
 _document_references = (("GrpHdr", "MsgId"), ("MsgHdr", "MsgId"), ("Assgnmt", "Id"))
-_biz_msg_idr_tag = f"{{{app_hdr_message_id.namespace}}}BizMsgIdr"
 
 
 # Messages a bank sends for the gateway to route to another bank, not commands it acts on: a creditor agent's
@@ -141,7 +140,7 @@ def open_message(data: bytes, *, allow_bare_document: bool, schemas: SchemaSet |
     invalid = (compiled() if schemas is None else schemas).validate(unwrapped)
     if invalid:
         return _refused(invalid, message_id, _reference(unwrapped))
-    header = None if unwrapped.app_hdr is None else head_001_001_02.read(unwrapped.app_hdr, unwrapped.app_hdr_path)
+    header = None if unwrapped.app_hdr is None else read_app_hdr(unwrapped)
     if isinstance(header, list):
         return _refused(header, message_id, _reference(unwrapped))
     # A valid AppHdr's BizMsgIdr, as read, is the reference _reference finds: no second look for it.
@@ -188,7 +187,7 @@ def reread(payload: bytes) -> tuple[BusinessHeader | None, Unwrapped]:
     assert not isinstance(unwrapped, Rejection), unwrapped
     if unwrapped.app_hdr is None:
         return None, unwrapped
-    header = head_001_001_02.read(unwrapped.app_hdr, unwrapped.app_hdr_path)
+    header = read_app_hdr(unwrapped)
     assert not isinstance(header, list), header
     return header, unwrapped
 
@@ -197,16 +196,16 @@ def _reference(unwrapped: Unwrapped) -> str | None:
     """The message's own reference, found without trusting validation so that even a schema refusal can quote it:
     AppHdr/BizMsgIdr, else the Document's GrpHdr/MsgId (camt.050: MsgHdr/MsgId; camt.056: Assgnmt/Id). None when
     absent or not a Max35Text."""
-    found = None
     if unwrapped.app_hdr is not None:
-        found = next(unwrapped.app_hdr.iterchildren(_biz_msg_idr_tag), None)  # find(), without its path parser
+        text = app_hdr_text(unwrapped, "BizMsgIdr")
     else:
+        found = None
         namespace = unwrapped.message_id.namespace
         for holder, name in _document_references:
             found = unwrapped.document.find(f"{{{namespace}}}*/{{{namespace}}}{holder}/{{{namespace}}}{name}")
             if found is not None:
                 break
-    text = None if found is None else found.text
+        text = None if found is None else found.text
     return text if text and len(text) <= reference_chars_max else None
 
 

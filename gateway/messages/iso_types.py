@@ -161,6 +161,18 @@ def format_datetime(value: datetime) -> str:
     return text.removesuffix("+00:00") + "Z" if offset == timedelta(0) else text
 
 
+def utc_of(value: datetime) -> datetime | None:
+    """`value` in UTC, as an ISONormalisedDateTime (head.001.001.01) must be written. A naive value, one sent without
+    an offset, is taken to be UTC already: the offset it was meant in is not known. None when UTC cannot hold it:
+    an offset that moves a time of year 1 or 9999 beyond what datetime holds."""
+    if value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
 def format_kopecks(kopecks: int) -> str:
     """An amount for ActiveCurrencyAndAmount and the like: never negative, always two decimals."""
     assert 0 <= kopecks <= bounds.kopecks_max, kopecks

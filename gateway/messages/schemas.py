@@ -17,11 +17,7 @@ from lxml import etree
 
 from gateway import bounds
 from gateway.messages.envelope import Unwrapped
-from gateway.messages.identity import (
-    MessageId,
-    app_hdr_message_id,
-    supported_message_ids,
-)
+from gateway.messages.identity import MessageId, supported_message_ids
 from gateway.messages.rejections import Layer, Rejection, invalid_file_format
 from gateway.messages.safe_xml import element_path
 
@@ -63,18 +59,19 @@ class SchemaSet:
         return cls(root, MappingProxyType(messages), _compile(root / envelope_schema_file))
 
     def validate(self, unwrapped: Unwrapped) -> list[Rejection]:
-        """The AppHdr (when there is one) and the Document, each against its own message schema."""
-        header_schema, document_schema = self.messages[app_hdr_message_id], self.messages.get(unwrapped.message_id)
-        app_hdr = unwrapped.app_hdr
+        """The AppHdr (when there is one) and the Document, each against its own message schema (the AppHdr's: the
+        schema of the header version it came in)."""
+        app_hdr, header_version = unwrapped.app_hdr, unwrapped.app_hdr_version
+        document_schema = self.messages.get(unwrapped.message_id)
         if (
             document_schema is not None
-            and (app_hdr is None or header_schema.validate(app_hdr))
+            and (header_version is None or self.messages[header_version].validate(app_hdr))
             and document_schema.validate(unwrapped.document)
         ):
             return []  # the usual answer, found with no list built; the errors are found below
         rejections = []
-        if unwrapped.app_hdr is not None:
-            rejections += self.validate_element(unwrapped.app_hdr, app_hdr_message_id)
+        if app_hdr is not None and header_version is not None:  # Unwrapped has both or neither
+            rejections += self.validate_element(app_hdr, header_version)
         rejections += self.validate_element(unwrapped.document, unwrapped.message_id)
         return rejections[:bounds.schema_rejections_max]
 

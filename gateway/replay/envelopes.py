@@ -19,11 +19,13 @@ from gateway.messages.envelope import (
     saa_namespace,
     swift_envelope_names,
 )
-from gateway.messages.identity import app_hdr_message_id, iso_namespace_prefix
+from gateway.messages.identity import app_hdr_message_ids, iso_namespace_prefix
 from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import parse_bounded
 
-_head = app_hdr_message_id.namespace
+# An AppHdr in any version the gateway reads: a file's header is looked up in its own version's namespace.
+_heads = frozenset(version.namespace for version in app_hdr_message_ids)
+_app_hdr_versions = ", ".join(sorted(map(str, app_hdr_message_ids)))
 swift_envelope_namespace = "urn:swift:xsd:envelope"  # SWIFT's business envelope (ISO 20022 messages over FINplus)
 
 
@@ -54,6 +56,11 @@ class MessageFile:
     app_hdr: etree._Element
     document: etree._Element | None
 
+    def header_text(self, *steps: str) -> str | None:
+        """The text at a path below the AppHdr (steps such as "Rltd", "BizMsgIdr"), in the namespace of the AppHdr's
+        own version; None where there is no such element."""
+        return _header_text(self.app_hdr, *steps)
+
 
 def read_message(data: bytes) -> MessageFile:
     """The sender and references of a message in any envelope the gateway accepts. Raises NotAMessage."""
@@ -62,17 +69,17 @@ def read_message(data: bytes) -> MessageFile:
         raise NotAMessage(f"not well-formed XML within the gateway's bounds: {root.text}")
     container = _container(root)
     children = list(container.iterchildren(etree.Element))
-    headers = [child for child in children if _namespace(child) == _head and _local(child) == "AppHdr"]
+    headers = [child for child in children if _namespace(child) in _heads and _local(child) == "AppHdr"]
     if len(headers) != 1:
-        raise NotAMessage(f"{_local(container)} holds {len(headers)} AppHdr (head.001.001.02); a message has one")
+        raise NotAMessage(f"{_local(container)} holds {len(headers)} AppHdr ({_app_hdr_versions}); a message has one")
     app_hdr = headers[0]
     documents = [child for child in children if _local(child) == "Document"]
-    sender = app_hdr.findtext(f"{{{_head}}}Fr/{{{_head}}}FIId/{{{_head}}}FinInstnId/{{{_head}}}BICFI")
+    sender = _header_text(app_hdr, "Fr", "FIId", "FinInstnId", "BICFI")
     bics = {text.strip() for element in (app_hdr, *documents) for text in _bicfi_texts(element)}
     return MessageFile(
         sender_bic=None if sender is None else sender.strip(),
-        business_message_id=app_hdr.findtext(f"{{{_head}}}BizMsgIdr"),
-        message_definition=app_hdr.findtext(f"{{{_head}}}MsgDefIdr"),
+        business_message_id=_header_text(app_hdr, "BizMsgIdr"),
+        message_definition=_header_text(app_hdr, "MsgDefIdr"),
         bics=frozenset(bic for bic in bics if bic),
         app_hdr=app_hdr,
         document=documents[0] if len(documents) == 1 else None,
@@ -102,7 +109,7 @@ def rewrap(data: bytes, kind: EnvelopeKind) -> bytes:
 def _saa_header(message: MessageFile) -> str:
     """An Alliance Access DataPDU's header for the message, as SAA writes one for an outgoing MX: the sender's
     reference, the message type, and the sending and receiving BICs (receiver: AppHdr/To)."""
-    receiver = message.app_hdr.findtext(f"{{{_head}}}To/{{{_head}}}FIId/{{{_head}}}FinInstnId/{{{_head}}}BICFI") or ""
+    receiver = message.header_text("To", "FIId", "FinInstnId", "BICFI") or ""
     sender = message.sender_bic or ""
 
     def party(tag: str, bic: str) -> str:
@@ -140,6 +147,11 @@ def _container(root: etree._Element) -> etree._Element:
     where = f" in namespace {namespace}" if namespace else ""
     raise NotAMessage(f"root element {name}{where} is not an envelope the gateway accepts"
                       " (the gateway's Envelope, SWIFT's Envelope or BusMsg, SAA DataPDU)")
+
+
+def _header_text(app_hdr: etree._Element, *steps: str) -> str | None:
+    namespace = _namespace(app_hdr)
+    return app_hdr.findtext("/".join(f"{{{namespace}}}{step}" for step in steps))
 
 
 def _bicfi_texts(element: etree._Element) -> list[str]:

@@ -36,7 +36,6 @@ from rich.table import Table
 
 from gateway import bounds
 from gateway.config import canonical_bic, is_bic
-from gateway.messages.identity import app_hdr_message_id
 from gateway.replay.canonical import Canonicaliser
 from gateway.replay.client import (
     Answer,
@@ -71,7 +70,6 @@ from gateway.replay.plan import (
 
 T = TypeVar("T")
 exit_matched, exit_mismatch, exit_could_not_run = 0, 1, 2
-_head = app_hdr_message_id.namespace
 
 
 class CannotRun(Exception):
@@ -261,7 +259,7 @@ def _prepare(entry: Entry, filler: Filler, identities: Identities) -> Prepared:
     key = None
     if named is not None and message.business_message_id is not None:
         key = (canonical_bic(named), message.business_message_id)
-    to_text = message.app_hdr.findtext(_header_path("To", "FIId", "FinInstnId", "BICFI"))
+    to_text = message.header_text("To", "FIId", "FinInstnId", "BICFI")
     to_bic = canonical_bic(to_text.strip()) if to_text is not None and is_bic(to_text.strip()) else None
     bics = frozenset(canonical_bic(bic) for bic in message.bics if is_bic(bic))
     return Prepared(entry, filled, sender, key, bics | {sender}, to_bic)
@@ -388,11 +386,6 @@ def _attribute(outcomes: list[Outcome], mailboxes: dict[str, list[MailboxMessage
     return unattributed
 
 
-def _header_path(*steps: str) -> str:
-    """An ElementPath below an AppHdr, every step in the head.001 namespace."""
-    return "/".join(f"{{{_head}}}{step}" for step in steps)
-
-
 def _own_id(payload: bytes) -> str | None:
     return _references(payload)[0]
 
@@ -405,9 +398,8 @@ def _references(payload: bytes) -> tuple[str | None, tuple[str, str] | None]:
         message = read_message(payload)
     except NotAMessage:
         return None, None
-    header = message.app_hdr
-    related_from = header.findtext(_header_path("Rltd", "Fr", "FIId", "FinInstnId", "BICFI"))
-    related_id = header.findtext(_header_path("Rltd", "BizMsgIdr"))
+    related_from = message.header_text("Rltd", "Fr", "FIId", "FinInstnId", "BICFI")
+    related_id = message.header_text("Rltd", "BizMsgIdr")
     related = None
     if related_from is not None and related_id is not None and is_bic(related_from.strip()):
         related = (canonical_bic(related_from.strip()), related_id)

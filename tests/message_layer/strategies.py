@@ -89,19 +89,34 @@ original_messages = st.builds(OriginalMessage, text(35), message_names, optional
 # --------------------------------------------------------------------------------------------------------------
 
 
-def headers(message_definition_id: str) -> st.SearchStrategy[BusinessHeader]:
-    related = st.builds(RelatedHeader, bics, bics, text(35), message_names, optional(text(35)), datetimes)
+app_hdr_2013 = MessageId("head", "001", "001", "01")  # the header version of UTC times and BICs of 2013
+app_hdr_default = MessageId("head", "001", "001", "02")
+# head.001.001.01's BICFIIdentifier: letters only in the first six, no 0 or 1 as the seventh, no O as the eighth.
+bics_2013 = st.from_regex(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?", fullmatch=True)
+# Times with an offset: what head.001.001.01 can say exactly (it writes each in UTC, the same instant).
+aware_datetimes = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=_zones.filter(lambda zone: zone is not None)
+)
+
+
+def headers(message_definition_id: str, version: MessageId = app_hdr_default) -> st.SearchStrategy[BusinessHeader]:
+    """Headers to write in header version `version`, drawn from what that version can say: in head.001.001.01, BICs
+    of 2013, times with an offset, one related header at the most."""
+    old = version == app_hdr_2013
+    party, times = (bics_2013, aware_datetimes) if old else (bics, datetimes)
+    related = st.builds(RelatedHeader, party, party, text(35), message_names, optional(text(35)), times)
     return st.builds(
         BusinessHeader,
-        from_bic=bics,
-        to_bic=bics,
+        from_bic=party,
+        to_bic=party,
         business_message_id=text(35),
         message_definition_id=st.just(message_definition_id),
         business_service=optional(text(35)),
-        creation_time=datetimes,
+        creation_time=times,
         copy_duplicate=optional(st.sampled_from(("CODU", "COPY", "DUPL"))),
         possible_duplicate=optional(st.booleans()),
-        related=st.lists(related, max_size=2).map(tuple),
+        related=st.lists(related, max_size=1 if old else 2).map(tuple),
+        version=st.just(version),
     )
 
 

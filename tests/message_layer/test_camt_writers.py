@@ -129,6 +129,7 @@ def _header(to_bic: str, definition: str) -> BusinessHeader:
         copy_duplicate=None,
         possible_duplicate=False,
         related=(),
+        version=head_001,
     )
 
 

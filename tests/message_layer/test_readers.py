@@ -133,6 +133,7 @@ def test_pacs008_in_gateway_envelope_with_header() -> None:
         copy_duplicate=None,
         possible_duplicate=None,
         related=(),
+        version=head_001_001_02.message_id,
     )
     assert isinstance(header, BusinessHeader) and header.path == "/Envelope/AppHdr"
     command = read_command(message)
@@ -281,6 +282,7 @@ def test_app_headers() -> None:
                 datetime(2026, 3, 16, 7, 42, 7, tzinfo=UTC),
             ),
         ),
+        version=head_001_001_02.message_id,
     )
     plain = head_001_001_02.read(etree.fromstring(fixture("head.001.001.02-sberbank-pacs008.xml")))
     assert isinstance(plain, BusinessHeader)

@@ -12,12 +12,7 @@ from lxml import etree
 from gateway.messages.commands import BusinessHeader, CreditTransfer
 from gateway.messages.envelope import EnvelopeKind, Unwrapped, unwrap
 from gateway.messages.identity import MessageId
-from gateway.messages.readers import (
-    admi_002_001_01,
-    head_001_001_02,
-    pacs_002_001_10,
-    read_command,
-)
+from gateway.messages.readers import admi_002_001_01, pacs_002_001_10, read_app_hdr, read_command
 from gateway.messages.rejections import Rejection
 from gateway.messages.reports import MessageReject, StatusReport
 from gateway.messages.safe_xml import parse_bounded
@@ -58,7 +53,7 @@ def _received(data: bytes) -> Unwrapped:
 
 def _header_back(message: Unwrapped) -> BusinessHeader:
     assert message.app_hdr is not None
-    header = head_001_001_02.read(message.app_hdr)
+    header = read_app_hdr(message)
     assert isinstance(header, BusinessHeader), header
     return header
 
@@ -100,6 +95,7 @@ def _command_round_trip(command: Any, message_id: MessageId, document: Callable[
         copy_duplicate=None,
         possible_duplicate=None,
         related=(),
+        version=head_001,
     )
     written = document(command)
     assert compiled().validate_element(written, message_id) == []

@@ -20,7 +20,7 @@ from gateway.cli.main import main
 from gateway.config import demo_config_path
 from tests.message_layer.conftest import CorpusValidation
 from tests.schemas.harness import (
-    app_hdr_message,
+    app_hdr_messages,
     document_messages,
     iso_namespace_prefix,
     official_schema,
@@ -137,12 +137,12 @@ def classify(path: Path) -> Sample | Skipped:
         if any(text and text.strip(" \t\r\n") for text in texts):
             return Skipped(path, "envelope", f"{_shown(root)} has text beside AppHdr and Document")
     messages = [_iso_message(unit) or "" for unit in units]
-    unsupported = [message for message in messages[:-1] if message != app_hdr_message]
+    unsupported = [message for message in messages[:-1] if message not in app_hdr_messages]
     unsupported += [messages[-1]] if messages[-1] not in document_messages else []
     if unsupported:
         return Skipped(path, "version", " + ".join(unsupported))
     if len(units) == 2:
-        header_namespace = iso_namespace_prefix + app_hdr_message
+        header_namespace = iso_namespace_prefix + messages[0]
         definitions = list(units[0].iterchildren(f"{{{header_namespace}}}MsgDefIdr"))
         # The XSD cannot tie AppHdr/MsgDefIdr to the Document; the gateway's envelope does, so a mismatch is out of
         # scope here. A missing or repeated MsgDefIdr stays in: both the XSD and the gateway refuse it.

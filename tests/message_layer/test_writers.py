@@ -68,6 +68,7 @@ def _answer_header(to_bic: str, definition: str, related: RelatedHeader | None =
         copy_duplicate=None,
         possible_duplicate=False,
         related=() if related is None else (related,),
+        version=head_001,
     )
 
 

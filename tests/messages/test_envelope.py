@@ -11,7 +11,8 @@ from lxml import etree
 from gateway.messages.envelope import EnvelopeKind, Unwrapped, unwrap
 from gateway.messages.identity import (
     MessageId,
-    app_hdr_message_id,
+    app_hdr_message_id_default,
+    app_hdr_message_ids,
     supported_message_ids,
 )
 from gateway.messages.rejections import Layer, Rejection
@@ -70,7 +71,8 @@ def test_each_envelope_kind_unwraps_to_apphdr_and_document(fixture: Path, kind: 
     assert unwrapped.kind is kind
     assert str(unwrapped.message_id) == message
     assert unwrapped.app_hdr is not None
-    assert unwrapped.app_hdr.tag == f"{{{app_hdr_message_id.namespace}}}AppHdr"
+    assert unwrapped.app_hdr.tag == f"{{{app_hdr_message_id_default.namespace}}}AppHdr"
+    assert unwrapped.app_hdr_version == app_hdr_message_id_default
     assert unwrapped.document.tag == f"{{urn:iso:std:iso:20022:tech:xsd:{message}}}Document"
 
 
@@ -144,13 +146,51 @@ def test_bare_document_without_namespace_is_refused_even_when_bare_documents_are
     assert _rejected(data, allow_bare_document=True).path == "/Document"
 
 
+@pytest.mark.parametrize("version", ["head.001.001.01", "head.001.001.02", "head.001.001.03"])
+def test_apphdr_in_each_version_the_gateway_reads_is_unwrapped_with_its_version(version: str) -> None:
+    data = _edit(gateway_pacs008, b"urn:iso:std:iso:20022:tech:xsd:head.001.001.02", _namespace(version))
+    unwrapped = _accepted(data)
+    assert unwrapped.app_hdr_version == MessageId.parse(version)
+    assert unwrapped.app_hdr is not None and etree.QName(unwrapped.app_hdr).namespace == _namespace(version).decode()
+    assert unwrapped.message_id == MessageId.parse("pacs.008.001.08")
+
+
+@pytest.mark.parametrize("version", ["head.001.001.01", "head.001.001.03"])
+def test_msgdefidr_is_checked_in_every_header_version(version: str) -> None:
+    data = _edit(gateway_pacs008, b"urn:iso:std:iso:20022:tech:xsd:head.001.001.02", _namespace(version))
+    other = data.replace(b"<MsgDefIdr>pacs.008.001.08</MsgDefIdr>", b"<MsgDefIdr>pacs.009.001.08</MsgDefIdr>")
+    assert _rejected(other).path == "/Envelope/AppHdr/MsgDefIdr"
+    # A MsgDefIdr in another header version's namespace is not this header's: the header holds none.
+    foreign = data.replace(b"<MsgDefIdr>", b'<MsgDefIdr xmlns="' + _namespace("head.001.001.02") + b'">')
+    assert foreign != data
+    assert "exactly one MsgDefIdr; it holds 0" in _rejected(foreign).text
+
+
 @pytest.mark.parametrize(
-    "header_namespace",
-    [b"urn:iso:std:iso:20022:tech:xsd:head.001.001.01", b"urn:iso:std:iso:20022:tech:xsd:head.001.001.03", b"urn:tch"],
+    ("header_namespace", "words"),
+    [
+        (b"urn:iso:std:iso:20022:tech:xsd:head.001.001.04", "head.001.001.04 is not supported"),
+        (b"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08", "must be one of head.001.001.01, head.001.001.02, head"),
+        (b"urn:tch", "not an ISO 20022 message namespace"),
+    ],
 )
-def test_apphdr_in_another_namespace_is_refused(header_namespace: bytes) -> None:
+def test_apphdr_in_another_namespace_is_refused(header_namespace: bytes, words: str) -> None:
     data = _edit(gateway_pacs008, b"urn:iso:std:iso:20022:tech:xsd:head.001.001.02", header_namespace)
-    assert _rejected(data).path == "/Envelope/AppHdr"
+    rejection = _rejected(data)
+    assert rejection.path == "/Envelope/AppHdr"
+    assert words in rejection.text
+
+
+@pytest.mark.parametrize("version", ["head.001.001.01", "head.001.001.02", "head.001.001.03"])
+def test_a_document_in_any_header_version_namespace_is_refused(version: str) -> None:
+    data = _edit(gateway_pacs008, b"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08", _namespace(version))
+    rejection = _rejected(data)
+    assert rejection.path == "/Envelope/Document"
+    assert "application header, not a message" in rejection.text
+
+
+def _namespace(version: str) -> bytes:
+    return f"urn:iso:std:iso:20022:tech:xsd:{version}".encode()
 
 
 def test_gateway_envelope_in_another_version_is_not_ours() -> None:
@@ -233,7 +273,7 @@ def test_fixtures_are_valid_against_the_official_xsds(corpus: Path, fixture: Pat
 
 
 def test_every_corpus_sample_unwraps_to_the_expected_document_or_is_rejected(corpus: Path) -> None:
-    document_namespaces = {m.namespace for m in supported_message_ids if m != app_hdr_message_id}
+    document_namespaces = {m.namespace for m in supported_message_ids if m not in app_hdr_message_ids}
     outcomes: Counter[tuple[str, str]] = Counter()
     accepted_kinds: Counter[EnvelopeKind] = Counter()
     samples = sorted(path for path in (corpus / "samples").rglob("*") if path.is_file())

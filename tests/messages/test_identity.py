@@ -7,7 +7,8 @@ import pytest
 from gateway import bounds
 from gateway.messages.identity import (
     MessageId,
-    app_hdr_message_id,
+    app_hdr_message_id_default,
+    app_hdr_message_ids,
     supported_message_id,
     supported_message_ids,
 )
@@ -51,7 +52,7 @@ def test_non_iso_namespaces_have_no_message_id(namespace: str) -> None:
     assert MessageId.from_namespace(namespace) is None
 
 
-def test_supported_set_is_the_fifteen_agreed_versions() -> None:
+def test_supported_set_is_the_seventeen_agreed_versions() -> None:
     assert sorted(str(message_id) for message_id in supported_message_ids) == [
         "admi.002.001.01",
         "camt.025.001.05",
@@ -62,14 +63,18 @@ def test_supported_set_is_the_fifteen_agreed_versions() -> None:
         "camt.054.001.08",
         "camt.056.001.08",
         "camt.060.001.05",
+        "head.001.001.01",
         "head.001.001.02",
+        "head.001.001.03",
         "pacs.002.001.10",
         "pacs.004.001.09",
         "pacs.008.001.08",
         "pacs.009.001.08",
         "pacs.028.001.03",
     ]
-    assert app_hdr_message_id in supported_message_ids
+    assert sorted(map(str, app_hdr_message_ids)) == ["head.001.001.01", "head.001.001.02", "head.001.001.03"]
+    assert app_hdr_message_ids <= supported_message_ids
+    assert str(app_hdr_message_id_default) == "head.001.001.02"
 
 
 def test_supported_namespace_gives_its_message_id() -> None:

@@ -142,7 +142,7 @@ def _header(message_id: MessageId, reference: str) -> BusinessHeader:
     return BusinessHeader(
         from_bic=central_bank, to_bic=rtgs, business_message_id=reference, message_definition_id=str(message_id),
         business_service=None, creation_time=datetime(2026, 5, 12, 10, 0, tzinfo=msk), copy_duplicate=None,
-        possible_duplicate=None, related=(),
+        possible_duplicate=None, related=(), version=head_001_001_02.message_id,
     )  # fmt: skip
 
 

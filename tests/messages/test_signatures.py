@@ -276,22 +276,20 @@ def test_sgntr_goes_before_related_headers(sber: Signer) -> None:
 
 @pytest.mark.parametrize("version", ["head.001.001.01", "head.001.001.03"])
 def test_other_header_versions(sber: Signer, version: str) -> None:
-    """sign and verify work in the AppHdr's own namespace, whichever head.001 version it is: the signed header is
-    valid against that version's official XSD. (unwrap takes head.001.001.02 only so far: the elements are passed
-    as parsed.)"""
+    """sign and verify work in the AppHdr's own namespace, whichever head.001 version it is: the signed message is
+    read as the gateway reads it (that version's project XSD), its header is valid against that version's official
+    XSD, and a changed header fails its digest."""
     namespace = f"urn:iso:std:iso:20022:tech:xsd:{version}"
-    data = edited(envelope_file.read_bytes(), HEAD.encode(), namespace.encode())
-    root = parse_bounded(data)
-    assert not isinstance(root, Rejection), root
-    app_hdr, document = root[0], root[1]
-    sign(app_hdr, document, sber.key, sber.certificate)
-    assert app_hdr[-1].tag == f"{{{namespace}}}Sgntr"
+    data = signed(sber, edited(envelope_file.read_bytes(), HEAD.encode(), namespace.encode()))
+    message = unwrapped(data)
+    assert message.app_hdr is not None and str(message.app_hdr_version) == version
+    assert message.app_hdr[-1].tag == f"{{{namespace}}}Sgntr"
+    assert isinstance(read_message(data, allow_bare_document=False), Read)
     official = etree.XMLSchema(etree.parse(str(require_corpus() / "xsd" / f"{version}.xsd")))
-    assert official.validate(etree.fromstring(etree.tostring(app_hdr))), official.error_log
-    assert isinstance(verify(app_hdr, document, [sber.trusted()], AT), Verified)
-    app_hdr.find(f"{{{namespace}}}BizMsgIdr").text = "SABR-OTHER-1"  # type: ignore[union-attr]
-    result = verify(app_hdr, document, [sber.trusted()], AT)
-    assert isinstance(result, SignatureRefusal) and result.code == "DS0B", result
+    assert official.validate(etree.fromstring(etree.tostring(message.app_hdr))), official.error_log
+    assert isinstance(check(data, [sber.trusted()]), Verified)
+    changed = edited(data, b"<BizMsgIdr>SABR20250314-000117</BizMsgIdr>", b"<BizMsgIdr>SABR-OTHER-1</BizMsgIdr>")
+    refused(changed, [sber.trusted()], "DS0B")
 
 
 # --- certificates: registry, validity, rollover --------------------------------------------------------------------

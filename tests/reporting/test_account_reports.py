@@ -10,6 +10,7 @@ from gateway.domain.calendar import business_zone
 from gateway.domain.ledger import TransferKind
 from gateway.messages.commands import AccountReportingRequest, BusinessHeader
 from gateway.messages.envelope import unwrap
+from gateway.messages.identity import app_hdr_message_id_default
 from gateway.messages.readers import camt_060_001_05
 from gateway.messages.rejections import Rejection
 from gateway.messages.safe_xml import parse_bounded
@@ -72,4 +73,4 @@ async def test_pending_conversions_are_listed_but_kept_out_of_booked_balances() 
 
 
 def _header() -> BusinessHeader:
-    return BusinessHeader(SBER, CBRF, "REP-U1", "camt.060.001.05", None, now, None, None, ())
+    return BusinessHeader(SBER, CBRF, "REP-U1", "camt.060.001.05", None, now, None, None, (), app_hdr_message_id_default)

@@ -4,70 +4,14 @@ from __future__ import annotations
 
 from lxml import etree
 
-from gateway.messages.codes import invalid_creation_date
-from gateway.messages.commands import BusinessHeader, RelatedHeader
-from gateway.messages.identity import app_hdr_message_id
-from gateway.messages.readers._reading import Reading, boolean_of
-from gateway.messages.readers.field_paths import FieldPaths
+from gateway.messages.commands import BusinessHeader
+from gateway.messages.identity import MessageId
+from gateway.messages.readers import _app_hdr
 from gateway.messages.rejections import Rejection
-from gateway.messages.safe_xml import element_path
 
-message_id = app_hdr_message_id
-
-
-# What an AppHdr is read to, in one call (field_paths). A party's BICFI occurs in a Party44Choice only as
-# FIId/FinInstnId/BICFI (an OrgId names its BIC AnyBIC).
-_header_fields = FieldPaths(
-    "Fr/FIId/FinInstnId/BICFI",
-    "To/FIId/FinInstnId/BICFI",
-    "BizMsgIdr",
-    "MsgDefIdr",
-    "BizSvc",
-    "CreDt",
-    "CpyDplct",
-    "PssblDplct",
-    "Rltd",
-)
+message_id = MessageId("head", "001", "001", "02")
 
 
 def read(app_hdr: etree._Element, path: str | None = None) -> BusinessHeader | list[Rejection]:
     """`path` is the AppHdr's element path when the caller knows it (Unwrapped.app_hdr_path); else it is found."""
-    reading = Reading(message_id.namespace)
-    if path is None:
-        path = element_path(app_hdr)
-    (from_bic, to_bic, business_message_id, definition, service, created, copy, possible_duplicate, related_first) = (
-        _header_fields.read(app_hdr)
-    )
-    assert business_message_id and definition, "BizMsgIdr and MsgDefIdr are mandatory in the schema"
-    creation_time = reading.datetime_of(created, path, "CreDt", invalid_creation_date)
-    assert creation_time is not None, "CreDt is mandatory in the schema"
-    related: tuple[RelatedHeader, ...] = ()
-    if related_first is not None:  # most headers relate to no other: no search for them then
-        related = tuple(
-            _related(reading, element, related_path) for element, related_path in reading.each(app_hdr, path, "Rltd")
-        )
-    header = BusinessHeader(
-        from_bic=from_bic,
-        to_bic=to_bic,
-        business_message_id=business_message_id,
-        message_definition_id=definition,
-        business_service=service,
-        creation_time=creation_time,
-        copy_duplicate=copy,
-        possible_duplicate=boolean_of(possible_duplicate, "PssblDplct"),
-        related=related,
-        path=path,
-    )
-    return reading.result(header)
-
-
-def _related(reading: Reading, element: etree._Element, path: str) -> RelatedHeader:
-    fields = reading.fields(element)
-    return RelatedHeader(
-        from_bic=reading.party_bic(fields, "Fr"),
-        to_bic=reading.party_bic(fields, "To"),
-        business_message_id=reading.required_text(fields, "BizMsgIdr"),
-        message_definition_id=reading.required_text(fields, "MsgDefIdr"),
-        business_service=reading.text(fields, "BizSvc"),
-        creation_time=reading.required_iso_datetime(fields, "CreDt", path, invalid_creation_date),
-    )
+    return _app_hdr.read(message_id, app_hdr, path)

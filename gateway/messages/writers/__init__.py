@@ -1,12 +1,18 @@
 """One writer per outbound message version: domain values in, an lxml Document or AppHdr out, valid against the
-gateway's own schema (each writer asserts it). writers.envelope puts the two in the gateway's envelope."""
+gateway's own schema (each writer asserts it). writers.envelope puts the two in the gateway's envelope, the AppHdr in
+the version its BusinessHeader names (answer_app_hdr_version chooses it for an answer)."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from lxml import etree
 
 from gateway.messages.commands import BusinessHeader
-from gateway.messages.identity import MessageId
+from gateway.messages.identity import MessageId, app_hdr_message_id_default
 from gateway.messages.reports import (
     MessageReject,
     Receipt,
@@ -24,9 +30,56 @@ from gateway.messages.writers import (
     camt_054_001_08,
     camt_060_001_05,
     envelope,
+    head_001_001_01,
     head_001_001_02,
+    head_001_001_03,
     pacs_002_001_10,
 )
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AppHdrWriter:
+    """The writer of one AppHdr version, and whether that version can say all that a header holds."""
+
+    write: Callable[[BusinessHeader], etree._Element]
+    expresses: Callable[[BusinessHeader], bool]
+
+
+# The writer of each AppHdr version the gateway writes (identity.app_hdr_message_ids).
+app_hdr_writers: Mapping[MessageId, AppHdrWriter] = MappingProxyType(
+    {
+        version.message_id: AppHdrWriter(version.write, version.expresses)
+        for version in (head_001_001_01, head_001_001_02, head_001_001_03)
+    }
+)
+
+
+def answer_app_hdr_version(answering: BusinessHeader | None, configured: MessageId | None) -> MessageId:
+    """The AppHdr version a message to a participant is written in: the one the participant is configured for
+    (`app_hdr_version`), if any; else the version of the message it answers, the participant's own (`answering`:
+    None when it answers nothing the participant sent, e.g. a payment forwarded to it); else head.001.001.02."""
+    if configured is not None:
+        return configured
+    if answering is not None:
+        return answering.version
+    return app_hdr_message_id_default
+
+
+def app_hdr(header: BusinessHeader) -> etree._Element:
+    """The AppHdr of `header` in the version it names, or in head.001.001.02 where that version cannot say what the
+    header holds (head.001.001.01 names no BIC outside the pattern of 2013 and relates to one message at most):
+    an answer in another version than asked beats no answer."""
+    writer = app_hdr_writers[header.version]
+    if not writer.expresses(header):
+        log.warning(
+            "%s to %s written in %s: %s cannot express its header",
+            header.business_message_id, header.to_bic, app_hdr_message_id_default, header.version,
+        )
+        header = replace(header, version=app_hdr_message_id_default)
+        writer = app_hdr_writers[header.version]
+    return writer.write(header)
 
 
 def status_report_message(header: BusinessHeader, report: StatusReport) -> bytes:
@@ -83,7 +136,8 @@ def notification_message(header: BusinessHeader, notification: DebitCreditNotifi
 
 
 def in_envelope(header: BusinessHeader, document: etree._Element) -> bytes:
-    """A Document with its AppHdr in the gateway's envelope, ready to send; the AppHdr names the Document's version."""
+    """A Document with its AppHdr in the gateway's envelope, ready to send; the AppHdr names the Document's version,
+    and is written in the header version `header` names (app_hdr)."""
     document_id = MessageId.from_namespace(etree.QName(document).namespace or "")
     assert header.message_definition_id == str(document_id), (header.message_definition_id, document_id)
-    return envelope.to_bytes(envelope.envelope(head_001_001_02.write(header), document))
+    return envelope.to_bytes(envelope.envelope(app_hdr(header), document))

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from gateway import bounds
@@ -31,6 +32,10 @@ _wallet_name_pattern = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _rtgs_account_pattern = re.compile(r"[0-9A-Z]{1,34}")
 _clearing_code_pattern = re.compile(r"[0-9]{9}")  # Russian BIK, carried as ClrSysMmbId (RUCBC)
 _webhook_url_pattern = re.compile(r"https?://[^\s]{1,2000}")
+# What a participant's app_hdr_version may name: the AppHdr versions the gateway writes. Settings sit below the message
+# layer, so the names are written here; gateway.messages.writers asserts that it has a writer for each.
+app_hdr_version_names = ("head.001.001.01", "head.001.001.02", "head.001.001.03")
+_app_hdr_of_2013 = "head.001.001.01"  # the AppHdr version that names banks only by BICs of the pattern of 2013
 
 
 class ConfigError(ValueError):
@@ -101,6 +106,9 @@ class ParticipantConfig:
     balance_max_kopecks: int | None
     webhook_url: str | None  # where the outbox relay pushes this bank's messages; None: it reads its mailbox
     credit_notifications: bool  # whether it wants a camt.054 for every credit to its wallets
+    # The AppHdr version every message to it is written in (one of app_hdr_version_names); None: an answer takes the
+    # version of the message it answers, anything else head.001.001.02 (messages.writers.answer_app_hdr_version).
+    app_hdr_version: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +144,11 @@ class Config:
     def is_demo(self) -> bool:
         """The packaged demo, found because no other config was named: it may create its key and PKI itself."""
         return self.found_by == demo_found_by
+
+    @property
+    def app_hdr_versions(self) -> Mapping[str, str]:
+        """The AppHdr version of each participant configured for one, by BIC: every message to it is written in it."""
+        return MappingProxyType({p.bic: p.app_hdr_version for p in self.participants if p.app_hdr_version is not None})
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -385,10 +398,28 @@ def _parse_participants(value: Any, cb_bic: str) -> tuple[ParticipantConfig, ...
                 balance_max_kopecks=reader.roubles("balance_max_rub", required=False),
                 webhook_url=reader.optional_text("webhook_url", pattern=_webhook_url_pattern),
                 credit_notifications=reader.boolean("credit_notifications", default=False),
+                app_hdr_version=_app_hdr_version(reader, bic, cb_bic),
             )
         )
         reader.finish()
     return tuple(parsed)
+
+
+def _app_hdr_version(reader: _Reader, bic: str, cb_bic: str) -> str | None:
+    """The participant's `app_hdr_version`, if set: one of the AppHdr versions the gateway writes. head.001.001.01
+    names banks only by BICs of the pattern of 2013, so the participant's and the central bank's must fit it."""
+    version = reader.optional_text("app_hdr_version")
+    if version is None:
+        return None
+    key = f"{reader.key}.app_hdr_version"
+    if version not in app_hdr_version_names:
+        versions = ", ".join(app_hdr_version_names)
+        raise ConfigError(key, f"{version!r} is not an AppHdr version the gateway writes: {versions}")
+    unfit = [b for b in (bic, cb_bic) if not is_bic_2013(b)]
+    if version == _app_hdr_of_2013 and unfit:
+        raise ConfigError(key, f"head.001.001.01 cannot name {unfit[0]}: its BICs have no digit in the first six "
+                               "characters, no 0 or 1 as the seventh, no O as the eighth")
+    return version
 
 
 def _required(value: int | None) -> int:

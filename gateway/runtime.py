@@ -55,6 +55,7 @@ from gateway.messages.commands import (
     StatusRequest,
 )
 from gateway.messages.reports import ResolutionOfInvestigation
+from gateway.messages.writers import configured_app_hdr_versions
 from gateway.registry import bootstrap
 from gateway.reporting.service import ReportRequests
 from gateway.settlement.investigations import Cancellations, Resolutions
@@ -177,7 +178,7 @@ async def _assemble(
     journal = JournalReader(store.engine)
     conversion_records = SqlConversions(store.engine)
     environment = Environment(clock_us, await read_directory(config, store))
-    journaling = Journaling(config.central_bank.bic, batcher, journal)
+    journaling = Journaling(config.central_bank.bic, batcher, journal, configured_app_hdr_versions(config))
     credit_notified = frozenset(p.bic for p in config.participants if p.credit_notifications)
     issuance = next(a for a in await store.accounts() if a.kind is AccountKind.ISSUANCE)
     payments = Payments(journaling, credit_notified)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +51,10 @@ def write_config(
     extra_participant_toml: str = "",
     limits_toml: str = "",
     rtgs_toml: str = "",
+    participant_toml: Mapping[str, str] | None = None,
 ) -> Path:
     """A config for tests: the central bank, three banks (Alfa capped at 5,000,000.00 per wallet, Sberbank at
-    1,000,000.00 per payment) and a fresh signing key."""
+    1,000,000.00 per payment) and a fresh signing key. `participant_toml`: more keys for a bank's table, by BIC."""
     key_file = directory / "cb-key.pem"
     if not key_file.exists():
         generate_key_file(key_file)
@@ -67,6 +68,7 @@ def write_config(
         participants.append(
             f'[[participants]]\nbic = "{bic}"\nname = "{name}"\nclearing_code = "{clearing}"\n'
             f'rtgs_account = "{rtgs}"\nwallets = ["main", "clients"]\n{limit}'
+            + (participant_toml or {}).get(bic, "")
         )
     text = (
         f'[database]\nurl = "{database_url}"\n\n'

@@ -54,6 +54,10 @@ def test_environment_overrides_take_precedence_and_are_validated(tmp_path: Path)
         ("[limits]\n", "[limits]\npending_timeout_seconds_default = 7200\npending_timeout_seconds_max = 3600\n",
          "limits.pending_timeout_seconds_default"),
         ("[database]\n", "[surprise]\nx = 1\n[database]\n", "surprise"),
+        ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "head.001.001.04"', "participants[0].app_hdr_version"),
+        ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "pacs.008.001.08"', "participants[0].app_hdr_version"),
+        ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "head.001.001.1"', "participants[0].app_hdr_version"),
+        ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = 2', "participants[0].app_hdr_version"),
     ],
 )
 def test_each_bad_value_is_refused_naming_its_key(tmp_path: Path, replace_from: str, replace_to: str, key: str) -> None:
@@ -81,3 +85,34 @@ def test_a_missing_or_broken_file_is_a_config_error(tmp_path: Path) -> None:
     broken.write_text("[database\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken, environ={})
+
+
+def test_a_participant_may_name_the_app_hdr_version_of_everything_sent_to_it(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+    text = path.read_text()
+    text = text.replace('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "head.001.001.01"', 1)
+    path.write_text(text.replace('name = "VTB Bank"', 'name = "VTB Bank"\napp_hdr_version = "head.001.001.03"', 1))
+    config = load_config(path, environ={})
+    by_bic = {p.bic: p.app_hdr_version for p in config.participants}
+    assert {bic: str(version) for bic, version in by_bic.items() if version is not None} == {
+        "SABRRUMMXXX": "head.001.001.01",
+        "VTBRRUMMXXX": "head.001.001.03",
+    }
+    assert by_bic["ALFARUMMXXX"] is None  # not set: answers follow the message answered
+    assert dict(config.app_hdr_versions) == {bic: v for bic, v in by_bic.items() if v is not None}
+
+
+@pytest.mark.parametrize(("participant_bic", "cb_bic"), [("VTBRRU0MXXX", "CBRFRUMMXXX"), ("VTBRRUMMXXX", "CBRFRU1MXXX")])
+def test_the_first_app_hdr_version_needs_bics_of_its_pattern(tmp_path: Path, participant_bic: str, cb_bic: str) -> None:
+    """head.001.001.01 writes BICs under the pattern of 2013: a bank that asks for it, and the central bank that
+    sends it everything, must have such a BIC (0 as the seventh character is a BIC since 2014 only)."""
+    path = write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+    text = path.read_text().replace('bic = "VTBRRUMMXXX"', f'bic = "{participant_bic}"', 1)
+    text = text.replace('bic = "CBRFRUMMXXX"', f'bic = "{cb_bic}"', 1)
+    path.write_text(text.replace('name = "VTB Bank"', 'name = "VTB Bank"\napp_hdr_version = "head.001.001.01"', 1))
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert error.value.key == "participants[1].app_hdr_version"
+    assert "VTBRRU0MXXX" in str(error.value) or "CBRFRU1MXXX" in str(error.value)
+    path.write_text(text.replace('name = "VTB Bank"', 'name = "VTB Bank"\napp_hdr_version = "head.001.001.02"', 1))
+    assert str(load_config(path, environ={}).participants[1].app_hdr_version) == "head.001.001.02"

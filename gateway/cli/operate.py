@@ -197,6 +197,7 @@ def participants_add(config: Config, args: argparse.Namespace) -> int:
         balance_max_kopecks=_roubles(args.balance_max_rub, "--balance-max-rub") if args.balance_max_rub else None,
         webhook_url=None,  # push delivery is configured in the config file, where the relay reads it
         credit_notifications=False,
+        app_hdr_version=None,  # like push delivery, configured in the config file, where the answers read it
     )
 
     async def run() -> int:

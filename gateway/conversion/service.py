@@ -231,8 +231,8 @@ class Conversions:
         gets this same refusal."""
         command = message.command
         assert isinstance(command, LiquidityTransfer)
-        receipt = _receipt(self.gateway_bic, message.sender_bic, message.header, message.received_at,
-                           command.message_id, command.transaction_id, ("RJCT", text), (code, text))
+        receipt = self._camt_025(message.sender_bic, message.header, message.received_at, command.message_id,
+                                 command.transaction_id, ("RJCT", text), (code, text))
         rejected = self.journaling.inbound(message, MessageStatus.REJECTED, claimed=claimed)
 
         def decide(results: Sequence[TransferResult], at: int) -> JournalRows:
@@ -429,8 +429,8 @@ class Conversions:
 
     def _receipt(self, c: ConversionRecord, header: BusinessHeader | None, now_us: int) -> Outbound:
         text = "accepted: the RTGS has not confirmed the fiat leg yet; the final receipt follows in the mailbox"
-        return _receipt(self.gateway_bic, c.bank_bic, header, instant(now_us), c.request_message_id,
-                        c.transaction_id, ("PDNG", text))
+        return self._camt_025(c.bank_bic, header, instant(now_us), c.request_message_id, c.transaction_id,
+                              ("PDNG", text))
 
     def _final_receipt(
         self, c: ConversionRecord, state: ConversionState, code: str | None, text: str | None, now_us: int,
@@ -443,8 +443,17 @@ class Conversions:
         else:
             assert code is not None and text is not None
             handlings = (("RJCT", f"{amount} RUB not converted: {text}"[:140]), (code, text))
-        return _receipt(self.gateway_bic, c.bank_bic, answering, instant(now_us), c.request_message_id,
-                        c.transaction_id, *handlings)
+        return self._camt_025(c.bank_bic, answering, instant(now_us), c.request_message_id, c.transaction_id,
+                              *handlings)
+
+    def _camt_025(
+        self, bank_bic: str, answering: BusinessHeader | None, now: datetime, request_message_id: str,
+        transaction_id: str | None, *handlings: tuple[str, str],
+    ) -> Outbound:
+        """A receipt for the bank, in its configured AppHdr version if it has one."""
+        configured = self.journaling.app_hdr_versions.get(bank_bic)
+        return answers.receipt(self.gateway_bic, bank_bic, now, answering, request_message_id, camt_050,
+                               transaction_id, handlings, configured)
 
 
 def _settled_if_posted(results: Sequence[TransferResult]) -> tuple[ConversionState, None] | None:
@@ -464,10 +473,3 @@ def _rtgs_reason(outcome: RtgsOutcome, c: ConversionRecord) -> tuple[str, str]:
 def _reference(c: ConversionRecord) -> str:
     return f"{c.bank_bic}:{c.request_message_id}"
 
-
-def _receipt(
-    gateway_bic: str, bank_bic: str, answering: BusinessHeader | None, now: datetime, request_message_id: str,
-    transaction_id: str | None, *handlings: tuple[str, str],
-) -> Outbound:
-    return answers.receipt(gateway_bic, bank_bic, now, answering, request_message_id, camt_050, transaction_id,
-                           handlings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -32,6 +32,7 @@ from gateway.ledger.batcher import AutoBatcher
 from gateway.messages import answers, codes
 from gateway.messages.answers import Outbound
 from gateway.messages.commands import BusinessHeader
+from gateway.messages.identity import MessageId
 from gateway.messages.rejections import Layer, Rejection
 
 log = logging.getLogger(__name__)
@@ -102,10 +103,15 @@ class AnsweredJournal:
 class Journaling:
     """One process's journal writer and reader for the flows. Holds no per-message state."""
 
-    def __init__(self, gateway_bic: str, batcher: AutoBatcher, journal: JournalReads) -> None:
+    def __init__(
+        self, gateway_bic: str, batcher: AutoBatcher, journal: JournalReads, app_hdr_versions: Mapping[str, MessageId]
+    ) -> None:
         self.gateway_bic = gateway_bic
         self.batcher = batcher
         self.journal = journal
+        # The AppHdr version of each bank configured for one, by BIC (writers.configured_app_hdr_versions): every
+        # message the gateway sends a bank, whichever flow builds it, passes the bank's as `configured`.
+        self.app_hdr_versions = app_hdr_versions
 
     def inbound_record(
         self, payload: bytes, sender_bic: str | None, message_type: str | None, reference: str | None,
@@ -145,7 +151,8 @@ class Journaling:
         """An admi.002 refusing the whole message, journaled with it. Claims nothing: a corrected resend under the
         same id is welcome."""
         answer = answers.message_rejected(
-            self.gateway_bic, message.sender_bic, message.received_at, message.header, rejection, message.reference
+            self.gateway_bic, message.sender_bic, message.received_at, message.header, rejection, message.reference,
+            self.app_hdr_versions.get(message.sender_bic),
         )
         await self.answered(self.inbound(message, MessageStatus.REJECTED), answer, message.sender_bic)
         return Reply(200, answer.payload, "rejected", message.message_type)

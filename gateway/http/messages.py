@@ -32,7 +32,9 @@ def admi_002_response(request: web.Request, status: int, code: str, text: str, r
     now: datetime = instant(gateway.environment.clock_us())
     rejection = Rejection(code, "", text, Layer.WELL_FORMEDNESS)
     gateway_bic = gateway.config.central_bank.bic
-    answer = answers.message_rejected(gateway_bic, receiver_bic or gateway_bic, now, None, rejection, None)
+    receiver = receiver_bic or gateway_bic
+    configured = gateway.journaling.app_hdr_versions.get(receiver)  # the receiver's AppHdr version, if it set one
+    answer = answers.message_rejected(gateway_bic, receiver, now, None, rejection, None, configured)
     return web.Response(status=status, body=answer.payload, content_type="application/xml", charset="utf-8")
 
 

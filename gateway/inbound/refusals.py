@@ -21,6 +21,7 @@ from gateway.messages.commands import (
     FinancialInstitutionTransfer,
     OriginalMessage,
 )
+from gateway.messages.identity import MessageId
 from gateway.messages.intake import Refused
 from gateway.messages.rejections import Rejection
 from gateway.messages.reports import PaymentStatus
@@ -37,19 +38,27 @@ async def answer_refused(
     command = outcome.command
     message_type = None if outcome.message_id is None else str(outcome.message_id)
     gateway_bic = journaling.gateway_bic
+    versions = journaling.app_hdr_versions  # each answer in its receiver's configured AppHdr version, if it has one
     # A bank acting for another (sending in its name, debiting its wallet, asking for its reports) is not
     # authorised: HTTP 403 with an admi.002 for the whole message, never a business answer about its transactions.
     forbidden = [r for r in outcome.rejections if r.code == codes.transaction_forbidden]
     if forbidden and authenticated_bic is not None:
-        answer = answers.message_rejected(gateway_bic, authenticated_bic, now, header, forbidden[0], outcome.reference)
+        answer = answers.message_rejected(
+            gateway_bic, authenticated_bic, now, header, forbidden[0], outcome.reference,
+            versions.get(authenticated_bic),
+        )
         status = 403
     elif isinstance(command, CreditTransfer | FinancialInstitutionTransfer) and sender is not None:
-        answer = _payments_refused(gateway_bic, sender, now, header, command, message_type or "", outcome.rejections)
+        answer = _payments_refused(
+            gateway_bic, sender, now, header, command, message_type or "", outcome.rejections, versions.get(sender)
+        )
         status = 200
     else:
         # Addressed to the sender when it can be named; else to the gateway itself, and only sent on HTTP.
         receiver = sender or gateway_bic
-        answer = answers.message_rejected(gateway_bic, receiver, now, header, outcome.rejections[0], outcome.reference)
+        answer = answers.message_rejected(
+            gateway_bic, receiver, now, header, outcome.rejections[0], outcome.reference, versions.get(receiver)
+        )
         status = 200
     inbound = journaling.inbound_record(
         data, sender, message_type, outcome.reference, MessageStatus.REJECTED, received_at_us
@@ -66,6 +75,7 @@ def _payments_refused(
     command: CreditTransfer | FinancialInstitutionTransfer,
     message_type: str,
     rejections: Sequence[Rejection],
+    configured: MessageId | None,
 ) -> Outbound:
     """A pacs.002 refusing every transaction of a message a rule refused: each transaction with the reasons
     found in it, or a narrative pointing at the group's reasons."""
@@ -95,4 +105,5 @@ def _payments_refused(
         statuses,
         group_reasons=answers.rejection_reasons(rejections),
         group_status=PaymentStatus.RJCT,
+        configured=configured,
     )

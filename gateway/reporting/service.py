@@ -12,9 +12,10 @@ Every request of a camt.060 is answered; the answers go to the bank's mailbox, a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
 
 from gateway import bounds
 from gateway.domain.calendar import business_zone, instant, microseconds
@@ -97,7 +98,7 @@ class ReportRequests(AnsweringFlow):
 
     def __init__(self, journaling: Journaling, history: AccountHistory) -> None:
         super().__init__(journaling)
-        self.reports = AccountReports(history, journaling.gateway_bic)
+        self.reports = AccountReports(history, journaling.gateway_bic, journaling.app_hdr_versions)
 
     async def handle(self, message: Received) -> Reply:
         command = message.command
@@ -121,9 +122,12 @@ class ReportRequests(AnsweringFlow):
 class AccountReports:
     """Builds the report messages answering one camt.060."""
 
-    def __init__(self, history: AccountHistory, gateway_bic: str) -> None:
+    def __init__(
+        self, history: AccountHistory, gateway_bic: str, app_hdr_versions: Mapping[str, MessageId] = MappingProxyType({})
+    ) -> None:
         self._history = history
         self._gateway_bic = gateway_bic
+        self._app_hdr_versions = app_hdr_versions  # reports are written in a bank's AppHdr version, if it set one
         self.page_entries_max = bounds.report_entries_max  # entries per page; smaller only in tests of paging
 
     async def answer(
@@ -202,7 +206,8 @@ class AccountReports:
     ) -> Outbound:
         reference = new_message_id()
         report = BankToCustomerReport(ReportHeader(reference, now, PartyIdentification(None, receiver), original), (page,))
-        app_hdr = answers.header(self._gateway_bic, receiver, message, reference, now, answering)
+        configured = self._app_hdr_versions.get(receiver)
+        app_hdr = answers.header(self._gateway_bic, receiver, message, reference, now, answering, configured)
         return Outbound(message, reference, receiver, report_message(message, app_hdr, report))
 
 

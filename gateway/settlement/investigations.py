@@ -121,12 +121,16 @@ class Cancellations(AnsweringFlow):
             else:
                 reasons = (CancellationReason(None, ("the payment was rejected and never settled",)),)
             statuses.append(_cancellation_status(tx, payment, status, reasons))
+        versions = self.journaling.app_hdr_versions
         answer = answers.resolution(
-            gateway_bic, sender, now, message.header, _resolution(gateway_bic, sender, command, now, statuses)
+            gateway_bic, sender, now, message.header, _resolution(gateway_bic, sender, command, now, statuses),
+            versions.get(sender),
         )
         passed_on = [
-            answers.passed_on(gateway_bic, creditor, answers.camt_056, _cut_to(message.payload, paths, creditor,
-                                                                               gateway_bic, now), now, message.header)
+            answers.passed_on(
+                gateway_bic, creditor, answers.camt_056, _cut_to(message.payload, paths, creditor, gateway_bic, now),
+                now, message.header, versions.get(creditor),
+            )
             for creditor, paths in forwarded.items()
         ]
         # A payment moved (released, cancelled) since it was looked up: JournalConflict, and the inbound path has
@@ -166,7 +170,7 @@ class Resolutions(AnsweringFlow):
         _, unwrapped = reread(message.payload)
         passed_on = answers.passed_on(
             self.journaling.gateway_bic, requester, answers.camt_029, unwrapped.document, message.received_at,
-            message.header,
+            message.header, self.journaling.app_hdr_versions.get(requester),
         )
         inbound = self.journaling.inbound(message, MessageStatus.ACCEPTED, claimed=True)
         await self.journaling.batcher.submit((), _InvestigationJournal(inbound, [passed_on], []))

@@ -20,7 +20,7 @@ OrgnlTxId and OrgnlUETR.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
@@ -159,6 +159,7 @@ class PaymentsJournal:
     payments: list[Payment]
     inbound_id: UUID
     credit_notified: frozenset[str]  # banks that asked for a camt.054 for every credit
+    app_hdr_versions: Mapping[str, MessageId]  # of banks configured for one (Journaling.app_hdr_versions)
     answer: Outbound | None = field(default=None)
 
     @property
@@ -250,14 +251,16 @@ class PaymentsJournal:
             original_message(command, message.message_type),
             len(self.payments),
             statuses,
+            configured=self.app_hdr_versions.get(message.sender_bic),
         )
         forward_type = forward_message_id(command)
         forwarded = forwards(
-            self.gateway_bic, forward_type, command.group.settlement_method, settled, settled_at, message.header
+            self.gateway_bic, forward_type, command.group.settlement_method, settled, settled_at, message.header,
+            self.app_hdr_versions,
         )
         notifications = credit_notifications(
             self.gateway_bic, self.credit_notified, message.directory.settlement_wallet_codes, message.reference,
-            forward_type == answers.pacs_004, settled, settled_at,
+            forward_type == answers.pacs_004, settled, settled_at, self.app_hdr_versions,
         )
         inbound = MessageRecord(
             id=self.inbound_id,
@@ -310,8 +313,10 @@ def forwards(
     settled: Sequence[Payment],
     settled_at: datetime,
     answering: BusinessHeader | None,
+    app_hdr_versions: Mapping[str, MessageId],
 ) -> list[Outbound]:
-    """One forwarded message per credited bank, holding that bank's settled transactions in message order."""
+    """One forwarded message per credited bank, holding that bank's settled transactions in message order, in the
+    bank's configured AppHdr version if it has one."""
     by_creditor: dict[str, list[Payment]] = {}
     for payment in settled:
         by_creditor.setdefault(payment.creditor_bic, []).append(payment)
@@ -326,7 +331,8 @@ def forwards(
             total=Amount(sum(p.amount.kopecks for p in payments), payments[0].amount.currency),
             transactions=tuple(SettledTransaction(p.xml, settled_at) for p in payments),
         )
-        forwarded.append(answers.forwarded(gateway_bic, forward_type, forward, settled_at, answering))
+        configured = app_hdr_versions.get(creditor_bic)
+        forwarded.append(answers.forwarded(gateway_bic, forward_type, forward, settled_at, answering, configured))
     return forwarded
 
 
@@ -338,6 +344,7 @@ def credit_notifications(
     is_return: bool,
     settled: Sequence[Payment],
     settled_at: datetime,
+    app_hdr_versions: Mapping[str, MessageId],
 ) -> list[Outbound]:
     """A camt.054 per credited bank that subscribed, for the credits this message brought it."""
     by_creditor: dict[str, list[answers.Credit]] = {}
@@ -360,7 +367,10 @@ def credit_notifications(
                 is_return=is_return,
             )
         )
-    return [answers.credit_notification(gateway_bic, bic, settled_at, credits) for bic, credits in by_creditor.items()]
+    return [
+        answers.credit_notification(gateway_bic, bic, settled_at, credits, app_hdr_versions.get(bic))
+        for bic, credits in by_creditor.items()
+    ]
 
 
 def _claims(sender_bic: str, uetr: UUID, transaction_id: str | None) -> tuple[str, ...]:
@@ -447,6 +457,7 @@ class Payments(AnsweringFlow):
             payments=payments,
             inbound_id=uuid.uuid4(),
             credit_notified=self.credit_notified,
+            app_hdr_versions=self.journaling.app_hdr_versions,
         )
         await self.journaling.batcher.submit(attachment.requests(), attachment)
         assert attachment.answer is not None, "the batch journaled the message, so its answer was built"

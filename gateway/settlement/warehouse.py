@@ -5,7 +5,7 @@ payment, as if it had settled on arrival.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -60,6 +60,7 @@ class _WarehouseRelease:
     inbound_id: UUID
     directory: Directory
     credit_notified: frozenset[str]
+    app_hdr_versions: Mapping[str, MessageId]  # of banks configured for one (Journaling.app_hdr_versions)
 
     @property
     def claim_keys(self) -> Sequence[str]:
@@ -95,12 +96,15 @@ class _WarehouseRelease:
             statuses.append(payment.status(status, reasons, settled_at))
         report = answers.status_report(
             self.gateway_bic, self.sender_bic, settled_at, self.header, self.original, self.number_of_transactions,
-            statuses,
+            statuses, configured=self.app_hdr_versions.get(self.sender_bic),
         )
-        forwarded = forwards(self.gateway_bic, self.forward_type, self.settlement_method, settled, settled_at, self.header)
+        forwarded = forwards(
+            self.gateway_bic, self.forward_type, self.settlement_method, settled, settled_at, self.header,
+            self.app_hdr_versions,
+        )
         notifications = credit_notifications(
             self.gateway_bic, self.credit_notified, self.directory.settlement_wallet_codes, self.original.message_id,
-            False, settled, settled_at,
+            False, settled, settled_at, self.app_hdr_versions,
         )
         messages, mailbox = outbound_records(
             self.gateway_bic, [report, *forwarded, *notifications], self.inbound_id, settled_at_us
@@ -148,6 +152,7 @@ class Warehouse:
                 inbound_id=message_id,
                 directory=directory,
                 credit_notified=self.credit_notified,
+                app_hdr_versions=self.journaling.app_hdr_versions,
             )
             try:
                 await self.journaling.batcher.submit(release.requests(), release)

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from lxml import etree
 
+from gateway.config import app_hdr_version_names
 from gateway.messages.commands import BusinessHeader, RelatedHeader
-from gateway.messages.envelope import Unwrapped, unwrap
+from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId, app_hdr_message_ids
 from gateway.messages.intake import Refused, check_iso, intake
 from gateway.messages.readers import app_hdr_readers, read_app_hdr
-from gateway.messages.rejections import Layer, Rejection
+from gateway.messages.rejections import Layer
 from gateway.messages.reports import StatusReport
-from gateway.messages.safe_xml import parse_bounded
 from gateway.messages.schemas import compiled
 from gateway.messages.writers import answer_app_hdr_version, app_hdr, app_hdr_writers, status_report_message
 from tests.message_layer import strategies
@@ -30,6 +30,7 @@ from tests.message_layer.support import (
     in_envelope,
     message_fixtures,
     official_schema,
+    unwrapped,
 )
 from tests.corpus import require_corpus
 from tests.schemas.test_corpus import scan
@@ -58,16 +59,8 @@ def _in_version(app_hdr_xml: bytes, version: MessageId) -> bytes:
     return serialised
 
 
-def _unwrapped(data: bytes) -> Unwrapped:
-    root = parse_bounded(data)
-    assert not isinstance(root, Rejection), root
-    found = unwrap(root)
-    assert isinstance(found, Unwrapped), found
-    return found
-
-
 def _header(data: bytes) -> BusinessHeader:
-    header = read_app_hdr(_unwrapped(data))
+    header = read_app_hdr(unwrapped(data))
     assert isinstance(header, BusinessHeader), header
     return header
 
@@ -136,9 +129,9 @@ _common_header = b"""<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.
 @pytest.mark.parametrize("version", versions, ids=str)
 def test_one_header_reads_to_one_value_in_every_version(version: MessageId) -> None:
     data = in_envelope(_in_version(_common_header, version), fixture(invoice))
-    unwrapped = _unwrapped(data)
-    assert unwrapped.app_hdr_version == version
-    assert compiled().validate(unwrapped) == []
+    message = unwrapped(data)
+    assert message.app_hdr_version == version
+    assert compiled().validate(message) == []
     earlier = RelatedHeader(
         sberbank, cbrf, "SABR20260316-0000401", "pacs.008.001.08", None, datetime(2026, 3, 16, 7, 30, tzinfo=UTC)
     )
@@ -208,12 +201,12 @@ round_trip = settings(max_examples=80, deadline=None, suppress_health_check=[Hea
 
 
 def _written_and_read(version: MessageId, header: BusinessHeader, report: StatusReport) -> Unwrapped:
-    unwrapped = _unwrapped(status_report_message(header, report))
-    assert unwrapped.app_hdr is not None and unwrapped.app_hdr_version == version
-    assert compiled().validate(unwrapped) == []  # our XSD (the writer asserted it as well)
-    assert_official(unwrapped.app_hdr, version)  # the official XSD of the version
-    assert read_app_hdr(unwrapped) == header
-    return unwrapped
+    message = unwrapped(status_report_message(header, report))
+    assert message.app_hdr is not None and message.app_hdr_version == version
+    assert compiled().validate(message) == []  # our XSD (the writer asserted it as well)
+    assert_official(message.app_hdr, version)  # the official XSD of the version
+    assert read_app_hdr(message) == header
+    return message
 
 
 @round_trip
@@ -283,6 +276,8 @@ def test_what_the_first_version_cannot_say_is_written_in_the_second(what: str, c
 
 def test_every_version_has_a_reader_and_a_writer() -> None:
     assert set(app_hdr_readers) == set(app_hdr_writers) == app_hdr_message_ids == set(versions)
+    # and is one a participant may ask for by name in its config (app_hdr_version), each name one of them
+    assert {MessageId.parse(name) for name in app_hdr_version_names} == app_hdr_message_ids
 
 
 @pytest.mark.parametrize(

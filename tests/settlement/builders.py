@@ -31,9 +31,13 @@ def _agent(name: str, bic: str) -> str:
     return f"<{name}><FinInstnId><BICFI>{bic}</BICFI></FinInstnId></{name}>"
 
 
-def app_hdr(sender: str, message_id: str, definition: str, to: str = CBRF, created: str = "2026-11-24T09:00:00Z") -> str:
+def app_hdr(
+    sender: str, message_id: str, definition: str, to: str = CBRF, created: str = "2026-11-24T09:00:00Z",
+    version: str = "head.001.001.02",
+) -> str:
+    """An AppHdr of header version `version`: what it holds here (banks by BICFI, a UTC CreDt) fits all three."""
     return (
-        '<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02">'
+        f'<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:{version}">'
         f"<Fr><FIId><FinInstnId><BICFI>{sender}</BICFI></FinInstnId></FIId></Fr>"
         f"<To><FIId><FinInstnId><BICFI>{to}</BICFI></FinInstnId></FIId></To>"
         f"<BizMsgIdr>{escape(message_id)}</BizMsgIdr><MsgDefIdr>{definition}</MsgDefIdr><CreDt>{created}</CreDt>"
@@ -50,7 +54,7 @@ def envelope(app_header: str, document: str) -> bytes:
 
 def pacs_008(
     sender: str, message_id: str, transactions: list[Tx], settlement_date: date, to: str = CBRF,
-    number_of_transactions: int | None = None,
+    number_of_transactions: int | None = None, app_hdr_version: str = "head.001.001.02",
 ) -> bytes:
     txs = "".join(
         "<CdtTrfTxInf>"
@@ -80,7 +84,7 @@ def pacs_008(
         + _agent("InstdAgt", CBRF)
         + "</GrpHdr>" + txs + "</FIToFICstmrCdtTrf></Document>"
     )
-    return envelope(app_hdr(sender, message_id, "pacs.008.001.08", to), document)
+    return envelope(app_hdr(sender, message_id, "pacs.008.001.08", to, version=app_hdr_version), document)
 
 
 def pacs_009(

@@ -22,16 +22,14 @@ from gateway.domain.journal import PaymentRecord
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
 from gateway.handling.received import Environment
 from gateway.http.keys import gateway_key
-from gateway.messages.identity import MessageId
+from gateway.messages.identity import MessageId, app_hdr_message_ids
 from gateway.runtime import Gateway
 from tests.conftest import write_config
 from tests.message_layer.support import official_schema
 from tests.settlement.builders import ALFA, CBRF, SBER, VTB
 
 BANKS = (SBER, VTB, ALFA)
-head_namespace = "urn:iso:std:iso:20022:tech:xsd:head.001.001.02"
 envelope_namespace = "urn:cryptoruble:gateway:envelope:1"
-head_001 = MessageId("head", "001", "001", "02")
 
 # What each bank's settlement wallet ("main") holds before a test's first message. Alfa's wallet ceiling is
 # 5,000,000.00 and Sberbank's largest single payment 1,000,000.00 (tests.conftest.write_config).
@@ -102,7 +100,7 @@ class Message:
         children = [child for child in root if isinstance(child.tag, str)]
         assert [etree.QName(c).localname for c in children] == ["AppHdr", "Document"], children
         app_hdr, document = children
-        assert etree.QName(app_hdr).namespace == head_namespace
+        assert MessageId.from_namespace(etree.QName(app_hdr).namespace or "") in app_hdr_message_ids, app_hdr.tag
         message_id = MessageId.from_namespace(etree.QName(document).namespace or "")
         assert message_id is not None, etree.QName(document).namespace
         return cls(payload, Xml(app_hdr), Xml(document), message_id)
@@ -113,6 +111,13 @@ class Message:
         return str(self.message_id)
 
     @property
+    def app_hdr_version(self) -> MessageId:
+        """The AppHdr's version, e.g. head.001.001.02."""
+        version = MessageId.from_namespace(self.app_hdr.namespace)
+        assert version is not None
+        return version
+
+    @property
     def sender(self) -> str:
         return self.app_hdr.text("Fr/FIId/FinInstnId/BICFI")
 
@@ -121,9 +126,10 @@ class Message:
         return self.app_hdr.text("To/FIId/FinInstnId/BICFI")
 
     def assert_official(self) -> None:
-        """The AppHdr is a valid head.001.001.02 and the Document valid by its official XSD (skips without the
-        corpus, fails under CI=true)."""
-        for element, message_id in ((self.app_hdr.element, head_001), (self.document.element, self.message_id)):
+        """The AppHdr and the Document each valid by the official XSD of its version (skips without the corpus,
+        fails under CI=true)."""
+        units = ((self.app_hdr.element, self.app_hdr_version), (self.document.element, self.message_id))
+        for element, message_id in units:
             standalone = etree.fromstring(etree.tostring(element))
             schema = official_schema(message_id)
             assert schema.validate(standalone), f"{message_id}: {schema.error_log}\n{self.payload.decode()}"
@@ -336,9 +342,13 @@ def make_gateway(aiohttp_client, database_url: str, tmp_path: Path) -> ClientFac
     """Builds the app with make_app (plain HTTP, migrating), serves it on a real socket, and funds the wallets."""
 
     async def build(
-        limits_toml: str = "", funding: dict[str, int] | None = None, plain_http: bool = True
+        limits_toml: str = "",
+        funding: dict[str, int] | None = None,
+        plain_http: bool = True,
+        participant_toml: dict[str, str] | None = None,
     ) -> GatewayUnderTest:
-        config = load_config(write_config(tmp_path, database_url, limits_toml=limits_toml), environ={})
+        path = write_config(tmp_path, database_url, limits_toml=limits_toml, participant_toml=participant_toml)
+        config = load_config(path, environ={})
         client = await aiohttp_client(make_app(config, upgrade_database=True, plain_http=plain_http))
         under_test = GatewayUnderTest(client, config)
         await under_test.mint(FUNDING if funding is None else funding)

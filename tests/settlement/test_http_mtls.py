@@ -1,5 +1,6 @@
 """Over real mutual TLS, the client certificate decides who is sending: each bank settles as itself, a message in
-another bank's name is 403, a certificate of a bank the gateway does not know is 401, no certificate no connection."""
+another bank's name is 403, a certificate of a bank the gateway does not know is 401, no certificate no connection;
+a bank configured for an AppHdr version gets even these refusals in it."""
 
 from __future__ import annotations
 
@@ -48,17 +49,21 @@ class TlsGateway:
             return client_ssl_context(self.certs / "ca.pem")
         return client_ssl_context(self.certs / "ca.pem", folder / f"{bic}.pem", folder / f"{bic}.key")
 
-    async def post(self, bic: str | None, payload: bytes, certs: Path | None = None) -> tuple[int, bytes]:
+    async def post(
+        self, bic: str | None, payload: bytes, certs: Path | None = None, content_type: str = "application/xml"
+    ) -> tuple[int, bytes]:
         async with aiohttp.ClientSession() as session, session.post(
-            f"{self.url}/v1/messages", data=payload, headers={"Content-Type": "application/xml"},
+            f"{self.url}/v1/messages", data=payload, headers={"Content-Type": content_type},
             ssl=self.as_bank(bic, certs),
         ) as response:
             return response.status, await response.read()
 
 
 @pytest.fixture
-async def tls_gateway(database_url: str, tmp_path: Path) -> AsyncIterator[TlsGateway]:
-    config = load_config(write_config(tmp_path, database_url), environ={})
+async def tls_gateway(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> AsyncIterator[TlsGateway]:
+    """Parametrised indirectly, its parameter is write_config's participant_toml."""
+    participant_toml = getattr(request, "param", None)
+    config = load_config(write_config(tmp_path, database_url, participant_toml=participant_toml), environ={})
     certs = tmp_path / "certs"
     parties = parties_of(config)
     # One certificate more than the config has participants: a bank the gateway does not know.
@@ -140,4 +145,22 @@ async def test_a_certificate_for_a_bank_the_gateway_does_not_know_is_unauthorise
 async def test_no_client_certificate_no_connection(tls_gateway: TlsGateway) -> None:
     with pytest.raises((aiohttp.ClientError, ssl.SSLError, ConnectionError)):
         await tls_gateway.post(None, pacs_008(SBER, "TLS-4", [Tx(SBER, VTB, 1_00)], today_in_moscow()))
+    assert await _balances(tls_gateway) == FUNDING
+
+
+@pytest.mark.parametrize("tls_gateway", [{VTB: 'app_hdr_version = "head.001.001.01"\n'}], indirect=True)
+async def test_a_bank_configured_for_an_app_hdr_version_is_refused_in_it(tls_gateway: TlsGateway) -> None:
+    """VTB asked for head.001.001.01: its 403 for acting for Sberbank and a transport refusal (415) come in it."""
+    payment = pacs_008(SBER, "TLS-6", [Tx(SBER, VTB, 5_00)], today_in_moscow())
+    for content_type, expected_status in (("application/xml", 403), ("text/plain", 415)):
+        status, body = await tls_gateway.post(VTB, payment, content_type=content_type)
+        assert status == expected_status
+        refusal = Message.read(body)
+        assert (refusal.kind, refusal.receiver, str(refusal.app_hdr_version)) == (
+            "admi.002.001.01", VTB, "head.001.001.01"
+        )
+        refusal.assert_official()
+    # Sberbank asked for none: its own 415 comes in head.001.001.02.
+    status, body = await tls_gateway.post(SBER, payment, content_type="text/plain")
+    assert (status, str(Message.read(body).app_hdr_version)) == (415, "head.001.001.02")
     assert await _balances(tls_gateway) == FUNDING

@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from lxml import etree
 
+from gateway.config import Config, app_hdr_version_names
 from gateway.messages.commands import BusinessHeader
 from gateway.messages.identity import MessageId, app_hdr_message_id_default
 from gateway.messages.reports import (
@@ -54,6 +55,21 @@ app_hdr_writers: Mapping[MessageId, AppHdrWriter] = MappingProxyType(
         for version in (head_001_001_01, head_001_001_02, head_001_001_03)
     }
 )
+
+
+# Every AppHdr version a participant may ask for in its config (app_hdr_version) is one the gateway writes.
+assert {MessageId.parse(name) for name in app_hdr_version_names} <= set(app_hdr_writers), app_hdr_version_names
+
+
+def configured_app_hdr_versions(config: Config) -> Mapping[str, MessageId]:
+    """The AppHdr version of each participant configured for one (its app_hdr_version), by BIC: the `configured`
+    that answer_app_hdr_version takes for every message to it."""
+    versions: dict[str, MessageId] = {}
+    for bic, name in config.app_hdr_versions.items():
+        version = MessageId.parse(name)
+        assert version is not None and version in app_hdr_writers, f"{bic}'s app_hdr_version {name} is not written"
+        versions[bic] = version
+    return MappingProxyType(versions)
 
 
 def answer_app_hdr_version(answering: BusinessHeader | None, configured: MessageId | None) -> MessageId:

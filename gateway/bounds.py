@@ -116,6 +116,10 @@ pending_sweep_transfers_max = 1_000  # expired two-phase transfers voided per pa
 directory_refresh_seconds = 2.0  # a suspension or a new participant is seen within this
 warehouse_sweep_seconds = 5.0
 warehouse_sweep_payments_max = 10_000  # warehoused payments released per pass
+day_close_check_seconds = 5.0  # how soon after its cut-off a business day closes
+
+# Holidays one business calendar lists ([business_days] holidays): ten years of a dozen each.
+holidays_max = 200
 
 # Messages stay in a bank's mailbox (GET /v1/messages) this long by default; the journal keeps them for good.
 mailbox_retention_days_default = 30

@@ -11,11 +11,13 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from gateway import bounds
+from gateway.domain.calendar import BusinessCalendar
 from gateway.domain.money import AmountError, kopecks_from_text
 
 demo_config_path = Path(__file__).with_name("demo.toml")
@@ -96,6 +98,15 @@ class RtgsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BusinessDaysConfig:
+    """The business calendar (gateway.domain.calendar): when a business day ends, which days are none, and whether
+    a serving gateway closes each day at its cut-off by itself."""
+
+    calendar: BusinessCalendar
+    close_automatically: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ParticipantConfig:
     bic: str
     name: str
@@ -139,6 +150,7 @@ class Config:
     participants: tuple[ParticipantConfig, ...]
     limits: Limits
     rtgs: RtgsConfig
+    business_days: BusinessDaysConfig
 
     @property
     def is_demo(self) -> bool:
@@ -267,9 +279,12 @@ class _Reader:
             raise ConfigError(self._name(name), "must be positive")
         return kopecks
 
-    def list_of_text(self, name: str, pattern: re.Pattern[str], count_max: int) -> tuple[str, ...]:
-        value = self.table.pop(name, None)
-        if not isinstance(value, list) or not value:
+    def list_of_text(
+        self, name: str, pattern: re.Pattern[str], count_max: int, default: tuple[str, ...] | None = None,
+        allow_empty: bool = False,
+    ) -> tuple[str, ...]:
+        value = self.table.pop(name, None if default is None else list(default))
+        if not isinstance(value, list) or (not value and not allow_empty):
             raise ConfigError(self._name(name), "must be a non-empty list of strings")
         if len(value) > count_max:
             raise ConfigError(self._name(name), f"has {len(value)} entries, at most {count_max} allowed")
@@ -287,7 +302,7 @@ class _Reader:
 
 
 def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> Config:
-    known_sections = {"database", "http", "central_bank", "participants", "limits", "rtgs"}
+    known_sections = {"database", "http", "central_bank", "participants", "limits", "rtgs", "business_days"}
     unknown = set(raw) - known_sections
     if unknown:
         raise ConfigError(", ".join(sorted(unknown)), "unknown section")
@@ -344,6 +359,25 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
     if adapter == "http" and rtgs_config.url is None:
         raise ConfigError("rtgs.url", "is required with rtgs.adapter = \"http\"")
 
+    days = _Reader(raw.get("business_days", {}), "business_days")
+    business_days_config = BusinessDaysConfig(
+        calendar=BusinessCalendar(
+            cutoff_minutes=_minutes(days.text("cutoff", default="24:00", pattern=_time_pattern)),
+            weekend=frozenset(
+                _weekdays[name] for name in days.list_of_text(
+                    "weekend", _weekday_pattern, count_max=6, default=(), allow_empty=True
+                )
+            ),
+            holidays=frozenset(
+                _iso_date(day, "business_days.holidays") for day in days.list_of_text(
+                    "holidays", _date_pattern, count_max=bounds.holidays_max, default=(), allow_empty=True
+                )
+            ),
+        ),
+        close_automatically=days.boolean("close_automatically", default=True),
+    )
+    days.finish()
+
     return Config(
         source=source,
         found_by=found_by,
@@ -353,7 +387,33 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
         participants=participants,
         limits=limits_config,
         rtgs=rtgs_config,
+        business_days=business_days_config,
     )
+
+
+_time_pattern = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
+_date_pattern = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_weekdays = {
+    name: number
+    for number, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), 1)
+}
+_weekday_pattern = re.compile("|".join(_weekdays))
+
+
+def _iso_date(text: str, key: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(key, f"{text!r} is not a date") from None
+
+
+def _minutes(text: str) -> int:
+    """HH:MM as minutes after midnight; 24:00 is the end of the day. 00:00 would end a day before it began."""
+    hours, minutes = text.split(":")
+    value = int(hours) * 60 + int(minutes)
+    if value == 0:
+        raise ConfigError("business_days.cutoff", "00:00 would end each day before it began; midnight is 24:00")
+    return value
 
 
 def _database_url(database: _Reader, base_dir: Path) -> str:

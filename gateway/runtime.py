@@ -19,6 +19,7 @@ from pathlib import Path
 
 from gateway_adapters.rtgs.simulator import RtgsSimulator
 from gateway_adapters.sql.conversions import SqlConversions
+from gateway_adapters.sql.days import SqlBusinessDays
 from gateway_adapters.sql.engine import make_engine
 from gateway_adapters.sql.journal import JournalReader
 from gateway_adapters.sql.migrate import (
@@ -62,6 +63,7 @@ from gateway.settlement.investigations import Cancellations, Resolutions
 from gateway.settlement.payments import Payments
 from gateway.settlement.status import StatusRequests
 from gateway.settlement.warehouse import Warehouse
+from gateway.treasury.days import BusinessDays
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ class Gateway:
     conversions: Conversions
     reports: ReportRequests
     emission: EmissionControls
+    days: BusinessDays
 
     async def directory(self) -> Directory:
         """Participants and wallets as the database has them now."""
@@ -163,7 +166,9 @@ async def running_gateway(
         await batcher.start()
         try:
             async with open_rtgs(config, store) as rtgs:
-                yield await _assemble(config, store, ledger, batcher, rtgs, after_conversion_step)
+                gateway = await _assemble(config, store, ledger, batcher, rtgs, after_conversion_step)
+                await gateway.days.open_first()
+                yield gateway
         finally:
             await batcher.stop()
     finally:
@@ -177,7 +182,9 @@ async def _assemble(
     """The services, and the table of which flow handles which command."""
     journal = JournalReader(store.engine)
     conversion_records = SqlConversions(store.engine)
-    environment = Environment(clock_us, await read_directory(config, store))
+    calendar = config.business_days.calendar
+    environment = Environment(clock_us, await read_directory(config, store), calendar)
+    day_store = SqlBusinessDays(store.engine)
     journaling = Journaling(config.central_bank.bic, batcher, journal, configured_app_hdr_versions(config))
     credit_notified = frozenset(p.bic for p in config.participants if p.credit_notifications)
     issuance = next(a for a in await store.accounts() if a.kind is AccountKind.ISSUANCE)
@@ -186,7 +193,7 @@ async def _assemble(
     conversions = Conversions(
         config, journaling, conversion_records, rtgs, issuance.id, clock_us, after_step=after_conversion_step
     )
-    reports = ReportRequests(journaling, SqlAccountHistory(store.engine))
+    reports = ReportRequests(journaling, SqlAccountHistory(store.engine), day_store, calendar)
     flows: dict[type, Flow] = {
         CreditTransfer: payments,
         FinancialInstitutionTransfer: payments,
@@ -212,6 +219,7 @@ async def _assemble(
         conversions=conversions,
         reports=reports,
         emission=emission_controls(config, store),
+        days=BusinessDays(calendar, day_store, store, reports.reports, journaling, lambda: environment.clock_us()),
     )
 
 
@@ -256,6 +264,9 @@ async def background(gateway: Gateway) -> AsyncIterator[None]:
         _every(bounds.warehouse_sweep_seconds, _release_warehoused(gateway),
                "warehouse release", "settled %d warehoused payments that came due"),
     ]
+    if gateway.config.business_days.close_automatically:
+        tasks.append(_every(bounds.day_close_check_seconds, _close_due_days(gateway),
+                            "business day close", "closed %d business days at their cut-off", at_once=True))
     webhooks = {p.bic: p.webhook_url for p in gateway.config.participants if p.webhook_url is not None}
     session = None
     if webhooks:
@@ -308,6 +319,15 @@ def _void_expired(gateway: Gateway) -> Callable[[], Awaitable[int]]:
 def _release_warehoused(gateway: Gateway) -> Callable[[], Awaitable[int]]:
     """Future-dated payments settle as their business day starts."""
     return lambda: gateway.warehouse.settle_due(bounds.warehouse_sweep_payments_max)
+
+
+def _close_due_days(gateway: Gateway) -> Callable[[], Awaitable[int]]:
+    """Each business day closes at its cut-off, by whichever process gets there first: the others find it done."""
+
+    async def close() -> int:
+        return len(await gateway.days.close_due())
+
+    return close
 
 
 def _refresh_directory(gateway: Gateway) -> Callable[[], Awaitable[int]]:

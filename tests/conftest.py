@@ -52,6 +52,7 @@ def write_config(
     limits_toml: str = "",
     rtgs_toml: str = "",
     participant_toml: Mapping[str, str] | None = None,
+    business_days_toml: str = "",
 ) -> Path:
     """A config for tests: the central bank, three banks (Alfa capped at 5,000,000.00 per wallet, Sberbank at
     1,000,000.00 per payment) and a fresh signing key. `participant_toml`: more keys for a bank's table, by BIC."""
@@ -78,6 +79,7 @@ def write_config(
         + extra_participant_toml
         + f"\n[limits]\n{limits_toml}\n"
         + (f"\n[rtgs]\n{rtgs_toml}\n" if rtgs_toml else "")
+        + (f"\n[business_days]\n{business_days_toml}\n" if business_days_toml else "")
     )
     path = directory / "gateway.toml"
     path.write_text(text, encoding="utf-8")

@@ -8,11 +8,13 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from gateway.config import load_config
+from gateway.domain.calendar import business_zone
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
 from tests.conftest import open_ledger, write_config
 
@@ -153,3 +155,36 @@ def test_validate_reports_each_file_and_exits_zero_only_when_all_are_valid(confi
     assert lines[1].startswith(f"{broken}: pacs.008.001.08: ") and "FF01 schema /Document/FIToFICstmrCdtTrf/GrpHdr" in lines[2]
     assert lines[3].startswith(f"{hostile}: unknown message: 1 rejection") and "FF01 well_formedness" in lines[4]
     assert "root:" not in mixed.stdout  # the entity was never resolved
+
+
+def test_day_close_states_a_past_day_once_and_refuses_what_cannot_close(config_path: Path) -> None:
+    assert gateway(config_path, "db", "upgrade").returncode == 0
+    # The gateway has run since yesterday (its day recorded as a serving process opens it), and never closed it.
+    now = datetime.now(business_zone)
+    yesterday, today = now.date() - timedelta(days=1), now.date()
+    cutoff_us = int(datetime.combine(today, time(0, 0), business_zone).timestamp()) * 1_000_000  # "24:00"
+    database = config_path.parent / "ledger.sqlite3"
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO business_days (business_date, state, cutoff_at_us, first_seq, opened_at_us)"
+            " VALUES (?, 'open', ?, 0, ?)", (yesterday.isoformat(), cutoff_us, cutoff_us - 86_400_000_000),
+        )  # fmt: skip
+    early = gateway(config_path, "day", "close", "--date", today.isoformat())
+    assert early.returncode == 1 and f"{today} runs until its cut-off" in early.stdout, early.stdout + early.stderr
+    closed = gateway(config_path, "day", "close", "--date", yesterday.isoformat())
+    assert closed.returncode == 0, closed.stderr
+    assert f"closed {yesterday}" in closed.stdout and f"open   {today}" in closed.stdout, closed.stdout
+    again = gateway(config_path, "day", "close", "--date", yesterday.isoformat())
+    assert again.returncode == 1 and "closed already" in again.stdout, again.stdout + again.stderr
+    # One statement per wallet, into its owner's mailbox: three banks of two wallets each.
+    with sqlite3.connect(database) as connection:
+        stated = connection.execute(
+            "SELECT mailbox.recipient_bic, count(*) FROM mailbox JOIN messages ON messages.id = mailbox.message_id"
+            " WHERE messages.message_type = 'camt.053.001.08' GROUP BY mailbox.recipient_bic ORDER BY 1"
+        ).fetchall()
+    assert stated == [("ALFARUMMXXX", 2), ("SABRRUMMXXX", 2), ("VTBRRUMMXXX", 2)]
+    status = gateway(config_path, "day", "status")
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[1].startswith(f"open    {today}") and lines[2].startswith(f"closed  {yesterday}"), lines
+    assert "no postings" in lines[2] and "with the CLI at" in lines[2]

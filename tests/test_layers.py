@@ -17,7 +17,7 @@ layers: list[set[str]] = [
     {"gateway.app", "gateway.replay"},
     {"gateway.http"},
     {"gateway.runtime"},
-    {"gateway.inbound"},
+    {"gateway.inbound", "gateway.treasury"},
     {"gateway.settlement", "gateway.conversion", "gateway.reporting"},
     {"gateway.handling", "gateway.delivery"},
     {"gateway.registry"},

@@ -253,6 +253,9 @@ class ConversionRow(Base):
     reason_text: Mapped[str | None] = mapped_column(String(140))
     request_message_id: Mapped[str] = mapped_column(String(35))
     transaction_id: Mapped[str | None] = mapped_column(String(35))
+    # The camt.050's other references (LqdtyTrfId), carried onto the ledger, the RTGS request and every report.
+    end_to_end_id: Mapped[str | None] = mapped_column(String(35))
+    uetr: Mapped[object | None] = mapped_column(Uuid)
     created_at_us: Mapped[int] = mapped_column(BigInteger)
     deadline_at_us: Mapped[int] = mapped_column(BigInteger)
     updated_at_us: Mapped[int] = mapped_column(BigInteger)
@@ -298,3 +301,63 @@ def standard_uuid(value: Any) -> UUID:
     """A UUID column's value as the standard type: asyncpg returns its own UUID subclass, and values of the two
     types must compare and hash alike."""
     return value if type(value) is UUID else UUID(bytes=value.bytes)
+
+
+class BusinessDayRow(Base):
+    """A business day: open, closing (its boundary fixed, its statements being written) or closed. Its postings are
+    the transfers with first_seq < seq <= last_seq; last_seq is fixed, under the ledger's head lock, as it closes."""
+
+    __tablename__ = "business_days"
+
+    business_date: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date
+    state: Mapped[str] = mapped_column(String(8))
+    cutoff_at_us: Mapped[int] = mapped_column(BigInteger)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    last_seq: Mapped[int | None] = mapped_column(BigInteger)
+    opened_at_us: Mapped[int] = mapped_column(BigInteger)
+    closed_at_us: Mapped[int | None] = mapped_column(BigInteger)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'closing', 'closed')", name="business_day_state_known"),
+        CheckConstraint("(state = 'open') = (last_seq IS NULL)", name="business_day_bounded_once_closing"),
+    )
+
+
+class ReconciliationBreakRow(Base):
+    """A break a reconciliation found: kept, so that a break found again the next day is the same break (its
+    fingerprint), with how long it has been open."""
+
+    __tablename__ = "reconciliation_breaks"
+
+    id: Mapped[object] = mapped_column(Uuid, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    business_date: Mapped[str] = mapped_column(String(10))  # the day whose reconciliation first found it
+    first_seen_date: Mapped[str] = mapped_column(String(10))
+    last_seen_date: Mapped[str] = mapped_column(String(10))
+    first_seen_at_us: Mapped[int] = mapped_column(BigInteger)
+    last_seen_at_us: Mapped[int] = mapped_column(BigInteger)
+    resolved_at_us: Mapped[int | None] = mapped_column(BigInteger)
+    amount_kopecks: Mapped[int | None] = mapped_column(BigInteger)
+    expected_kopecks: Mapped[int | None] = mapped_column(BigInteger)
+    account: Mapped[str | None] = mapped_column(String(64))
+    references_json: Mapped[str] = mapped_column(String(4000))
+    description: Mapped[str] = mapped_column(String(1000))
+
+    __table_args__ = (Index("reconciliation_breaks_open", "resolved_at_us", "business_date"),)
+
+
+class ReconciliationRunRow(Base):
+    """One reconciliation of a business day: when, and what it found."""
+
+    __tablename__ = "reconciliation_runs"
+
+    id: Mapped[int] = mapped_column(_account_id_type, primary_key=True, autoincrement=True)
+    business_date: Mapped[str] = mapped_column(String(10))
+    run_at_us: Mapped[int] = mapped_column(BigInteger)
+    breaks_open: Mapped[int] = mapped_column(Integer)
+    breaks_new: Mapped[int] = mapped_column(Integer)
+    breaks_resolved: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("reconciliation_runs_by_date", "business_date", "run_at_us"),)

@@ -9,13 +9,13 @@ from typing import Any
 from gateway_adapters.sql.engine import is_postgres
 from gateway_adapters.sql.models import (
     AccountRow,
-    MessageRow,
     PaymentRow,
     PendingTransferRow,
     TransferRow,
 )
 from gateway_adapters.sql.outages import outages_unavailable
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.domain.journal import PaymentState
@@ -26,7 +26,6 @@ accounts_table = AccountRow.__table__
 transfers_table = TransferRow.__table__
 pending_table = PendingTransferRow.__table__
 payments_table = PaymentRow.__table__
-messages_table = MessageRow.__table__
 
 # The phases that move a posted balance: a single-phase transfer, and the post of a pending one (its row carries
 # the pending transfer's accounts and amount). A pending transfer only reserves; a void releases the reservation.
@@ -39,20 +38,26 @@ class SqlAccountHistory:
         self._engine = engine
         self._postgres = is_postgres(engine.url.render_as_string(hide_password=True))
 
-    async def wallet_history(
-        self, account_id: int, from_us: int, to_us: int, movements_max: int
+    async def wallet_history_between(
+        self, account_id: int, after_seq: int, through_seq: int, movements_max: int,
+        booked_from_us: int | None = None, booked_to_us: int | None = None,
     ) -> WalletHistory | None:
-        assert from_us <= to_us, (from_us, to_us)
+        assert after_seq <= through_seq, (after_seq, through_seq)
         async with self._engine.connect() as connection:
             if self._postgres:
                 connection = await connection.execution_options(isolation_level="REPEATABLE READ")
             async with connection.begin():
-                return await _history(connection, account_id, from_us, to_us, movements_max)
+                return await _history(
+                    connection, account_id, after_seq, through_seq, movements_max, booked_from_us, booked_to_us
+                )
 
 
 async def _history(
-    connection: AsyncConnection, account_id: int, from_us: int, to_us: int, movements_max: int
+    connection: AsyncConnection, account_id: int, after_seq: int, through_seq: int, movements_max: int,
+    booked_from_us: int | None, booked_to_us: int | None,
 ) -> WalletHistory | None:
+    """The wallet's movements with after_seq < seq <= through_seq (a business day's), narrowed to those booked in
+    [booked_from_us, booked_to_us) when given, and its booked balances before and after them."""
     account = (
         await connection.execute(
             select(accounts_table.c.posted_kopecks, accounts_table.c.debits_pending_kopecks).where(
@@ -60,28 +65,29 @@ async def _history(
             )
         )
     ).one()
-    # Balances at the period's ends: the balance now, less what was posted since.
-    since_from, since_to = await _posted_since(connection, account_id, from_us, to_us)
-    t, p, m = transfers_table, payments_table, messages_table
+    t, p = transfers_table, payments_table
+    in_range = and_(t.c.seq > after_seq, t.c.seq <= through_seq)
+    narrowed = in_range
+    if booked_from_us is not None:
+        narrowed = and_(narrowed, t.c.created_at_us >= booked_from_us)
+    if booked_to_us is not None:
+        narrowed = and_(narrowed, t.c.created_at_us < booked_to_us)
+    booked_before = (
+        and_(in_range, t.c.created_at_us < booked_from_us) if booked_from_us is not None else sa_false()
+    )
+    # Balances: the balance now, less what was posted since the range began, plus what of the range was booked
+    # before the narrowed window; summed apart from the movements, so that WalletHistory's check means something.
+    since_start, before, within = await _sums(connection, account_id, t.c.seq > after_seq, booked_before, narrowed)
     on_wallet = or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id)
     rows = (
         await connection.execute(
             select(
                 t.c.id, t.c.debit_account_id, t.c.amount_kopecks, t.c.kind, t.c.created_at_us, t.c.reference,
                 t.c.uetr, p.c.end_to_end_id, p.c.instruction_id, p.c.transaction_id, p.c.debtor_bic,
-                p.c.creditor_bic, m.c.reference.label("message_reference"),
+                p.c.creditor_bic, p.c.group_message_id.label("message_reference"),
             )
-            .select_from(
-                t.outerjoin(p, and_(p.c.transfer_id == t.c.id, p.c.state == PaymentState.SETTLED.value)).outerjoin(
-                    m, m.c.id == p.c.message_id
-                )
-            )
-            .where(
-                on_wallet,
-                t.c.phase.in_(_posting_phases),
-                t.c.created_at_us >= from_us,
-                t.c.created_at_us < to_us,
-            )
+            .select_from(t.outerjoin(p, and_(p.c.transfer_id == t.c.id, p.c.state == PaymentState.SETTLED.value)))
+            .where(on_wallet, t.c.phase.in_(_posting_phases), narrowed)
             .order_by(t.c.seq)
             .limit(movements_max + 1)
         )
@@ -99,9 +105,10 @@ async def _history(
             .order_by(t.c.seq)
         )
     ).all()
+    opening = account.posted_kopecks - since_start + before
     return WalletHistory(
-        opening_kopecks=account.posted_kopecks - since_from,
-        closing_kopecks=account.posted_kopecks - since_to,
+        opening_kopecks=opening,
+        closing_kopecks=opening + within,
         movements=tuple(_movement(row, account_id) for row in rows),
         holds=tuple(
             WalletHold(
@@ -116,24 +123,26 @@ async def _history(
     )
 
 
-async def _posted_since(connection: AsyncConnection, account_id: int, from_us: int, to_us: int) -> tuple[int, int]:
-    """The net posted to the account from `from_us` on, and from `to_us` on (credits positive), in one statement.
-    Summed apart from the period's movements, so that WalletHistory's check that they add up means something."""
+async def _sums(
+    connection: AsyncConnection, account_id: int, since_start: Any, booked_before: Any, within: Any
+) -> tuple[int, int, int]:
+    """Net posted to the account (credits positive) where each condition holds, in one statement."""
     t = transfers_table
     signed = case((t.c.credit_account_id == account_id, t.c.amount_kopecks), else_=-t.c.amount_kopecks)
     row = (
         await connection.execute(
             select(
-                func.coalesce(func.sum(signed), 0),
-                func.coalesce(func.sum(case((t.c.created_at_us >= to_us, signed), else_=0)), 0),
+                func.coalesce(func.sum(case((since_start, signed), else_=0)), 0),
+                func.coalesce(func.sum(case((booked_before, signed), else_=0)), 0),
+                func.coalesce(func.sum(case((within, signed), else_=0)), 0),
             ).where(
                 or_(t.c.debit_account_id == account_id, t.c.credit_account_id == account_id),
                 t.c.phase.in_(_posting_phases),
-                t.c.created_at_us >= from_us,
+                since_start,
             )
         )
     ).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _movement(row: Any, account_id: int) -> WalletMovement:

@@ -11,6 +11,7 @@
   gateway example NAME [--envelope KIND] | --list    print a shipped example message, placeholders filled
   gateway replay DIR --url URL [--certs DIR] [--expect DIR] [--record DIR]   send message files, check the answers
   gateway cb show | set-cap AMOUNT | set-limit BIC AMOUNT|none   the central bank's emission controls
+  gateway day close [--date D] | status [--date D] [--last N]   business days: close one, show where they stand
   gateway rtgs balances | statement ACCOUNT [--from D] [--to D]  the fiat side, as config.rtgs names it
   gateway rtgs-sim [--host H] [--port P] [--database URL] [--tls-dir DIR]   a standalone RTGS simulator server
 
@@ -164,6 +165,18 @@ def _parser() -> argparse.ArgumentParser:
     set_limit.add_argument("bic")
     set_limit.add_argument("amount_rub", metavar="AMOUNT|none")
     set_limit.set_defaults(handler=f"{operate}:cb_set_limit")
+
+    day = commands.add_parser("day", help="business days: close one, show where they stand").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    close = day.add_parser("close", help="close a business day whose cut-off has passed: each wallet's camt.053 to"
+                           " its owner")  # fmt: skip
+    close.add_argument("--date", type=date.fromisoformat, help="the business day (default: the open one)")
+    close.set_defaults(handler="gateway.cli.treasury:day_close")
+    day_status = day.add_parser("status", help="the recorded business days, newest first")
+    day_status.add_argument("--date", type=date.fromisoformat, help="one business day only")
+    day_status.add_argument("--last", type=int, default=10, help="how many days (default: 10)")
+    day_status.set_defaults(handler="gateway.cli.treasury:day_status")
 
     rtgs = commands.add_parser("rtgs", help="the central bank's fiat RTGS, as config.rtgs names it").add_subparsers(
         required=True, metavar="ACTION"

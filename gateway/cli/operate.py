@@ -38,16 +38,21 @@ from gateway.runtime import (
 )
 
 
-@asynccontextmanager
-async def _store(config: Config) -> AsyncIterator[Store]:
-    """The gateway's database, which must exist already and be at the newest schema: an operator's command never
-    creates one by accident (a mistyped path or another working directory would otherwise start an empty ledger)."""
+def require_database(config: Config) -> None:
+    """An operator's command never creates a database by accident: a mistyped path or another working directory
+    would otherwise start an empty ledger."""
     database = config.sqlite_path
     if database is not None and not database.exists():
         raise UsageError(
             f"no gateway database at {database} (config: {config.source}, found by {config.found_by}): run the"
             " command where the gateway runs, pass --config FILE, or create the database with `gateway db upgrade`"
         )
+
+
+@asynccontextmanager
+async def _store(config: Config) -> AsyncIterator[Store]:
+    """The gateway's database, which must exist already and be at the newest schema."""
+    require_database(config)
     try:
         store = await open_store(config, upgrade=False)
     except SchemaOutOfDate as error:
@@ -78,7 +83,7 @@ def _today() -> date:
     return instant(clock_us()).date()
 
 
-def _operator() -> str:
+def operator() -> str:
     return f"{getpass.getuser()} with the CLI"
 
 
@@ -320,7 +325,7 @@ def cb_set_cap(config: Config, args: argparse.Namespace) -> int:
         async with _store(config) as store:
             controls = emission_controls(config, store)
             try:
-                previous = await controls.set_emission_cap(cap, _operator())
+                previous = await controls.set_emission_cap(cap, operator())
             except CapBelowIssued:
                 overview = await controls.overview(0)
                 issued = overview.supply_kopecks + overview.pending_mints_kopecks
@@ -340,7 +345,7 @@ def cb_set_limit(config: Config, args: argparse.Namespace) -> int:
     async def run() -> int:
         async with _store(config) as store:
             try:
-                previous = await emission_controls(config, store).set_daily_limit(bic, limit, _operator())
+                previous = await emission_controls(config, store).set_daily_limit(bic, limit, operator())
             except NotARegisteredBank as error:
                 raise UsageError(str(error)) from None
         before = "none" if previous is None else text_from_kopecks(previous)

@@ -176,7 +176,8 @@ class Conversions:
             wallet_account_id=wallet_ids[wallet_code], wallet_code=wallet_code,
             amount_kopecks=command.amount.kopecks, business_date=today, state=ConversionState.RECEIVED,
             reason_code=None, reason_text=None, request_message_id=command.message_id,
-            transaction_id=command.transaction_id, created_at_us=received_at_us,
+            transaction_id=command.transaction_id, end_to_end_id=command.end_to_end_id, uetr=command.uetr,
+            created_at_us=received_at_us,
             deadline_at_us=received_at_us + self._timeout_us, updated_at_us=received_at_us,
         )
         use = ConversionUse(message.sender_bic, today, conversion.amount_kopecks)

@@ -58,6 +58,8 @@ class ConversionRecord:
     reason_text: str | None
     request_message_id: str  # the camt.050's MsgHdr/MsgId, quoted by the camt.025
     transaction_id: str | None  # the camt.050's LqdtyTrfId/TxId, quoted by the camt.025
+    end_to_end_id: str | None  # the camt.050's LqdtyTrfId/EndToEndId: on the ledger, the RTGS and the reports
+    uetr: UUID | None  # the camt.050's LqdtyTrfId/UETR, likewise
     created_at_us: int
     deadline_at_us: int  # fiat not committed by then: the conversion unwinds
     updated_at_us: int

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from gateway.domain.calendar import instant
+from gateway.domain.calendar import BusinessCalendar, instant
 from gateway.domain.journal import StoredMessage, message_key
 from gateway.handling.directory import Directory
 from gateway.messages.commands import BusinessHeader, Command
@@ -26,6 +26,7 @@ class Received:
     command: Command | ResolutionOfInvestigation
     message_id: MessageId  # the Document's message version
     received_at_us: int
+    business_date: date  # the business day it arrived in (after a day's cut-off: the next business day)
     directory: Directory  # participants and wallets as of its arrival
     attempt: int = 0  # 1, 2 ... when prepared again after a journal conflict that was not a repeat of it
 
@@ -46,10 +47,6 @@ class Received:
     def received_at(self) -> datetime:
         return instant(self.received_at_us)
 
-    @property
-    def business_date(self) -> date:
-        return self.received_at.date()
-
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -68,6 +65,11 @@ class Environment:
 
     clock_us: Callable[[], int]
     directory: Directory
+    calendar: BusinessCalendar
+
+    def business_date(self) -> date:
+        """Today's business date: after the day's cut-off, the next business day."""
+        return self.calendar.business_date_at(self.clock_us())
 
 
 class Flow(Protocol):

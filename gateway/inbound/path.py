@@ -12,7 +12,6 @@ from collections.abc import Mapping
 
 from gateway import bounds
 from gateway.config import canonical_bic
-from gateway.domain.calendar import instant
 from gateway.handling.journaling import Journaling
 from gateway.handling.received import (
     Environment,
@@ -46,7 +45,8 @@ class Inbound:
         await self.journaling.batcher.ledger_unlocked()
         received_at_us = self.environment.clock_us()
         directory = self.environment.directory
-        context = directory.rule_context(instant(received_at_us).date(), authenticated_bic)
+        business_date = self.environment.calendar.business_date_at(received_at_us)
+        context = directory.rule_context(business_date, authenticated_bic)
         outcome = intake(data, allow_bare_document=False, context=context)
         if isinstance(outcome, Refused):
             return await answer_refused(self.journaling, data, outcome, authenticated_bic, received_at_us)
@@ -60,6 +60,7 @@ class Inbound:
             command=outcome.command,
             message_id=outcome.message_id,
             received_at_us=received_at_us,
+            business_date=business_date,
             directory=directory,
         )
         to_bic = None if header.to_bic is None else canonical_bic(header.to_bic)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from gateway.domain.batch import BatchPlan
 from gateway.domain.conversion import ConversionUsage, ConversionUse
+from gateway.domain.days import BusinessDay
 from gateway.domain.journal import JournalRows, PaymentState
 from gateway.domain.ledger import (
     Account,
@@ -158,3 +159,37 @@ class RegistryStore(Protocol):
     async def set_participant_status(self, bic: str, status: AccountStatus) -> bool: ...
 
     async def ensure_head(self, emission_cap_kopecks: int) -> None: ...
+
+
+class DayAlreadyClosing(Exception):
+    """Another process (or an earlier call) fixed this day's boundary first: its close goes on from there."""
+
+
+class BusinessDayStore(Protocol):
+    async def day(self, business_date: date) -> BusinessDay | None: ...
+
+    async def days(self, from_date: date, to_date: date) -> list[BusinessDay]:
+        """The recorded days from `from_date` to `to_date`, both included, in date order."""
+        ...
+
+    async def latest(self) -> BusinessDay | None:
+        """The most recent recorded day (the open one, when there is one)."""
+        ...
+
+    async def first_date(self) -> date | None:
+        """The first business day the gateway recorded."""
+        ...
+
+    async def open_day(self, business_date: date, cutoff_at_us: int, first_seq: int, now_us: int) -> BusinessDay:
+        """Record `business_date` as open (after the day before it closed, or as the first day), unless it is
+        recorded already; returns the day as recorded."""
+        ...
+
+    async def fix_boundary(self, business_date: date, closed_by: str, now_us: int) -> BusinessDay:
+        """Under the ledger's head lock, so that no batch commits meanwhile: the day's last posting is the last
+        transfer made before its cut-off, and the day is CLOSING. Raises DayAlreadyClosing if it is not OPEN."""
+        ...
+
+    async def mark_closed(self, business_date: date, now_us: int) -> BusinessDay:
+        """CLOSING -> CLOSED, once every statement is written."""
+        ...

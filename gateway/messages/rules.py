@@ -88,6 +88,12 @@ cancellable_message_names = frozenset({"pacs.008.001.08", "pacs.009.001.08", "pa
 # The reports a bank may ask for (camt.060 ReqdMsgNmId): intraday (camt.052) and statement (camt.053). Debit and
 # credit notifications (camt.054) are sent for each posting as it settles, never on request.
 reportable_message_names = frozenset({"camt.052.001.08", "camt.053.001.08"})
+# The balance types (ExternalBalanceType1Code) each report carries, and the entry statuses reports list.
+reported_balance_types = MappingProxyType({
+    "camt.052.001.08": frozenset({"OPBD", "ITBD", "ITAV"}),
+    "camt.053.001.08": frozenset({"OPBD", "CLBD"}),
+})
+entry_statuses = ("BOOK", "PDNG")
 # RptgPrd/Tp: everything in the period. CHNG and MODF (what changed since the last report) need a record of the
 # reports sent, which the gateway does not keep.
 reporting_query_types = frozenset({"ALLL"})
@@ -788,6 +794,29 @@ def reporting_query_type_supported(command: Command, header: BusinessHeader | No
     ]
 
 
+def requested_selection_supported(command: Command, header: BusinessHeader | None) -> list[Rejection]:
+    """A report's selection asks for what the gateway reports (AG03): ReqdTxTp/Sts BOOK (postings) or PDNG (the
+    holds of pending conversions, in a camt.052), not a proprietary status; ReqdBalTp the balance types that report
+    carries: OPBD, ITBD and ITAV in a camt.052, OPBD and CLBD in a camt.053, each by its code."""
+    if not isinstance(command, AccountReportingRequest):
+        return []
+    rejections = []
+    for request in command.requests:
+        balance_types = reported_balance_types.get(request.requested_message_name_id, frozenset())
+        kind = request.transaction_type
+        if kind is not None and (kind.status_proprietary is not None or kind.status_code not in (None, *entry_statuses)):
+            status = kind.status_code or kind.status_proprietary or ""
+            text = f"entry status {excerpt(status)} is not reported; ask BOOK or PDNG"
+            rejections.append(_usage(transaction_not_supported, f"{kind.path}/Sts", text))
+        for asked in request.balance_types:
+            if asked.code is None or asked.code not in balance_types:
+                shown = asked.code or asked.proprietary or ""
+                allowed = ", ".join(sorted(balance_types))
+                text = f"balance type {excerpt(shown)} is not in a {request.requested_message_name_id}; ask {allowed}"
+                rejections.append(_usage(transaction_not_supported, f"{asked.path}/CdOrPrtry", text))
+    return rejections
+
+
 usage_guideline_rules: tuple[UsageGuidelineRule, ...] = (
     transactions_present_and_bounded,
     rub_only,
@@ -807,6 +836,7 @@ usage_guideline_rules: tuple[UsageGuidelineRule, ...] = (
     reporting_sequence_not_admitted,
     reporting_period_sane,
     reporting_query_type_supported,
+    requested_selection_supported,
 )
 
 

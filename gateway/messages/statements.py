@@ -333,6 +333,10 @@ class AccountStatement:
     available: Balance | None  # Bal: the available balance
     entries: tuple[Entry, ...]  # Ntry
     additional_info: str | None  # AddtlRptInf / AddtlStmtInf
+    # camt.060 ReqdBalTp: the balance types written (None: every one); the others are still known, and checked.
+    balances_shown: frozenset[BalanceType] | None = None
+    # camt.060 ReqdTxTp: the entries are a selection of the period's, so they need not add up to the balances.
+    entries_selected: bool = False
 
     def __post_init__(self) -> None:
         _assert_text(self.statement_id, reference_chars_max)
@@ -344,7 +348,11 @@ class AccountStatement:
         _assert_entries(self.entries)
         if self.additional_info is not None:
             _assert_text(self.additional_info, report_text_chars_max)
-        assert_balances_add_up(self)
+        if not self.entries_selected:
+            assert_balances_add_up(self)
+
+    def shows(self, balance: Balance | None) -> bool:
+        return balance is not None and (self.balances_shown is None or balance.type in self.balances_shown)
 
     def totals(self) -> EntryTotals:
         return booked_totals(self.entries)

@@ -59,9 +59,11 @@ class WalletHistory:
 
 
 class AccountHistory(Protocol):
-    async def wallet_history(
-        self, account_id: int, from_us: int, to_us: int, movements_max: int
+    async def wallet_history_between(
+        self, account_id: int, after_seq: int, through_seq: int, movements_max: int,
+        booked_from_us: int | None = None, booked_to_us: int | None = None,
     ) -> WalletHistory | None:
-        """The wallet's history over [from_us, to_us), read in one snapshot; None when the period holds more than
-        movements_max movements (the caller refuses such a report rather than build it)."""
+        """The wallet's history over the transfers with after_seq < seq <= through_seq (a business day's), narrowed
+        to those booked in [booked_from_us, booked_to_us) when given, read in one snapshot; None when they hold more
+        than movements_max movements (the caller refuses such a report rather than build it)."""
         ...

@@ -125,7 +125,7 @@ class Warehouse:
     async def settle_due(self, payments_max: int) -> int:
         """Settle warehoused payments whose settlement date has come. Returns how many were released. Another
         process releasing the same message first is a JournalConflict, which leaves the work to it."""
-        today = instant(self.environment.clock_us()).date()
+        today = self.environment.business_date()
         directory = self.environment.directory
         journal = self.journaling.journal
         due = await journal.warehoused_due(today, payments_max)

@@ -346,8 +346,12 @@ def make_gateway(aiohttp_client, database_url: str, tmp_path: Path) -> ClientFac
         funding: dict[str, int] | None = None,
         plain_http: bool = True,
         participant_toml: dict[str, str] | None = None,
+        business_days_toml: str = "",
     ) -> GatewayUnderTest:
-        path = write_config(tmp_path, database_url, limits_toml=limits_toml, participant_toml=participant_toml)
+        path = write_config(
+            tmp_path, database_url, limits_toml=limits_toml, participant_toml=participant_toml,
+            business_days_toml=business_days_toml,
+        )
         config = load_config(path, environ={})
         client = await aiohttp_client(make_app(config, upgrade_database=True, plain_http=plain_http))
         under_test = GatewayUnderTest(client, config)

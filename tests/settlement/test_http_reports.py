@@ -91,29 +91,42 @@ async def test_a_statement_of_a_closed_day_covers_every_wallet_of_the_owner_in_p
     await _pay(gw)
     real_today = today_in_moscow()
     real_clock = gw.environment.clock_us
-    gw.environment.clock_us = lambda: real_clock() + day_us  # tomorrow: today is a closed business day
     assert gw.gateway.reports is not None
     gw.gateway.reports.reports.page_entries_max = 3
+    # Before the day closes, there is no statement of it to give: today is reported by a camt.052.
+    early = await gw.post(camt_060(SBER, "STM-0", [ReportAsk(camt_053, None, real_today, real_today)]))
+    assert message_reject(early.body).text("Rsn/RjctgPtyRsn") == "DT01"
+    gw.environment.clock_us = lambda: real_clock() + day_us  # tomorrow: today's cut-off (midnight) has passed
+    [closed] = await gw.gateway.days.close_due()
+    assert closed.business_date == real_today and closed.state == "closed"
+    # Closing the day put every wallet's end-of-day statement in its owner's mailbox.
+    end_of_day = [m for m in await gw.whole_mailbox(SBER) if m.kind == camt_053]
     answer = await gw.post(camt_060(SBER, "STM-1", [ReportAsk(camt_053, None, real_today, real_today)]))
     assert answer.status == 200, answer.body
-    sent = [m for m in await gw.whole_mailbox(SBER) if m.kind == camt_053]
-    assert sent[0].payload == answer.body  # the first page also came back on HTTP
-    for message in sent:
-        message.assert_official()
-    statements = [m.document.one("BkToCstmrStmt/Stmt") for m in sent]
-    pages = [
-        (s.text("Acct/Id/Othr/Id"), s.text("StmtPgntn/PgNb"), s.text("StmtPgntn/LastPgInd")) for s in statements
-    ]
-    # Wallets in code order; the main wallet's four postings in pages of three.
-    assert pages == [(f"{SBER}/clients", "1", "true"), (f"{SBER}/main", "1", "false"), (f"{SBER}/main", "2", "true")]
-    clients, main_1, main_2 = statements
-    assert _balances(clients) == {"OPBD": ("0.00", "CRDT"), "CLBD": ("0.00", "CRDT")} and _entries(clients) == []
-    # Page 1: 0.00 + 3,000,000.00 - 1,250.00 - 300.00 = 2,998,450.00; page 2: + 100.00 = 2,998,550.00.
-    assert _balances(main_1) == {"OPBD": ("0.00", "CRDT"), "ITBD": ("2998450.00", "CRDT")}
-    assert [amount for amount, _, _ in _entries(main_1)] == ["3000000.00", "1250.00", "300.00"]
-    assert _balances(main_2) == {"ITBD": ("2998450.00", "CRDT"), "CLBD": ("2998550.00", "CRDT")}
-    assert _entries(main_2) == [("100.00", "CRDT", "DMCT")]
-    assert main_2.text("Bal[2]/Dt/Dt") == real_today.isoformat()  # closing booked at the end of the day asked
+    asked = [m for m in await gw.whole_mailbox(SBER) if m.kind == camt_053][len(end_of_day):]
+    assert asked[0].payload == answer.body  # the first page also came back on HTTP
+    for sent in (end_of_day, asked):
+        for message in sent:
+            message.assert_official()
+        statements = [m.document.one("BkToCstmrStmt/Stmt") for m in sent]
+        pages = [
+            (s.text("Acct/Id/Othr/Id"), s.text("StmtPgntn/PgNb"), s.text("StmtPgntn/LastPgInd")) for s in statements
+        ]
+        # Wallets in code order; the main wallet's four postings in pages of three.
+        assert pages == [
+            (f"{SBER}/clients", "1", "true"), (f"{SBER}/main", "1", "false"), (f"{SBER}/main", "2", "true")
+        ]  # fmt: skip
+        clients, main_1, main_2 = statements
+        assert _balances(clients) == {"OPBD": ("0.00", "CRDT"), "CLBD": ("0.00", "CRDT")} and _entries(clients) == []
+        # Page 1: 0.00 + 3,000,000.00 - 1,250.00 - 300.00 = 2,998,450.00; page 2: + 100.00 = 2,998,550.00.
+        assert _balances(main_1) == {"OPBD": ("0.00", "CRDT"), "ITBD": ("2998450.00", "CRDT")}
+        assert [amount for amount, _, _ in _entries(main_1)] == ["3000000.00", "1250.00", "300.00"]
+        assert _balances(main_2) == {"ITBD": ("2998450.00", "CRDT"), "CLBD": ("2998550.00", "CRDT")}
+        assert _entries(main_2) == [("100.00", "CRDT", "DMCT")]
+        assert main_2.text("Bal[2]/Dt/Dt") == real_today.isoformat()  # closing booked on the business day
+    # The statements the close wrote relate to nothing; the ones asked for relate to the camt.060.
+    assert all(not m.app_hdr.has("Rltd") for m in end_of_day)
+    assert all(m.app_hdr.text("Rltd/BizMsgIdr") == "STM-1" for m in asked)
     # The day after holds nothing yet: the same balance opens and closes it.
     tomorrow = real_today + timedelta(days=1)
     answer = await gw.post(camt_060(SBER, "REP-2", [ReportAsk(camt_052, f"{SBER}/main", tomorrow, None)]))

@@ -38,7 +38,8 @@ def write(writing: Writing, layout: Layout, report: BankToCustomerReport) -> etr
 
 
 def _statement(writing: Writing, layout: Layout, element: etree._Element, statement: AccountStatement) -> None:
-    assert_balances_add_up(statement)  # again, right before the figures are written
+    if not statement.entries_selected:
+        assert_balances_add_up(statement)  # again, right before the figures are written
     writing.element(element, "Id", statement.statement_id)
     _writing.report_frame(
         writing,
@@ -51,7 +52,7 @@ def _statement(writing: Writing, layout: Layout, element: etree._Element, statem
     )
     _writing.reported_account(writing, element, statement.account)
     for balance in (statement.opening, statement.closing, statement.available):
-        if balance is not None:
+        if statement.shows(balance):
             _writing.balance(writing, element, balance)
     _writing.entry_totals(writing, element, statement.totals())
     for entry in statement.entries:

@@ -11,7 +11,7 @@ from gateway.domain.ledger import AccountKind
 from gateway.domain.money import text_from_kopecks
 from gateway.http import admin, messages
 from gateway.http.errors import error_middleware
-from gateway.http.keys import HttpSettings, gateway_key, metrics_key, settings_key
+from gateway.http.keys import HttpSettings, gateway_key, metrics_key, overdue_key, settings_key
 from gateway.http.metrics import Metrics, metrics_handler
 from gateway.runtime import background, running_gateway
 
@@ -23,8 +23,10 @@ def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -
         plain_http=plain_http,
         request_bytes_max=config.limits.request_bytes_max,
         mailbox_retention_seconds=config.http.mailbox_retention_days * 86_400,
+        request_timeout_seconds=config.limits.request_timeout_ms / 1000,
     )
     app[metrics_key] = Metrics()
+    app[overdue_key] = set()
     app.cleanup_ctx.append(_gateway_context(config, upgrade_database))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)

@@ -184,7 +184,8 @@ example_summary_chars_max = 100  # an example's description in `gateway example 
 
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {
-    # HTTP transport.
+    # HTTP transport. A message's answer is due request_timeout_ms after its body arrived (503 with Retry-After
+    # when the gateway could not settle it by then).
     "request_bytes_max": Tunable(default=10 * 1024 * 1024, minimum=1024, maximum=64 * 1024 * 1024),
     "request_timeout_ms": Tunable(default=30_000, minimum=100, maximum=600_000),
     "shutdown_timeout_ms": Tunable(default=10_000, minimum=0, maximum=120_000),
@@ -193,8 +194,12 @@ tunable_limits: dict[str, Tunable] = {
     "batch_wait_us": Tunable(default=0, minimum=0, maximum=100_000),
     "queue_transfers_max": Tunable(default=100_000, minimum=1, maximum=10_000_000),
     "batch_retries_max": Tunable(default=5, minimum=0, maximum=100),
-    # Database.
+    # A submission not taken into a batch within this is withdrawn, unsettled, and its caller answered 503.
+    "queue_wait_ms": Tunable(default=10_000, minimum=10, maximum=600_000),
+    # Database. Every wait on it is bounded: opening a connection, waiting for a pooled one, one statement.
     "db_pool_connections_max": Tunable(default=8, minimum=1, maximum=256),
+    "db_connect_timeout_ms": Tunable(default=5_000, minimum=100, maximum=120_000),
+    "db_checkout_timeout_ms": Tunable(default=5_000, minimum=10, maximum=120_000),
     "db_statement_timeout_ms": Tunable(default=10_000, minimum=100, maximum=600_000),
     # Two-phase transfers that nobody posts or voids are voided after this long.
     "pending_timeout_seconds_default": Tunable(default=300, minimum=1, maximum=7 * 24 * 3600),

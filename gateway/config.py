@@ -120,7 +120,10 @@ class Limits:
     batch_wait_us: int
     queue_transfers_max: int
     batch_retries_max: int
+    queue_wait_ms: int
     db_pool_connections_max: int
+    db_connect_timeout_ms: int
+    db_checkout_timeout_ms: int
     db_statement_timeout_ms: int
     pending_timeout_seconds_default: int
     pending_timeout_seconds_max: int

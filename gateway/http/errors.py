@@ -1,5 +1,5 @@
 """What the client sees when the gateway cannot do its job: 503 with Retry-After while the database or the ledger
-is unavailable or busy, and never a stack trace."""
+is unavailable or busy, or when a message could not be settled within request_timeout_ms, and never a stack trace."""
 
 from __future__ import annotations
 
@@ -20,13 +20,19 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class AnswerOverdue(Exception):
+    """A message was not settled within request_timeout_ms (a database that stopped answering, a ledger far
+    behind). Its settlement goes on unseen: if it commits, the bank's retry of the same message is answered from the
+    journal; if not, the retry settles it. Either way once."""
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException:
         raise
-    except (StorageUnavailable, LedgerBusy, LedgerHalted, JournalConflictsPersist) as error:
+    except (StorageUnavailable, LedgerBusy, LedgerHalted, JournalConflictsPersist, AnswerOverdue) as error:
         log.warning("%s %s: unavailable: %s", request.method, request.path, error)
         return _unavailable(type(error).__name__)
     except Exception:

@@ -10,6 +10,7 @@ from gateway.config import Config
 from gateway.domain.ledger import AccountKind
 from gateway.domain.money import text_from_kopecks
 from gateway.http import admin, messages
+from gateway.http.edge import edge_middleware
 from gateway.http.errors import error_middleware
 from gateway.http.keys import HttpSettings, gateway_key, metrics_key, overdue_key, settings_key
 from gateway.http.metrics import Metrics, metrics_handler
@@ -18,7 +19,10 @@ from gateway.runtime import background, running_gateway
 
 def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -> web.Application:
     """The gateway's HTTP application. `plain_http` is the loopback development mode (no client certificates)."""
-    app = web.Application(client_max_size=config.limits.request_bytes_max, middlewares=[error_middleware])
+    # The edge's middleware first: it sees a request's headers complete before anything else runs.
+    app = web.Application(
+        client_max_size=config.limits.request_bytes_max, middlewares=[edge_middleware, error_middleware]
+    )
     app[settings_key] = HttpSettings(
         plain_http=plain_http,
         request_bytes_max=config.limits.request_bytes_max,

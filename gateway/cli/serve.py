@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 
-from aiohttp import web
-
 from gateway.app import make_app
 from gateway.cli.usage import UsageError
 from gateway.config import Config
+from gateway.http import heap
+from gateway.http.listener import serve_forever
 from gateway.ledger.signing import generate_key_file
 from gateway.security.certs import parties_of, server_ssl_context, write_development_pki
 
@@ -56,15 +56,17 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     scheme = "http" if ssl_context is None else "https (client certificates required)"
     log.info("config %s, database %s, %s on %s:%d", config.source, _redacted(config.database.url), scheme, host, port)
     workers = _start_extra_workers(args) if args.workers > 1 else []
+    # Before the first connection: large blocks (the TLS layer's buffers) then leave the heap unfragmented.
+    heap.map_large_blocks()
     try:
-        web.run_app(
+        serve_forever(
             make_app(config, upgrade_database=upgrade, plain_http=args.plain_http),
             host=host,
             port=port,
             ssl_context=ssl_context,
+            limits=config.limits,
             reuse_port=args.workers > 1 or args.reuse_port,
-            shutdown_timeout=config.limits.shutdown_timeout_ms / 1000,
-            print=lambda line: log.info("%s", line),
+            announce=lambda line: log.info("%s", line),
         )
     finally:
         for worker in workers:

@@ -192,6 +192,8 @@ header_field_bytes_max = 8_190
 headers_max = 64
 # Connections the kernel queues for accept() while the process is busy (Linux caps it at net.core.somaxconn).
 listen_backlog = 1_024
+# File descriptors a serving process needs besides its connections: database connections, log and key files.
+open_files_besides_connections = 256
 # After an answer sent before the body was read (413, 415), the rest of the body is read and dropped for at most
 # this long, so that the client reads the answer instead of a connection reset.
 lingering_close_ms = 5_000

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import resource
 import signal
 import subprocess
 import sys
 
+from gateway import bounds
 from gateway.app import make_app
 from gateway.cli.usage import UsageError
 from gateway.config import Config
@@ -58,6 +60,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     workers = _start_extra_workers(args) if args.workers > 1 else []
     # Before the first connection: large blocks (the TLS layer's buffers) then leave the heap unfragmented.
     heap.map_large_blocks()
+    _allow_open_files(config.limits.connections_max + bounds.open_files_besides_connections)
     try:
         serve_forever(
             make_app(config, upgrade_database=upgrade, plain_http=args.plain_http),
@@ -77,6 +80,18 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 worker.kill()
     return 0
+
+
+def _allow_open_files(needed: int) -> None:
+    """Each connection is a file descriptor, and the usual soft limit (1,024) is below what connections_max may ask
+    for: raise it towards the hard limit, and say so when even that is too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if target < needed:
+        log.warning("open files are limited to %d: fewer than limits.connections_max and the files beside them (%d)",
+                    target, needed)
 
 
 def _start_extra_workers(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:

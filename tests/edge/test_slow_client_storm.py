@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import signal
 import socket
 import ssl
@@ -22,6 +23,7 @@ import pytest
 from gateway.config import load_config
 from gateway.security.certs import client_ssl_context, parties_of, write_development_pki
 from tests.conftest import write_config
+from tests.corpus import in_ci
 from tests.settlement.builders import SBER, VTB, pacs_028
 from tests.settlement.conftest import status_report
 
@@ -50,6 +52,17 @@ class ServingGateway:
         raise AssertionError("no VmRSS")
 
 
+def _allow_open_files(needed: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        message = f"the storm needs {needed} open files; the hard limit is {hard}"
+        if in_ci:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -62,6 +75,7 @@ def serving_gateway(tmp_path: Path) -> Iterator[ServingGateway]:
     tests are about time and memory; the bounds on counts have their own tests) and a 3-second header bound."""
     if not Path("/proc/self/status").exists():
         pytest.skip("reads the server's memory from /proc")
+    _allow_open_files(storm_connections + 512)  # this process holds the storm's client ends, the server the others
     limits = (
         "header_timeout_ms = 3000\n"
         f"connections_max = {2 * storm_connections}\nconnections_per_certificate_max = {2 * storm_connections}\n"

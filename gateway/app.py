@@ -10,21 +10,27 @@ from gateway.config import Config
 from gateway.domain.ledger import AccountKind
 from gateway.domain.money import text_from_kopecks
 from gateway.http import admin, messages
+from gateway.http.edge import edge_middleware
 from gateway.http.errors import error_middleware
-from gateway.http.keys import HttpSettings, gateway_key, metrics_key, settings_key
+from gateway.http.keys import HttpSettings, gateway_key, metrics_key, overdue_key, settings_key
 from gateway.http.metrics import Metrics, metrics_handler
 from gateway.runtime import background, running_gateway
 
 
 def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -> web.Application:
     """The gateway's HTTP application. `plain_http` is the loopback development mode (no client certificates)."""
-    app = web.Application(client_max_size=config.limits.request_bytes_max, middlewares=[error_middleware])
+    # The edge's middleware first: it sees a request's headers complete before anything else runs.
+    app = web.Application(
+        client_max_size=config.limits.request_bytes_max, middlewares=[edge_middleware, error_middleware]
+    )
     app[settings_key] = HttpSettings(
         plain_http=plain_http,
         request_bytes_max=config.limits.request_bytes_max,
         mailbox_retention_seconds=config.http.mailbox_retention_days * 86_400,
+        request_timeout_seconds=config.limits.request_timeout_ms / 1000,
     )
     app[metrics_key] = Metrics()
+    app[overdue_key] = set()
     app.cleanup_ctx.append(_gateway_context(config, upgrade_database))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)

@@ -186,19 +186,56 @@ replay_quoted_chars_max = 160  # of a value or an element quoted in a difference
 replay_piped_width_chars = 160  # the summary table's width when output goes to a file or a CI log, not a terminal
 example_summary_chars_max = 100  # an example's description in `gateway example --list`: one terminal line with its name
 
+# The HTTP listener's edge (gateway/http/edge.py): what one connection may hold before it sends a request.
+# A TLS handshake not finished within this is cut: a real client finishes in a few round trips.
+tls_handshake_timeout_ms = 10_000
+# Request line, one header field, and the number of header fields (aiohttp's parser refuses more with a 400). The
+# gateway's clients send a dozen short headers; these only bound what a hostile one can make the parser hold.
+request_line_bytes_max = 8_190
+header_field_bytes_max = 8_190
+headers_max = 64
+# Connections the kernel queues for accept() while the process is busy (Linux caps it at net.core.somaxconn).
+listen_backlog = 1_024
+# File descriptors a serving process needs besides its connections: database connections, log and key files.
+open_files_besides_connections = 256
+# After an answer sent before the body was read (413, 415), the rest of the body is read and dropped for at most
+# this long, so that the client reads the answer instead of a connection reset.
+lingering_close_ms = 5_000
+# Memory freed by closed connections goes back to the operating system (gateway/http/heap.py): checked this often,
+# done when at least this many connections closed since the last time. Blocks from the threshold up are mapped on
+# their own (glibc's default threshold, but fixed: glibc raises it as blocks are freed, and the heap fragments).
+heap_trim_seconds = 2.0
+heap_trim_connections_min = 32
+heap_mmap_threshold_bytes = 128 * 1024
+# Untrusted text from a refused connection or request quoted in a log line (a TLS alert, a parser's complaint).
+log_excerpt_chars_max = 200
+
 # Limits an operator may tune under [limits] in the config file (or GATEWAY_LIMITS__<NAME>).
 tunable_limits: dict[str, Tunable] = {
-    # HTTP transport.
+    # HTTP transport. A request's headers must arrive within header_timeout_ms of its first byte, its body within
+    # body_timeout_ms of its headers; the answer is due request_timeout_ms after that (503 with Retry-After when
+    # the gateway could not settle by then). A connection idle between requests is closed after idle_timeout_ms.
     "request_bytes_max": Tunable(default=10 * 1024 * 1024, minimum=1024, maximum=64 * 1024 * 1024),
     "request_timeout_ms": Tunable(default=30_000, minimum=100, maximum=600_000),
+    "header_timeout_ms": Tunable(default=10_000, minimum=100, maximum=120_000),
+    "body_timeout_ms": Tunable(default=60_000, minimum=100, maximum=600_000),
+    "idle_timeout_ms": Tunable(default=75_000, minimum=1_000, maximum=3_600_000),
     "shutdown_timeout_ms": Tunable(default=10_000, minimum=0, maximum=120_000),
+    # Connections one gateway process holds at once, TLS handshakes included, and of those how many one client
+    # certificate may hold, so that one bank (or one stolen certificate) cannot take them all.
+    "connections_max": Tunable(default=1_024, minimum=1, maximum=65_536),
+    "connections_per_certificate_max": Tunable(default=128, minimum=1, maximum=65_536),
     # Ledger auto-batcher: one database transaction settles up to batch_transfers_max transfers.
     "batch_transfers_max": Tunable(default=1_000, minimum=1, maximum=10_000),
     "batch_wait_us": Tunable(default=0, minimum=0, maximum=100_000),
     "queue_transfers_max": Tunable(default=100_000, minimum=1, maximum=10_000_000),
     "batch_retries_max": Tunable(default=5, minimum=0, maximum=100),
-    # Database.
+    # A submission not taken into a batch within this is withdrawn, unsettled, and its caller answered 503.
+    "queue_wait_ms": Tunable(default=10_000, minimum=10, maximum=600_000),
+    # Database. Every wait on it is bounded: opening a connection, waiting for a pooled one, one statement.
     "db_pool_connections_max": Tunable(default=8, minimum=1, maximum=256),
+    "db_connect_timeout_ms": Tunable(default=5_000, minimum=100, maximum=120_000),
+    "db_checkout_timeout_ms": Tunable(default=5_000, minimum=10, maximum=120_000),
     "db_statement_timeout_ms": Tunable(default=10_000, minimum=100, maximum=600_000),
     # Two-phase transfers that nobody posts or voids are voided after this long.
     "pending_timeout_seconds_default": Tunable(default=300, minimum=1, maximum=7 * 24 * 3600),

@@ -126,12 +126,20 @@ class ParticipantConfig:
 class Limits:
     request_bytes_max: int
     request_timeout_ms: int
+    header_timeout_ms: int
+    body_timeout_ms: int
+    idle_timeout_ms: int
     shutdown_timeout_ms: int
+    connections_max: int
+    connections_per_certificate_max: int
     batch_transfers_max: int
     batch_wait_us: int
     queue_transfers_max: int
     batch_retries_max: int
+    queue_wait_ms: int
     db_pool_connections_max: int
+    db_connect_timeout_ms: int
+    db_checkout_timeout_ms: int
     db_statement_timeout_ms: int
     pending_timeout_seconds_default: int
     pending_timeout_seconds_max: int
@@ -344,6 +352,8 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
     limits.finish()
     if limits_config.pending_timeout_seconds_default > limits_config.pending_timeout_seconds_max:
         raise ConfigError("limits.pending_timeout_seconds_default", "exceeds limits.pending_timeout_seconds_max")
+    if limits_config.connections_per_certificate_max > limits_config.connections_max:
+        raise ConfigError("limits.connections_per_certificate_max", "exceeds limits.connections_max")
 
     rtgs = _Reader(raw.get("rtgs", {}), "rtgs")
     adapter = rtgs.text("adapter", default="embedded", pattern=re.compile("embedded|http"))

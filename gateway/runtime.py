@@ -162,6 +162,7 @@ async def running_gateway(
             batch_wait_us=config.limits.batch_wait_us,
             queue_transfers_max=config.limits.queue_transfers_max,
             observe_batch=observe_batch,
+            queue_wait_ms=config.limits.queue_wait_ms,
         )
         await batcher.start()
         try:

@@ -1,5 +1,6 @@
 """The auto-batcher shares database transactions among concurrent callers without losing, reordering or
-double-applying a caller's transfers, bounds its queue, and settles the work of callers that went away."""
+double-applying a caller's transfers, bounds its queue in size and in waiting time, and settles the work of callers
+that went away."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 import pytest
 
 from gateway.domain.ledger import TransferKind, TransferRequest, TransferResult
-from gateway.ledger.batcher import LedgerBusy, LedgerHalted
+from gateway.ledger.batcher import AutoBatcher, LedgerBusy, LedgerHalted
 from tests.conftest import LedgerUnderTest
 
 R = TransferResult
@@ -80,6 +81,38 @@ async def test_a_full_queue_refuses_instead_of_growing(ledger: LedgerUnderTest) 
         assert await batcher.submit([transfer(ledger.issuance, vtb, 1_00, TransferKind.MINT)]) == [R.OK]
     finally:
         await batcher.stop()
+
+
+async def test_a_submission_no_batch_takes_within_queue_wait_ms_is_withdrawn_and_never_settles(
+    ledger: LedgerUnderTest,
+) -> None:
+    # A ledger that has stopped making progress (as on a database that no longer answers): batches go in, none ends.
+    gate = asyncio.Event()
+
+    class StalledLedger:
+        async def apply(self, requests, attached=()):  # type: ignore[no-untyped-def]
+            await gate.wait()
+            return await ledger.ledger.apply(requests, attached)
+
+    batcher = AutoBatcher(StalledLedger(), 1, 0, 100, queue_wait_ms=200)  # type: ignore[arg-type]
+    await batcher.start()
+    vtb = ledger.id_of("VTBRRUMMXXX/main")
+    try:
+        # Two batches in flight take the first two; the third waits in the queue, and is given up after 200 ms.
+        taken = [asyncio.create_task(batcher.submit([transfer(ledger.issuance, vtb, 1_00, TransferKind.MINT)]))
+                 for _ in range(2)]
+        for _ in range(100):  # until the worker has taken both
+            await asyncio.sleep(0)
+        assert batcher.queued_transfers == 0
+        with pytest.raises(LedgerBusy, match="within 200 ms"):  # not a hang: given up on long before 10 s
+            await asyncio.wait_for(batcher.submit([transfer(ledger.issuance, vtb, 5_00, TransferKind.MINT)]), 10)
+        assert batcher.queued_transfers == 0
+        gate.set()
+        assert await asyncio.gather(*taken) == [[R.OK], [R.OK]]
+    finally:
+        gate.set()
+        await batcher.stop()
+    assert (await ledger.balances())["VTBRRUMMXXX/main"] == 2_00  # the withdrawn mint was never written
 
 
 async def test_a_caller_that_goes_away_still_gets_its_transfer_settled(ledger: LedgerUnderTest) -> None:

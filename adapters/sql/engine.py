@@ -13,26 +13,42 @@ def is_postgres(url: str) -> bool:
 
 
 def make_engine(url: str, limits: Limits) -> AsyncEngine:
+    """Every wait on the database is bounded, so that a server that stops answering (connections accepted, nothing
+    returned) costs a caller at most these waits, never a hang: opening a connection (db_connect_timeout_ms), waiting
+    for a pooled one (db_checkout_timeout_ms), and each statement, the pool's pre-ping included, on both sides of the
+    wire (db_statement_timeout_ms: asyncpg gives up on the client, statement_timeout cancels on the server)."""
     if is_postgres(url):
         return create_async_engine(
             url,
             pool_size=limits.db_pool_connections_max,
             max_overflow=0,
             pool_pre_ping=True,
-            pool_timeout=limits.db_statement_timeout_ms / 1000,
+            pool_timeout=limits.db_checkout_timeout_ms / 1000,
             connect_args={
-                "timeout": limits.db_statement_timeout_ms / 1000,
+                "timeout": limits.db_connect_timeout_ms / 1000,
                 "command_timeout": limits.db_statement_timeout_ms / 1000,
-                "server_settings": {
-                    "statement_timeout": str(limits.db_statement_timeout_ms),
-                    "idle_in_transaction_session_timeout": str(limits.db_statement_timeout_ms * 2),
-                    "application_name": "cryptoruble-gateway",
-                },
+                "server_settings": postgres_session_settings(limits, "cryptoruble-gateway"),
             },
         )
-    engine = create_async_engine(url, connect_args={"timeout": limits.db_statement_timeout_ms / 1000})
+    # SQLite's "timeout" is how long a statement waits for another process's lock.
+    engine = create_async_engine(
+        url,
+        pool_timeout=limits.db_checkout_timeout_ms / 1000,
+        connect_args={"timeout": limits.db_statement_timeout_ms / 1000},
+    )
     _make_sqlite_durable_and_serial(engine, limits.db_statement_timeout_ms)
     return engine
+
+
+def postgres_session_settings(limits: Limits, application_name: str) -> dict[str, str]:
+    """Server-side bounds of every gateway session. A session whose client vanished inside a transaction (a network
+    that black-holes it) would hold its locks, the chain head's among them, until TCP keepalive noticed, hours
+    later: PostgreSQL ends it after idle_in_transaction_session_timeout instead."""
+    return {
+        "statement_timeout": str(limits.db_statement_timeout_ms),
+        "idle_in_transaction_session_timeout": str(limits.db_statement_timeout_ms * 2),
+        "application_name": application_name,
+    }
 
 
 def _make_sqlite_durable_and_serial(engine: AsyncEngine, busy_timeout_ms: int) -> None:

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 from gateway_adapters.sql import conversions, journal
-from gateway_adapters.sql.engine import is_postgres, make_engine
+from gateway_adapters.sql.engine import is_postgres, make_engine, postgres_session_settings
 from gateway_adapters.sql.models import (
     AccountRow,
     ChainSignatureRow,
@@ -75,12 +75,16 @@ def now_us() -> int:
 class SqlStore:
     """Implements LedgerStore and RegistryStore (gateway.ledger.ports) on one database."""
 
-    def __init__(self, engine: AsyncEngine, pg_pool: asyncpg.Pool | None) -> None:
+    def __init__(self, engine: AsyncEngine, pg_pool: asyncpg.Pool | None, checkout_timeout_seconds: float) -> None:
         self.engine = engine
         self._pg_pool = pg_pool
+        self._checkout_timeout_seconds = checkout_timeout_seconds
 
     @classmethod
     async def open(cls, url: str, limits: Limits) -> SqlStore:
+        """The engine (gateway_adapters.sql.engine) and, on PostgreSQL, the batch transactions' own asyncpg pool,
+        bounded the same way: connecting, checking a connection out (asyncpg waits forever by default), and each
+        statement."""
         engine = make_engine(url, limits)
         pg_pool = None
         if is_postgres(url):
@@ -88,14 +92,12 @@ class SqlStore:
                 url.replace("postgresql+asyncpg://", "postgresql://", 1),
                 min_size=1,
                 max_size=limits.db_pool_connections_max,
+                timeout=limits.db_connect_timeout_ms / 1000,
                 command_timeout=limits.db_statement_timeout_ms / 1000,
-                server_settings={
-                    "statement_timeout": str(limits.db_statement_timeout_ms),
-                    "application_name": "cryptoruble-gateway-ledger",
-                },
+                server_settings=postgres_session_settings(limits, "cryptoruble-gateway-ledger"),
                 reset=_ledger_connection_reset,
             )
-        return cls(engine, pg_pool)
+        return cls(engine, pg_pool, limits.db_checkout_timeout_ms / 1000)
 
     async def close(self) -> None:
         if self._pg_pool is not None:
@@ -108,7 +110,9 @@ class SqlStore:
     async def transaction(self) -> AsyncIterator[LedgerTransaction]:
         if self._pg_pool is not None:
             try:
-                async with self._pg_pool.acquire() as connection, connection.transaction():
+                # The checkout timeout also bounds the connection's return to the pool (asyncpg uses it for both).
+                checkout = self._pg_pool.acquire(timeout=self._checkout_timeout_seconds)
+                async with checkout as connection, connection.transaction():
                     yield _PostgresTransaction(connection)
             except (OSError, TimeoutError, *transient_asyncpg_errors) as error:
                 raise StorageUnavailable(str(error)) from error

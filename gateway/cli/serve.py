@@ -6,15 +6,17 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import resource
 import signal
 import subprocess
 import sys
 
-from aiohttp import web
-
+from gateway import bounds
 from gateway.app import make_app
 from gateway.cli.usage import UsageError
 from gateway.config import Config
+from gateway.http import heap
+from gateway.http.listener import serve_forever
 from gateway.ledger.signing import generate_key_file
 from gateway.security.certs import parties_of, server_ssl_context, write_development_pki
 
@@ -56,15 +58,18 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     scheme = "http" if ssl_context is None else "https (client certificates required)"
     log.info("config %s, database %s, %s on %s:%d", config.source, _redacted(config.database.url), scheme, host, port)
     workers = _start_extra_workers(args) if args.workers > 1 else []
+    # Before the first connection: large blocks (the TLS layer's buffers) then leave the heap unfragmented.
+    heap.map_large_blocks()
+    _allow_open_files(config.limits.connections_max + bounds.open_files_besides_connections)
     try:
-        web.run_app(
+        serve_forever(
             make_app(config, upgrade_database=upgrade, plain_http=args.plain_http),
             host=host,
             port=port,
             ssl_context=ssl_context,
+            limits=config.limits,
             reuse_port=args.workers > 1 or args.reuse_port,
-            shutdown_timeout=config.limits.shutdown_timeout_ms / 1000,
-            print=lambda line: log.info("%s", line),
+            announce=lambda line: log.info("%s", line),
         )
     finally:
         for worker in workers:
@@ -75,6 +80,18 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             except subprocess.TimeoutExpired:
                 worker.kill()
     return 0
+
+
+def _allow_open_files(needed: int) -> None:
+    """Each connection is a file descriptor, and the usual soft limit (1,024) is below what connections_max may ask
+    for: raise it towards the hard limit, and say so when even that is too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if target < needed:
+        log.warning("open files are limited to %d: fewer than limits.connections_max and the files beside them (%d)",
+                    target, needed)
 
 
 def _start_extra_workers(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:

@@ -1,5 +1,6 @@
 """What the client sees when the gateway cannot do its job: 503 with Retry-After while the database or the ledger
-is unavailable or busy, and never a stack trace."""
+is unavailable or busy, or when a message could not be settled within request_timeout_ms, and never a stack trace.
+A client that went away before its request was read is no error of the gateway's: one line at INFO."""
 
 from __future__ import annotations
 
@@ -20,19 +21,33 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class AnswerOverdue(Exception):
+    """A message was not settled within request_timeout_ms (a database that stopped answering, a ledger far
+    behind). Its settlement goes on unseen: if it commits, the bank's retry of the same message is answered from the
+    journal; if not, the retry settles it. Either way once."""
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException:
         raise
-    except (StorageUnavailable, LedgerBusy, LedgerHalted, JournalConflictsPersist) as error:
+    except (StorageUnavailable, LedgerBusy, LedgerHalted, JournalConflictsPersist, AnswerOverdue) as error:
         log.warning("%s %s: unavailable: %s", request.method, request.path, error)
         return _unavailable(type(error).__name__)
-    except Exception:
+    except Exception as error:
+        if isinstance(error, ConnectionResetError) and _client_gone(request):
+            log.info("%s %s: %s went away before its request was read", request.method, request.path, request.remote)
+            return web.Response(status=408)  # written nowhere: the connection is closed
         incident = uuid.uuid4().hex[:12]
         log.exception("%s %s failed (incident %s)", request.method, request.path, incident)
         return web.json_response({"error": "internal error", "incident": incident}, status=500)
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _unavailable(reason: str) -> web.Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import re
 import time
 from datetime import datetime
@@ -18,9 +19,12 @@ from aiohttp import web
 from gateway import bounds
 from gateway.domain.calendar import instant
 from gateway.http.auth import authenticated_bic, development_bic
-from gateway.http.keys import gateway_key, metrics_key, settings_key
+from gateway.http.errors import AnswerOverdue
+from gateway.http.keys import gateway_key, metrics_key, overdue_key, settings_key
 from gateway.messages import answers, codes
 from gateway.messages.rejections import Layer, Rejection
+
+log = logging.getLogger(__name__)
 
 xml_media_types = frozenset({"application/xml", "text/xml"})
 _cursor = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "+5", " 5", "1_0" and other scripts
@@ -56,10 +60,19 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     if not data:
         return admi_002_response(request, 400, codes.invalid_file_format, "the body is empty", bic)
     inbound = request.app[gateway_key].inbound
-    # Shielded: a client that hangs up mid-request must not cut settlement short. The answer then waits in the
-    # journal, and the bank's retry of the same message is answered from there.
+    # Shielded: a client that hangs up mid-request, or an answer overdue, must not cut settlement short. The answer
+    # then waits in the journal, and the bank's retry of the same message is answered from there.
     started = time.perf_counter()
-    reply = await asyncio.shield(inbound.receive(data, bic))
+    settling = asyncio.ensure_future(inbound.receive(data, bic))
+    try:
+        async with asyncio.timeout(settings.request_timeout_seconds):
+            reply = await asyncio.shield(settling)
+    except TimeoutError:
+        overdue = request.app[overdue_key]  # held until done: the loop keeps only weak references to tasks
+        overdue.add(settling)
+        settling.add_done_callback(overdue.discard)
+        settling.add_done_callback(_finished_overdue)
+        raise AnswerOverdue(f"not settled within {settings.request_timeout_seconds * 1000:.0f} ms") from None
     metrics = request.app[metrics_key]
     metrics.settlement_seconds.observe(time.perf_counter() - started)
     metrics.messages.labels(reply.message_type, reply.outcome).inc()
@@ -70,6 +83,17 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         charset="utf-8",
         headers={"X-Gateway-Outcome": reply.outcome},
     )
+
+
+def _finished_overdue(settling: asyncio.Future[object]) -> None:
+    """The end of a message whose sender was answered 503 (AnswerOverdue), for the log."""
+    if settling.cancelled():
+        return
+    error = settling.exception()
+    if error is None:
+        log.info("a message answered 503 as overdue has settled since; its retry is answered from the journal")
+    else:
+        log.warning("a message answered 503 as overdue failed: %s: %s", type(error).__name__, error)
 
 
 async def get_mailbox(request: web.Request) -> web.StreamResponse:

@@ -10,6 +10,11 @@ settle strictly in queue order.
 A caller that goes away does not cancel anything: once queued, its requests settle, and the results are simply
 not delivered. A programmer error (a broken invariant) halts the batcher: nothing more is settled until restart.
 
+A submission waits in the queue at most queue_wait_ms: one not taken into a batch by then is withdrawn, unsettled,
+and its caller gets LedgerBusy (503), so that a ledger that stopped making progress (a database that no longer
+answers) costs a caller a bounded wait, never a hang. Once taken into a batch it settles or fails with its batch,
+whose every database wait is bounded too.
+
 A submission may carry an attachment (the message journal's rows, gateway.ledger.ports.BatchAttachment): it then
 settles whole in one batch, even beyond batch_transfers_max, because its journal rows describe all its results. When
 an attachment conflicts with the journal, only that submission fails (with JournalConflict, for its caller to
@@ -40,11 +45,12 @@ class LedgerHalted(Exception):
     """The batcher stopped after a programmer error or a shutdown; nothing is being settled."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity: the queue removes a withdrawn submission, not its equal
 class _Submission:
     requests: Sequence[TransferRequest]
     future: asyncio.Future[list[TransferResult]] = field(repr=False)
     attachment: BatchAttachment | None = None
+    withdrawal: asyncio.TimerHandle | None = field(default=None, repr=False)  # while queued: queue_wait_ms runs out
 
     @property
     def weight(self) -> int:
@@ -67,9 +73,11 @@ class AutoBatcher:
         batch_wait_us: int,
         queue_transfers_max: int,
         observe_batch: Callable[[int], None] | None = None,
+        queue_wait_ms: int = bounds.tunable_limits["queue_wait_ms"].default,
     ) -> None:
         """`observe_batch` is told the number of transfers of every settled batch (for the metrics)."""
-        assert batch_transfers_max >= 1 and queue_transfers_max >= 1
+        assert batch_transfers_max >= 1 and queue_transfers_max >= 1 and queue_wait_ms >= 1
+        self._queue_wait_ms = queue_wait_ms
         self._observe_batch = observe_batch
         self._ledger = ledger
         self._batch_transfers_max = batch_transfers_max
@@ -116,7 +124,8 @@ class AutoBatcher:
         self, requests: Sequence[TransferRequest], attachment: BatchAttachment | None = None
     ) -> list[TransferResult]:
         """Settle the requests (and write the attachment's journal rows with them); raises JournalConflict when the
-        attachment conflicts, LedgerBusy when the queue is full, LedgerHalted after a programmer error."""
+        attachment conflicts, LedgerBusy when the queue is full or the submission waited queue_wait_ms without being
+        taken into a batch, LedgerHalted after a programmer error."""
         if self._halted is not None:
             raise LedgerHalted(f"the ledger halted after a programmer error: {self._halted!r}")
         if self._stopping:
@@ -128,16 +137,14 @@ class AutoBatcher:
         loop = asyncio.get_running_loop()
         if attachment is not None:
             submission = _Submission(requests, loop.create_future(), attachment)
-            self._queue.append(submission)
-            self._queued_transfers += submission.weight
+            self._enqueue(submission, loop)
             self._wakeup.set()
             return await submission.future
         submissions = []
         for start in range(0, len(requests), self._batch_transfers_max):
             submission = _Submission(requests[start : start + self._batch_transfers_max], loop.create_future())
             submissions.append(submission)
-            self._queue.append(submission)
-        self._queued_transfers += len(requests)
+            self._enqueue(submission, loop)
         self._wakeup.set()
         # A caller that is cancelled cancels only its own futures: its requests stay queued and settle all the same.
         if len(submissions) == 1:
@@ -149,6 +156,23 @@ class AutoBatcher:
             if isinstance(part, BaseException):
                 raise part
         return [result for part in parts for result in part]  # type: ignore[union-attr]
+
+    def _enqueue(self, submission: _Submission, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.append(submission)
+        self._queued_transfers += submission.weight
+        submission.withdrawal = loop.call_later(self._queue_wait_ms / 1000, self._withdraw, submission)
+
+    def _withdraw(self, submission: _Submission) -> None:
+        """queue_wait_ms ran out before a batch took the submission: nothing of it was written, and nothing will be."""
+        submission.withdrawal = None
+        try:
+            self._queue.remove(submission)
+        except ValueError:  # taken (or failed with the whole queue) at the same moment
+            return
+        self._queued_transfers -= submission.weight
+        log.warning("withdrew a submission of %d transfers that waited %d ms for a batch", len(submission.requests),
+                    self._queue_wait_ms)
+        _fail(submission.future, LedgerBusy(f"not taken into a ledger batch within {self._queue_wait_ms} ms"))
 
     async def _run(self) -> None:
         in_flight: set[asyncio.Task[None]] = set()
@@ -179,6 +203,9 @@ class AutoBatcher:
         size = 0
         while self._queue and (not batch or size + self._queue[0].weight <= self._batch_transfers_max):
             submission = self._queue.popleft()
+            if submission.withdrawal is not None:
+                submission.withdrawal.cancel()
+                submission.withdrawal = None
             batch.append(submission)
             size += submission.weight
         self._queued_transfers -= size
@@ -237,6 +264,8 @@ class AutoBatcher:
             log.critical("ledger halted on batch of %d transfers", len(requests), exc_info=error)
             self._halted = error
             for submission in batch + list(self._queue):
+                if submission.withdrawal is not None:
+                    submission.withdrawal.cancel()
                 _fail(submission.future, LedgerHalted(f"the ledger halted after a programmer error: {error!r}"))
             self._queue.clear()
             self._queued_transfers = 0

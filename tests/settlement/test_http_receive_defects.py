@@ -1,11 +1,13 @@
-"""What the receive fuzzer found mishandled, over real HTTP: an AppHdr party named without a BICFI, and a camt.029
-sender named so, get RC02 (they were HTTP 500)."""
+"""What the receive fuzzer (bench/fuzz_receive.py) found mishandled, over real HTTP: an AppHdr party named without a
+BICFI and a camt.029 sender named so get RC02 (they were HTTP 500), and a camt.056 naming settled payments of two
+creditor agents passes each its own part on (it was HTTP 500)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.settlement.builders import (
+    ALFA,
     CBRF,
     SBER,
     VTB,
@@ -80,3 +82,17 @@ async def test_a_camt_029_whose_sender_has_no_bicfi_gets_rc02(gw: GatewayUnderTe
     # Nothing went on to the bank that asked: only the gateway's own camt.029 (PDCR) is in its mailbox.
     assert len([m for m in await gw.whole_mailbox(SBER) if m.kind == "camt.029.001.09"]) == 1
 
+
+async def test_a_camt_056_naming_two_creditor_agents_passes_each_its_own_part(gw: GatewayUnderTest) -> None:
+    to_vtb, to_alfa = Tx(SBER, VTB, 10_00), Tx(SBER, ALFA, 20_00)
+    await gw.settle(pacs_008(SBER, "PAY-2", [to_vtb, to_alfa], today_in_moscow()))
+    answer = await gw.post(camt_056(SBER, "CXL-2", [to_vtb, to_alfa]))
+    assert answer.status == 200
+    resolution = Message.read(answer.body)
+    resolution.assert_official()
+    assert resolution.document.texts("RsltnOfInvstgtn/CxlDtls/TxInfAndSts/TxCxlSts") == ["PDCR", "PDCR"]
+    for creditor, tx in ((VTB, to_vtb), (ALFA, to_alfa)):
+        requests = [m for m in await gw.whole_mailbox(creditor) if m.kind == "camt.056.001.08"]
+        assert len(requests) == 1, creditor
+        requests[0].assert_official()
+        assert requests[0].document.texts("FIToFIPmtCxlReq/Undrlyg/TxInf/OrgnlUETR") == [str(tx.uetr)]

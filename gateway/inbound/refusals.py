@@ -34,26 +34,32 @@ async def answer_refused(
     if sender is None and header is not None and header.from_bic is not None:
         sender = canonical_bic(header.from_bic)
     now = instant(received_at_us)
+    rejections = outcome.rejections
+    # A message sent in another bank's name is an authorisation failure before it is anything else: its answer says
+    # so first (an admi.002 carries one reason, a pacs.002's group reasons are bounded), and HTTP says 403.
+    forbidding = [r for r in rejections if _sent_in_another_name(r)]
+    if forbidding:
+        rejections = (*forbidding, *(r for r in rejections if not _sent_in_another_name(r)))
     command = outcome.command
     message_type = None if outcome.message_id is None else str(outcome.message_id)
     gateway_bic = journaling.gateway_bic
     if isinstance(command, CreditTransfer | FinancialInstitutionTransfer) and sender is not None:
-        answer = _payments_refused(gateway_bic, sender, now, header, command, message_type or "", outcome.rejections)
+        answer = _payments_refused(gateway_bic, sender, now, header, command, message_type or "", rejections)
     else:
         # Addressed to the sender when it can be named; else to the gateway itself, and only sent on HTTP.
         receiver = sender or gateway_bic
-        answer = answers.message_rejected(gateway_bic, receiver, now, header, outcome.rejections[0], outcome.reference)
+        answer = answers.message_rejected(gateway_bic, receiver, now, header, rejections[0], outcome.reference)
     inbound = journaling.inbound_record(
         data, sender, message_type, outcome.reference, MessageStatus.REJECTED, received_at_us
     )
     await journaling.answered(inbound, answer, sender)
-    # A message sent in another bank's name is an authorisation failure, not a business answer.
-    forbidden = any(
-        r.code == codes.transaction_forbidden and r.path.endswith("/Fr/FIId/FinInstnId/BICFI")
-        for r in outcome.rejections
-    )
-    status = 403 if forbidden and authenticated_bic is not None else 200
+    status = 403 if forbidding and authenticated_bic is not None else 200
     return Reply(status, answer.payload, "rejected", message_type or "unreadable")
+
+
+def _sent_in_another_name(rejection: Rejection) -> bool:
+    """AG01 at AppHdr/Fr: the sender named is not the bank the transport authenticated."""
+    return rejection.code == codes.transaction_forbidden and rejection.path.endswith("/Fr/FIId/FinInstnId/BICFI")
 
 
 def _payments_refused(

@@ -519,6 +519,7 @@ class ReceiveTarget:
         outbound = [m for m in journaled if m.direction is Direction.OUTBOUND]
         replayed = reply.outcome == "replayed"
         _expect(len(inbound) == (0 if replayed else 1), f"{len(inbound)} inbound records journaled ({reply.outcome})")
+        _expect(all(m.payload == case.data for m in inbound), "the inbound record is not the message as received")
         for message in outbound:
             opened = _opened(message.payload, "a journaled outbound message")
             _expect(str(opened.message_id) == message.message_type, f"journaled as {message.message_type}")

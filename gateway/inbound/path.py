@@ -63,8 +63,11 @@ class Inbound:
             business_date=business_date,
             directory=directory,
         )
-        to_bic = None if header.to_bic is None else canonical_bic(header.to_bic)
-        if to_bic != self.gateway_bic:
+        if header.to_bic is None:  # an OrgId, or an FIId without BICFI (a clearing code, an empty FinInstnId)
+            text = f"AppHdr/To must name the gateway by FIId/FinInstnId/BICFI {self.gateway_bic}"
+            return await self.journaling.reject(message, Rejection(codes.invalid_bank_identifier, f"{header.path}/To",
+                                                                   text, Layer.BUSINESS))
+        if canonical_bic(header.to_bic) != self.gateway_bic:
             text = f"AppHdr/To names {header.to_bic}: messages for settlement are addressed to {self.gateway_bic}"
             path = f"{header.path}/To/FIId/FinInstnId/BICFI"
             return await self.journaling.reject(message, Rejection(codes.invalid_bank_identifier, path, text,

@@ -40,8 +40,12 @@ async def answer_refused(
     gateway_bic = journaling.gateway_bic
     versions = journaling.app_hdr_versions  # each answer in its receiver's configured AppHdr version, if it has one
     # A bank acting for another (sending in its name, debiting its wallet, asking for its reports) is not
-    # authorised: HTTP 403 with an admi.002 for the whole message, never a business answer about its transactions.
-    forbidden = [r for r in outcome.rejections if r.code == codes.transaction_forbidden]
+    # authorised: HTTP 403 with an admi.002 for the whole message, never a business answer about its transactions,
+    # whatever else the message holds. A message sent in another bank's name says so first.
+    forbidden = sorted(
+        (r for r in outcome.rejections if r.code == codes.transaction_forbidden),
+        key=lambda r: not _sent_in_another_name(r),
+    )
     if forbidden and authenticated_bic is not None:
         answer = answers.message_rejected(
             gateway_bic, authenticated_bic, now, header, forbidden[0], outcome.reference,
@@ -65,6 +69,11 @@ async def answer_refused(
     )
     await journaling.answered(inbound, answer, sender)
     return Reply(status, answer.payload, "rejected", message_type or "unreadable")
+
+
+def _sent_in_another_name(rejection: Rejection) -> bool:
+    """AG01 at AppHdr/Fr: the sender named is not the bank the transport authenticated."""
+    return rejection.code == codes.transaction_forbidden and rejection.path.endswith("/Fr/FIId/FinInstnId/BICFI")
 
 
 def _payments_refused(

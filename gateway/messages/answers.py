@@ -99,7 +99,10 @@ def header(
     `answering` is the receiver's own message; it is not for what is passed on to a bank from another (a forwarded
     payment, a cancellation request), whose version then says nothing of the receiver's."""
     related = ()
-    if answering is not None:
+    # Rltd copies the answered header, whose parties it names by BIC as every AppHdr the gateway writes does. A header
+    # that named a party otherwise (a clearing code, an OrgId, an empty FinInstnId: refused for it, RC02) cannot be
+    # copied so: the answer is then related by its Document's reference alone (admi.002 RltdRef, pacs.002 OrgnlMsgId).
+    if answering is not None and answering.from_bic is not None and answering.to_bic is not None:
         related = (
             RelatedHeader(
                 from_bic=answering.from_bic,

@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from gateway import bounds
 from gateway.config import canonical_bic
+from gateway.messages import codes
 from gateway.messages.commands import BusinessHeader, Command
 from gateway.messages.envelope import Unwrapped, app_hdr_text, unwrap
 from gateway.messages.identity import MessageId
@@ -155,14 +156,19 @@ def _routed(
     reference: str | None,
     context: RuleContext,
 ) -> Accepted | Refused:
-    if header is None or header.from_bic is None:
+    if header is None:
         text = f"a {message_id} is routed between banks: its AppHdr must name the sender"
-        return _refused([Rejection("AG01", "", text, Layer.BUSINESS)], message_id, reference, header)
+        return _refused([Rejection(codes.transaction_forbidden, "", text, Layer.BUSINESS)], message_id, reference)
+    if header.from_bic is None:  # as rules.bicfi_required refuses it in every other message
+        text = "the sender must be named by FIId/BICFI"
+        rejection = Rejection(codes.invalid_bank_identifier, f"{header.path}/Fr", text, Layer.USAGE_GUIDELINE)
+        return _refused([rejection], message_id, reference, header)
     sender = canonical_bic(header.from_bic)
     if context.authenticated_bic is not None and sender != context.authenticated_bic:
         text = f"the message is sent as {sender} on a connection authenticated as {context.authenticated_bic}"
         path = f"{header.path}/Fr/FIId/FinInstnId/BICFI"
-        return _refused([Rejection("AG01", path, text, Layer.BUSINESS)], message_id, reference, header)
+        return _refused([Rejection(codes.transaction_forbidden, path, text, Layer.BUSINESS)], message_id, reference,
+                        header)
     return Accepted(value, header, message_id)
 
 

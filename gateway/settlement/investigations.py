@@ -257,9 +257,10 @@ def _cut_to(
     _, unwrapped = reread(payload)
     document = unwrapped.document
     namespace = answers.camt_056.namespace
-    for transaction in list(document.iter(f"{{{namespace}}}TxInf")):
-        if element_path(transaction) not in transaction_paths:
-            transaction.getparent().remove(transaction)
+    # Chosen before any goes: a TxInf's path counts its siblings, so removing one renames those after it.
+    others = [t for t in document.iter(f"{{{namespace}}}TxInf") if element_path(t) not in transaction_paths]
+    for transaction in others:
+        transaction.getparent().remove(transaction)
     for control in list(document.iter(f"{{{namespace}}}CtrlData")):
         control.getparent().remove(control)
     for underlying in list(document.iter(f"{{{namespace}}}Undrlyg")):

@@ -1,6 +1,7 @@
 """Over real mutual TLS, the client certificate decides who is sending: each bank settles as itself, a message in
-another bank's name is 403, a certificate of a bank the gateway does not know is 401, no certificate no connection;
-a bank configured for an AppHdr version gets even these refusals in it."""
+another bank's name is 403 and its answer says AG01 first, an AppHdr sender named without a BICFI is RC02, a
+certificate of a bank the gateway does not know is 401, no certificate no connection; a bank configured for an AppHdr
+version gets even these refusals in it."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from gateway.security.certs import (
     write_development_pki,
 )
 from tests.conftest import write_config
-from tests.settlement.builders import ALFA, SBER, VTB, Tx, pacs_008, today_in_moscow
+from tests.settlement.builders import ALFA, SBER, VTB, Tx, pacs_004, pacs_008, today_in_moscow
 from tests.settlement.conftest import (
     FUNDING,
     Message,
@@ -129,6 +130,37 @@ async def test_a_payment_debiting_another_banks_wallet_is_forbidden(tls_gateway:
     reject = message_reject(body)
     assert reject.text("Rsn/RjctgPtyRsn") == "AG01"
     assert "DbtrAgt" in reject.text("Rsn/ErrLctn")
+    assert await _balances(tls_gateway) == FUNDING
+
+
+async def test_a_message_in_another_banks_name_says_ag01_first_whatever_else_is_wrong(tls_gateway: TlsGateway) -> None:
+    # VTB's certificate, Sberbank's AppHdr, and a return of nothing (AM01): the same layer finds both, and the one
+    # reason an admi.002 carries is the authorisation failure that the 403 says.
+    payload = pacs_004(SBER, "TLS-5", [(uuid.uuid4(), 0)], today_in_moscow())
+    status, body = await tls_gateway.post(VTB, payload)
+    assert status == 403
+    Message.read(body).assert_official()
+    reject = message_reject(body)
+    assert reject.text("Rsn/RjctgPtyRsn") == "AG01"
+    assert reject.text("Rsn/ErrLctn") == "/Envelope/AppHdr/Fr/FIId/FinInstnId/BICFI"
+
+
+async def test_an_apphdr_sender_without_a_bicfi_is_rc02_not_forbidden(tls_gateway: TlsGateway) -> None:
+    # Sberbank's certificate, an AppHdr naming the sender by its clearing code: not another bank's name, but not
+    # how the scheme names a sender either. The pacs.002 refuses each transaction, to the authenticated bank.
+    tx = Tx(SBER, VTB, 5_00)
+    payload = pacs_008(SBER, "TLS-6", [tx], today_in_moscow()).replace(
+        b"<Fr><FIId><FinInstnId><BICFI>SABRRUMMXXX</BICFI></FinInstnId></FIId></Fr>",
+        b"<Fr><FIId><FinInstnId><ClrSysMmbId><MmbId>044525225</MmbId></ClrSysMmbId></FinInstnId></FIId></Fr>",
+    )
+    status, body = await tls_gateway.post(SBER, payload)
+    assert status == 200
+    report = status_report(body)
+    report.message.assert_official()
+    assert report.message.receiver == SBER
+    assert not report.message.app_hdr.has("Rltd")
+    assert report.group_status == "RJCT" and "RC02" in report.group_reasons
+    assert [t.status for t in report.transactions] == ["RJCT"]
     assert await _balances(tls_gateway) == FUNDING
 
 

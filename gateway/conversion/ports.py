@@ -57,6 +57,17 @@ class FiatDirection(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class FiatReferences:
+    """The references of the bank's camt.050 a fiat booking is for: what ties the booking to its conversion, to the
+    conversion's ledger posting and to the bank's own books."""
+
+    message_id: str  # the camt.050's MsgHdr/MsgId
+    end_to_end_id: str | None  # LqdtyTrfId/EndToEndId
+    transaction_id: str | None  # LqdtyTrfId/TxId
+    uetr: UUID | None  # LqdtyTrfId/UETR
+
+
+@dataclass(frozen=True, slots=True)
 class FiatEntry:
     """One booking on an RTGS account."""
 
@@ -67,6 +78,7 @@ class FiatEntry:
     counter_account: str  # the other account of the booking
     booked_at: datetime  # aware
     reference: str  # what the booking was for, e.g. "opening balance", "conversion <hold id>"
+    references: FiatReferences | None = None  # the camt.050's, for a conversion's booking; None for an opening
 
 
 @dataclass(frozen=True, slots=True)

@@ -270,6 +270,7 @@ class ConversionRow(Base):
         Index("conversions_by_message", "message_id"),
         Index("conversions_by_state", "state"),
         Index("conversions_by_bank_day", "bank_bic", "business_date"),
+        Index("conversions_by_uetr", "uetr"),  # a conversion's ledger transfers carry its UETR: reports join on it
     )
 
 

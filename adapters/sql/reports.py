@@ -9,6 +9,7 @@ from typing import Any
 from gateway_adapters.sql.engine import is_postgres
 from gateway_adapters.sql.models import (
     AccountRow,
+    ConversionRow,
     PaymentRow,
     PendingTransferRow,
     TransferRow,
@@ -26,6 +27,8 @@ accounts_table = AccountRow.__table__
 transfers_table = TransferRow.__table__
 pending_table = PendingTransferRow.__table__
 payments_table = PaymentRow.__table__
+conversions_table = ConversionRow.__table__
+_conversion_kinds = (TransferKind.MINT.value, TransferKind.BURN.value)
 
 # The phases that move a posted balance: a single-phase transfer, and the post of a pending one (its row carries
 # the pending transfer's accounts and amount). A pending transfer only reserves; a void releases the reservation.
@@ -65,7 +68,7 @@ async def _history(
             )
         )
     ).one()
-    t, p = transfers_table, payments_table
+    t, p, c = transfers_table, payments_table, conversions_table
     in_range = and_(t.c.seq > after_seq, t.c.seq <= through_seq)
     narrowed = in_range
     if booked_from_us is not None:
@@ -83,10 +86,17 @@ async def _history(
         await connection.execute(
             select(
                 t.c.id, t.c.debit_account_id, t.c.amount_kopecks, t.c.kind, t.c.created_at_us, t.c.reference,
-                t.c.uetr, p.c.end_to_end_id, p.c.instruction_id, p.c.transaction_id, p.c.debtor_bic,
-                p.c.creditor_bic, p.c.group_message_id.label("message_reference"),
+                t.c.uetr, p.c.instruction_id, p.c.debtor_bic, p.c.creditor_bic,
+                # A payment's references are its message's; a conversion's, its camt.050's (joined by the UETR
+                # the conversion's transfers carry).
+                func.coalesce(p.c.end_to_end_id, c.c.end_to_end_id).label("end_to_end_id"),
+                func.coalesce(p.c.transaction_id, c.c.transaction_id).label("transaction_id"),
+                func.coalesce(p.c.group_message_id, c.c.request_message_id).label("message_reference"),
             )
-            .select_from(t.outerjoin(p, and_(p.c.transfer_id == t.c.id, p.c.state == PaymentState.SETTLED.value)))
+            .select_from(
+                t.outerjoin(p, and_(p.c.transfer_id == t.c.id, p.c.state == PaymentState.SETTLED.value))
+                .outerjoin(c, and_(t.c.kind.in_(_conversion_kinds), c.c.uetr == t.c.uetr))
+            )
             .where(on_wallet, t.c.phase.in_(_posting_phases), narrowed)
             .order_by(t.c.seq)
             .limit(movements_max + 1)

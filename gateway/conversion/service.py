@@ -38,6 +38,7 @@ from gateway.domain.journal import (
     MessageStatus,
     PaymentState,
     StoredMessage,
+    uetr_key,
 )
 from gateway.domain.ledger import Phase, TransferKind, TransferRequest, TransferResult
 from gateway.domain.money import text_from_kopecks
@@ -45,7 +46,7 @@ from gateway.handling.journaling import Journaling, outbound_records
 from gateway.handling.received import Received, Reply
 from gateway.ledger.ports import JournalConflict
 from gateway.messages import answers, codes
-from gateway.messages.answers import Outbound
+from gateway.messages.answers import Outbound, conversion_entry_info
 from gateway.messages.commands import (
     BusinessHeader,
     LiquidityDirection,
@@ -53,6 +54,7 @@ from gateway.messages.commands import (
 )
 from gateway.messages.intake import reread
 from gateway.messages.rejections import Rejection
+from gateway.messages.reports import LongPaymentIdentification
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +101,12 @@ class _Step:
     uses: tuple[ConversionUse, ...]
     decide: Callable[[Sequence[TransferResult], int], JournalRows]
     message_key: str | None = None  # the inbound message's own idempotency key, when this step journals it
+    uetr_key: str | None = None  # the camt.050's UETR, claimed as every UETR is, when this step journals it
 
     @property
     def claim_keys(self) -> Sequence[str]:
         keys = () if self.claim is None else (self.claim[0],)
-        return keys if self.message_key is None else (*keys, self.message_key)
+        return tuple(key for key in (*keys, self.message_key, self.uetr_key) if key is not None)
 
     @property
     def expected_payment_states(self) -> Sequence[tuple[UUID, PaymentState]]:
@@ -147,6 +150,8 @@ class Conversions:
         self.rtgs = rtgs
         self._issuance_account_id = issuance_account_id
         self._clock_us = clock_us
+        self._calendar = config.business_days.calendar
+        self._credit_notified = frozenset(p.bic for p in config.participants if p.credit_notifications)
         self.after_step = after_step or (lambda step: None)
         self._driving: set[UUID] = set()  # conversions this process is driving now: the resumer leaves them be
 
@@ -181,9 +186,15 @@ class Conversions:
             deadline_at_us=received_at_us + self._timeout_us, updated_at_us=received_at_us,
         )
         use = ConversionUse(message.sender_bic, today, conversion.amount_kopecks)
+        # A UETR is universally unique: a conversion's is claimed as a payment's is, so that neither reuses it.
+        claimed_uetr = None if command.uetr is None else uetr_key(command.uetr)
         accept = _Step(
-            None, (use,), lambda results, at: JournalRows(messages=(inbound,), conversions=(conversion,)),
-            inbound.idempotency_key,
+            None, (use,),
+            lambda results, at: JournalRows(
+                messages=(inbound,), conversions=(conversion,),
+                step_claims=() if claimed_uetr is None else ((claimed_uetr, inbound.id),),
+            ),
+            inbound.idempotency_key, claimed_uetr,
         )
         try:
             await self._batcher.submit((), accept)
@@ -191,7 +202,10 @@ class Conversions:
             replay = await self.journaling.replay(message, self)
             if replay is not None:
                 return replay
-            # Not a repeat: the daily limit would be passed (the only other check of the accept step).
+            # Not a repeat: its UETR was used before, or else the daily limit would be passed.
+            if claimed_uetr is not None and await self._journal.taken_claims([claimed_uetr]):
+                text = f"UETR {command.uetr} was already used by another payment or conversion"
+                return await self._refuse(message, codes.duplicate_payment, text, claimed=True)
             code, text = over_daily_limit
             return await self._refuse(message, code, text, claimed=True)
         self.after_step(f"{conversion.direction.value}.{conversion.state.value}")
@@ -330,8 +344,8 @@ class Conversions:
                 return False
         void = TransferRequest(
             id=step_id(c.id, "void"), debit_account_id=0, credit_account_id=0, amount_kopecks=0,
-            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=_reference(c), phase=Phase.VOID_PENDING,
-            pending_id=step_id(c.id, "pending"),
+            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=_reference(c), uetr=c.uetr,
+            phase=Phase.VOID_PENDING, pending_id=step_id(c.id, "pending"),
         )
         # Voiding a pending transfer that was never made (refused before it) fails harmlessly: nothing was held.
         await self._submit(c, [void], lambda results: (ConversionState.REJECTED, None))
@@ -343,7 +357,7 @@ class Conversions:
         that supply and reserve still move together."""
         post = TransferRequest(
             id=step_id(c.id, "post"), debit_account_id=0, credit_account_id=0, amount_kopecks=0,
-            kind=TransferKind.MINT, reference=_reference(c), phase=Phase.POST_PENDING,
+            kind=TransferKind.MINT, reference=_reference(c), uetr=c.uetr, phase=Phase.POST_PENDING,
             pending_id=step_id(c.id, "pending"),
         )
         posted = await self._submit(c, [post], _settled_if_posted)
@@ -398,8 +412,13 @@ class Conversions:
             reached = new_state
             if new_state not in (ConversionState.SETTLED, ConversionState.REJECTED):
                 return JournalRows(conversion_updates=(update,))
-            receipt = self._final_receipt(c, new_state, code, text, at_us, request_header)
-            messages, mailbox = outbound_records(self.gateway_bic, [receipt], c.message_id, at_us)
+            # The posting that settled it (the post of the pending transfer, or a late single one) is named in the
+            # receipt and in a mint's credit notification, as a payment's transfer is in its pacs.002 and camt.054.
+            posted = requests[0].id if new_state is ConversionState.SETTLED else None
+            outbound = [self._final_receipt(c, new_state, code, text, at_us, request_header, posted)]
+            if posted is not None and c.direction is ConversionDirection.MINT and c.bank_bic in self._credit_notified:
+                outbound.append(self._credit_notification(c, posted, at_us))
+            messages, mailbox = outbound_records(self.gateway_bic, outbound, c.message_id, at_us)
             return JournalRows(messages=tuple(messages), mailbox=mailbox, conversion_updates=(update,))
 
         await self._batcher.submit(requests, _Step((leave_key(c.id, c.state), c.message_id), (), rows))
@@ -415,7 +434,7 @@ class Conversions:
         debit, credit = (issuance, wallet) if kind is TransferKind.MINT else (wallet, issuance)
         return TransferRequest(
             id=step_id(c.id, "pending"), debit_account_id=debit, credit_account_id=credit,
-            amount_kopecks=c.amount_kopecks, kind=kind, reference=_reference(c), phase=Phase.PENDING,
+            amount_kopecks=c.amount_kopecks, kind=kind, reference=_reference(c), uetr=c.uetr, phase=Phase.PENDING,
             timeout_seconds=self._pending_timeout_seconds,
         )
 
@@ -425,36 +444,57 @@ class Conversions:
         return TransferRequest(
             id=step_id(c.id, "late"), debit_account_id=issuance if mint else wallet,
             credit_account_id=wallet if mint else issuance, amount_kopecks=c.amount_kopecks,
-            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=_reference(c),
+            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=_reference(c), uetr=c.uetr,
         )
 
     def _receipt(self, c: ConversionRecord, header: BusinessHeader | None, now_us: int) -> Outbound:
         text = "accepted: the RTGS has not confirmed the fiat leg yet; the final receipt follows in the mailbox"
         return self._camt_025(c.bank_bic, header, instant(now_us), c.request_message_id, c.transaction_id,
-                              ("PDNG", text))
+                              ("PDNG", text), payment=self._named(c))
 
     def _final_receipt(
         self, c: ConversionRecord, state: ConversionState, code: str | None, text: str | None, now_us: int,
-        answering: BusinessHeader | None,
+        answering: BusinessHeader | None, posted: UUID | None,
     ) -> Outbound:
         amount = text_from_kopecks(c.amount_kopecks)
         if state is ConversionState.SETTLED:
+            assert posted is not None
             legs = (c.rtgs_account, c.wallet_code) if c.direction is ConversionDirection.MINT else (c.wallet_code, c.rtgs_account)
-            handlings: tuple[tuple[str, str], ...] = (("ACSC", f"converted {amount} RUB from {legs[0]} to {legs[1]}"),)
+            done = f"converted {amount} RUB {legs[0]} -> {legs[1]}; ledger transfer {posted.hex}"
+            handlings: tuple[tuple[str, str], ...] = (("ACSC", done),)
         else:
             assert code is not None and text is not None
             handlings = (("RJCT", f"{amount} RUB not converted: {text}"[:140]), (code, text))
         return self._camt_025(c.bank_bic, answering, instant(now_us), c.request_message_id, c.transaction_id,
-                              *handlings)
+                              *handlings, payment=self._named(c))
+
+    def _named(self, c: ConversionRecord) -> LongPaymentIdentification:
+        """The conversion in a receipt's OrgnlPmtId/LngBizId: the camt.050's references, amount and day."""
+        return LongPaymentIdentification(
+            transaction_id=c.transaction_id, uetr=c.uetr, kopecks=c.amount_kopecks, settlement_date=c.business_date,
+            instructing_agent_bic=c.bank_bic, instructed_agent_bic=self.gateway_bic, end_to_end_id=c.end_to_end_id,
+        )
+
+    def _credit_notification(self, c: ConversionRecord, posted: UUID, at_us: int) -> Outbound:
+        """A camt.054 for a mint's credit to the wallet, for a bank that asked for one for every credit."""
+        credit = answers.Credit(
+            wallet_code=c.wallet_code, kopecks=c.amount_kopecks, settled_at=instant(at_us),
+            value_date=self._calendar.business_date_at(at_us), transfer_id=posted,
+            message_id=c.request_message_id, end_to_end_id=c.end_to_end_id, instruction_id=None,
+            transaction_id=c.transaction_id, uetr=c.uetr, debtor_agent_bic=None, creditor_agent_bic=None,
+            kind=TransferKind.MINT, additional_info=conversion_entry_info[TransferKind.MINT],
+        )
+        configured = self.journaling.app_hdr_versions.get(c.bank_bic)
+        return answers.credit_notification(self.gateway_bic, c.bank_bic, instant(at_us), [credit], configured)
 
     def _camt_025(
         self, bank_bic: str, answering: BusinessHeader | None, now: datetime, request_message_id: str,
-        transaction_id: str | None, *handlings: tuple[str, str],
+        transaction_id: str | None, *handlings: tuple[str, str], payment: LongPaymentIdentification | None = None,
     ) -> Outbound:
         """A receipt for the bank, in its configured AppHdr version if it has one."""
         configured = self.journaling.app_hdr_versions.get(bank_bic)
         return answers.receipt(self.gateway_bic, bank_bic, now, answering, request_message_id, camt_050,
-                               transaction_id, handlings, configured)
+                               transaction_id, handlings, configured, payment)
 
 
 def _settled_if_posted(results: Sequence[TransferResult]) -> tuple[ConversionState, None] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from lxml import etree
 
@@ -23,6 +23,7 @@ from gateway.messages.rejections import Rejection
 from gateway.messages.reports import (
     CaseAssignment,
     GroupStatus,
+    LongPaymentIdentification,
     PaymentStatus,
     Receipt,
     ReceiptDetails,
@@ -230,10 +231,10 @@ def transaction_status(
 def receipt(
     gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None, original_message_id: str,
     original_message_name_id: str, original_transaction_id: str | None, handlings: Sequence[tuple[str, str]],
-    configured: MessageId | None = None,
+    configured: MessageId | None = None, payment: LongPaymentIdentification | None = None,
 ) -> Outbound:
     """A camt.025 for a request the gateway handled (a camt.050): each handling a status or reason code and its
-    wording, in order (ACSC, PDNG or RJCT first; after RJCT, the reason)."""
+    wording, in order (ACSC, PDNG or RJCT first; after RJCT, the reason); the transfer named in full when known."""
     reference = new_message_id()
     value = Receipt(
         message_id=reference,
@@ -244,6 +245,7 @@ def receipt(
                 original_message_name_id=original_message_name_id,
                 original_transaction_id=original_transaction_id,
                 handlings=tuple(RequestHandling(code, text[:request_description_chars_max]) for code, text in handlings),
+                payment=payment,
             ),
         ),
     )
@@ -349,6 +351,13 @@ entry_codes: dict[tuple[TransferKind, CreditDebit], BankTransactionCode] = {
 }
 
 
+# What a conversion's entry says it was, beside its references, in camt.052/053/054 alike.
+conversion_entry_info = {
+    TransferKind.MINT: "fiat roubles converted into cryptoroubles (camt.050)",
+    TransferKind.BURN: "cryptoroubles converted back into fiat roubles (camt.050)",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Credit:
     """One settled credit to a wallet, as a camt.054 entry tells it."""
@@ -356,15 +365,17 @@ class Credit:
     wallet_code: str  # e.g. VTBRRUMMXXX/main
     kopecks: int
     settled_at: datetime
+    value_date: date  # the business day the posting belongs to: its interbank settlement date
     transfer_id: uuid.UUID
-    message_id: str  # the debtor agent's message
-    end_to_end_id: str
+    message_id: str  # the message that caused it: the debtor agent's, or the bank's camt.050
+    end_to_end_id: str | None
     instruction_id: str | None
     transaction_id: str | None
-    uetr: uuid.UUID
-    debtor_agent_bic: str
-    creditor_agent_bic: str
-    is_return: bool
+    uetr: uuid.UUID | None
+    debtor_agent_bic: str | None  # None for a conversion
+    creditor_agent_bic: str | None
+    kind: TransferKind  # PAYMENT, RETURN, or MINT (fiat converted into the wallet)
+    additional_info: str | None = None
 
 
 def credit_notification(
@@ -403,10 +414,9 @@ def _credit_entry(credit: Credit) -> Entry:
         direction=CreditDebit.CRDT,
         status=EntryStatus.BOOK,
         booking_date=credit.settled_at,
-        value_date=credit.settled_at.date(),
+        value_date=credit.value_date,
         account_servicer_reference=credit.transfer_id.hex,
-        bank_transaction_code=entry_codes[(TransferKind.RETURN if credit.is_return else TransferKind.PAYMENT,
-                                            CreditDebit.CRDT)],
+        bank_transaction_code=entry_codes[(credit.kind, CreditDebit.CRDT)],
         transactions=(
             payment_details(
                 credit.transfer_id, credit.kopecks, CreditDebit.CRDT, credit.message_id, credit.instruction_id,
@@ -414,7 +424,7 @@ def _credit_entry(credit: Credit) -> Entry:
                 credit.creditor_agent_bic,
             ),
         ),
-        additional_info=None,
+        additional_info=credit.additional_info,
     )
 
 

@@ -376,13 +376,36 @@ def request_handling_for(rejection: Rejection) -> RequestHandling:
 
 
 @dataclass(frozen=True, slots=True)
+class LongPaymentIdentification:
+    """LongPaymentIdentification2 (OrgnlPmtId/LngBizId): a liquidity transfer named by all its references, so
+    that a receipt ties to the bank's books (TxId, UETR, EndToEndId) as well as to its message."""
+
+    transaction_id: str | None  # TxId: the camt.050's LqdtyTrfId/TxId
+    uetr: uuid.UUID | None  # UETR
+    kopecks: int  # IntrBkSttlmAmt
+    settlement_date: date  # IntrBkSttlmDt: the business day it counts on
+    instructing_agent_bic: str  # InstgAgt: the bank that asked
+    instructed_agent_bic: str  # InstdAgt: the central bank
+    end_to_end_id: str | None  # EndToEndId
+
+    def __post_init__(self) -> None:
+        assert type(self.kopecks) is int and self.kopecks >= 0, self.kopecks
+        for value in (self.transaction_id, self.end_to_end_id):
+            if value is not None:
+                _assert_id(value)
+        _assert_bic(self.instructing_agent_bic)
+        _assert_bic(self.instructed_agent_bic)
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiptDetails:
     """Receipt3: the request one receipt is about, and how it was handled."""
 
     original_message_id: str  # OrgnlMsgId/MsgId: the camt.050's MsgId
     original_message_name_id: str | None  # OrgnlMsgId/MsgNmId, e.g. camt.050.001.05
-    original_transaction_id: str | None  # OrgnlPmtId/TxId: the liquidity transfer's TxId
+    original_transaction_id: str | None  # OrgnlPmtId/TxId: the liquidity transfer's TxId (when no `payment`)
     handlings: tuple[RequestHandling, ...]  # ReqHdlg
+    payment: LongPaymentIdentification | None = None  # OrgnlPmtId/LngBizId: the transfer in full, when known
 
     def __post_init__(self) -> None:
         _assert_id(self.original_message_id)

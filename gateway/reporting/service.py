@@ -26,7 +26,6 @@ from gateway.domain.calendar import (
 )
 from gateway.domain.days import BusinessDay, DayState
 from gateway.domain.journal import MessageStatus
-from gateway.domain.ledger import TransferKind
 from gateway.domain.money import text_from_kopecks
 from gateway.handling.journaling import AnsweringFlow, Journaling
 from gateway.handling.received import Received, Reply
@@ -71,12 +70,6 @@ camt_052 = MessageId("camt", "052", "001", "08")
 camt_053 = MessageId("camt", "053", "001", "08")
 camt_060 = MessageId("camt", "060", "001", "05")
 sequence_open_ended = 2**62  # the open day's postings have no last sequence yet
-
-
-_conversion_info = {
-    TransferKind.MINT: "fiat roubles converted into cryptoroubles (camt.050)",
-    TransferKind.BURN: "cryptoroubles converted back into fiat roubles (camt.050)",
-}
 
 
 class ReportTooLong(Exception):
@@ -418,7 +411,7 @@ def _booked_entry(movement: WalletMovement, business_date: date) -> Entry:
         account_servicer_reference=reference,
         bank_transaction_code=answers.entry_codes[(movement.kind, direction)],
         transactions=transactions,
-        additional_info=_conversion_info.get(movement.kind),
+        additional_info=answers.conversion_entry_info.get(movement.kind),
     )
 
 
@@ -434,5 +427,5 @@ def _pending_entry(hold: WalletHold) -> Entry:
         account_servicer_reference=hold.transfer_id.hex,
         bank_transaction_code=answers.entry_codes[(hold.kind, direction)],
         transactions=(),
-        additional_info=_conversion_info.get(hold.kind),
+        additional_info=answers.conversion_entry_info.get(hold.kind),
     )

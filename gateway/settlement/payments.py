@@ -356,6 +356,7 @@ def credit_notifications(
                 wallet_code=wallet_codes[payment.creditor_bic],
                 kopecks=payment.amount.kopecks,
                 settled_at=settled_at,
+                value_date=payment.settlement_date,
                 transfer_id=payment.transfer_id,
                 message_id=message_id,
                 end_to_end_id=payment.end_to_end_id,
@@ -364,7 +365,7 @@ def credit_notifications(
                 uetr=payment.uetr,
                 debtor_agent_bic=payment.debtor_bic,
                 creditor_agent_bic=payment.creditor_bic,
-                is_return=is_return,
+                kind=TransferKind.RETURN if is_return else TransferKind.PAYMENT,
             )
         )
     return [

@@ -233,7 +233,7 @@ RTGS_ACCOUNTS = {SBER: "30101810400000000225", VTB: "30101810700000000187", ALFA
 
 def camt_050(
     sender: str, message_id: str, kopecks: int, direction: str = "mint", wallet: str = "main",
-    rtgs_account: str | None = None, amount_text: str | None = None,
+    rtgs_account: str | None = None, amount_text: str | None = None, uetr: uuid.UUID | None = None,
 ) -> bytes:
     """A liquidity transfer between the sender's RTGS account and one of its wallets: "mint" from the RTGS account
     into the wallet, "burn" back. `amount_text` overrides the amount as written (to send a malformed one)."""
@@ -249,7 +249,7 @@ def camt_050(
         f"<MsgHdr><MsgId>{escape(message_id)}</MsgId><CreDtTm>2026-11-24T08:30:00+03:00</CreDtTm></MsgHdr>"
         "<LqdtyCdtTrf><LqdtyTrfId>"
         f"<EndToEndId>E2E-{escape(message_id)[:30]}</EndToEndId><TxId>TX-{escape(message_id)[:30]}</TxId>"
-        f"<UETR>{uuid.uuid4()}</UETR></LqdtyTrfId>"
+        f"<UETR>{uetr or uuid.uuid4()}</UETR></LqdtyTrfId>"
         + _agent("Cdtr", sender)
         + f"<CdtrAcct>{credit}</CdtrAcct>"
         f'<TrfdAmt><AmtWthCcy Ccy="RUB">{amount}</AmtWthCcy></TrfdAmt>'

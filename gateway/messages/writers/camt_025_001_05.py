@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from gateway.messages.identity import MessageId
-from gateway.messages.reports import Receipt, ReceiptDetails
+from gateway.messages.reports import LongPaymentIdentification, Receipt, ReceiptDetails
 from gateway.messages.writers._writing import Writing
 
 message_id = MessageId("camt", "025", "001", "05")
@@ -27,9 +27,23 @@ def _details(writing: Writing, element: etree._Element, details: ReceiptDetails)
     original = writing.element(element, "OrgnlMsgId")
     writing.element(original, "MsgId", details.original_message_id)
     writing.text(original, "MsgNmId", details.original_message_name_id)
-    if details.original_transaction_id is not None:
+    if details.payment is not None:
+        _long_business_id(writing, writing.element(writing.element(element, "OrgnlPmtId"), "LngBizId"),
+                          details.payment)
+    elif details.original_transaction_id is not None:
         writing.element(writing.element(element, "OrgnlPmtId"), "TxId", details.original_transaction_id)
     for handling in details.handlings:
         handling_element = writing.element(element, "ReqHdlg")
         writing.element(handling_element, "StsCd", handling.status_code)
         writing.text(handling_element, "Desc", handling.description)
+
+
+def _long_business_id(writing: Writing, element: etree._Element, payment: LongPaymentIdentification) -> None:
+    writing.text(element, "TxId", payment.transaction_id)
+    if payment.uetr is not None:
+        writing.element(element, "UETR", str(payment.uetr))
+    writing.decimal_kopecks(element, "IntrBkSttlmAmt", payment.kopecks)  # ImpliedCurrencyAndAmount: no Ccy
+    writing.iso_date(element, "IntrBkSttlmDt", payment.settlement_date)
+    writing.agent(element, "InstgAgt", payment.instructing_agent_bic)
+    writing.agent(element, "InstdAgt", payment.instructed_agent_bic)
+    writing.text(element, "EndToEndId", payment.end_to_end_id)

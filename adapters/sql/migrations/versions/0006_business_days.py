@@ -65,9 +65,11 @@ def upgrade() -> None:
     with op.batch_alter_table("conversions") as batch:
         batch.add_column(sa.Column("end_to_end_id", sa.String(35), nullable=True))
         batch.add_column(sa.Column("uetr", sa.Uuid(), nullable=True))
+    op.create_index("conversions_by_uetr", "conversions", ["uetr"])
 
 
 def downgrade() -> None:
+    op.drop_index("conversions_by_uetr", table_name="conversions")
     with op.batch_alter_table("conversions") as batch:
         batch.drop_column("uetr")
         batch.drop_column("end_to_end_id")

@@ -6,6 +6,7 @@ down (where the message layer alone decides it); messages that refer to earlier 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -203,3 +204,37 @@ def test_validate_fills_placeholders_when_asked(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert out.count(": valid") == len(flows)
     assert main(["validate", str(example_path("pacs.008-single"))]) == 1, "unfilled, {{id:single}} is no MsgId"
+
+
+def _documented_answers() -> dict[str, str]:
+    """The examples README's tables: each example's "the answer" column, by example name."""
+    documented = {}
+    for line in (examples_dir / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`") and cells[0].endswith("`"):
+            documented[cells[0].strip("`")] = cells[-1]
+    return documented
+
+
+@pytest.mark.parametrize("name", sorted(_documented_answers()))
+def test_the_readme_tells_each_examples_answer_as_the_manifest_expects_it(name: str) -> None:
+    """What a newcomer reads an example is answered with is what `gateway replay` checks it is answered with."""
+    told = _documented_answers()[name]
+    entry = manifest_entries.get(f"{name}.xml") or manifest_entries.get(name)
+    if entry is None:
+        assert "not in the replay set" in told, f"{name} is neither replayed nor said not to be"
+        return
+    expect = entry["expect"]
+    said_http = re.findall(r"HTTP (\d{3})", told)
+    assert [int(status) for status in said_http] == ([expect["http"]] if expect["http"] != 200 else []), told
+    answer = expect.get("answer")
+    named = re.findall(r"\b((?:pacs|camt|admi)\.\d{3})\b", told)
+    if answer is None:
+        assert not named or not told.startswith(named[0]), told
+    else:
+        assert named and named[0] == answer[:8], f"{name}: the README says {told!r}, the manifest {answer}"
+    codes = set(re.findall(r"\b([A-Z]{4}|[A-Z]{2}\d{2})\b", told)) - {"HTTP"}
+    assert codes <= {expect.get("status"), *expect.get("reasons", ())}, f"{name}: {told!r} against {expect}"
+    # It names the status, except of an admi.002, a rejection by itself, whose reason it names instead.
+    said = set(expect.get("reasons", ())) if answer == "admi.002.001.01" else {expect.get("status")} - {None}
+    assert said <= codes, f"{name}: the README does not say {sorted(said - codes)}: {told!r}"

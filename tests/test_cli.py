@@ -4,6 +4,7 @@ clean ledger and fails, naming the transfer, once a row is edited behind the gat
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -188,3 +189,14 @@ def test_day_close_states_a_past_day_once_and_refuses_what_cannot_close(config_p
     lines = status.stdout.splitlines()
     assert lines[1].startswith(f"open    {today}") and lines[2].startswith(f"closed  {yesterday}"), lines
     assert "no postings" in lines[2] and "with the CLI at" in lines[2]
+
+
+def test_serve_on_a_port_in_use_says_so_and_exits_2(config_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = gateway(config_path, "serve", "--plain-http", "--port", str(port))
+    assert refused.returncode == 2, refused.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: in use by another process" in refused.stderr
+    assert "Traceback" not in refused.stderr

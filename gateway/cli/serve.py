@@ -4,6 +4,7 @@ The packaged demo creates its own throw-away signing key and development PKI und
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import logging
 import resource
@@ -71,6 +72,11 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             reuse_port=args.workers > 1 or args.reuse_port,
             announce=lambda line: log.info("%s", line),
         )
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        reason = "in use by another process" if error.errno == errno.EADDRINUSE else error.strerror
+        raise UsageError(f"cannot listen on {host}:{port}: {reason} (serve --port P, or [http] port)") from None
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGINT)

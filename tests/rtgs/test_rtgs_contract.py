@@ -1,17 +1,26 @@
 """Every RTGS implementation keeps one contract: holds, commits, releases and credits from the reserve move fiat exactly
-once per request id, refusals are answers that never change, and statements explain balances day by day."""
+once per request id (its references part of its content), refusals are answers that never change, statements explain
+balances day by day and give each booking the camt.050 references it was made with, and a database from before
+references were kept still works."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from gateway_adapters.rtgs import tables
+from gateway_adapters.sql.engine import make_engine
+from sqlalchemy import text
 
+from gateway.config import load_config
 from gateway.conversion.ports import FiatBalance, FiatDirection, FiatReferences, RtgsOutcome
-from tests.rtgs.conftest import CBR_BIC, RtgsWorld
+from tests.rtgs.conftest import CBR_BIC, RESERVE_ACCOUNT, RtgsWorld, WorldKind
 
 O = RtgsOutcome
 SBER, SBER_BIC = "30101810400000000225", "SABRRUMMXXX"
@@ -346,3 +355,190 @@ async def test_a_statement_of_an_unknown_account_or_too_long_a_period(rtgs_world
 async def test_an_rtgs_opens_with_only_its_reserve_account(rtgs_world: RtgsWorld) -> None:
     assert not await rtgs_world.admin.open_account(rtgs_world.reserve_account, CBR_BIC, 1_00)
     assert [b.account for b in await rtgs_world.admin.accounts()] == [rtgs_world.reserve_account]
+
+
+# --- the camt.050's references --------------------------------------------------------------------------------------
+
+# Sberbank's mint and VTB's burn, as their camt.050s named them.
+MINT_REFS = FiatReferences("SBER-LQT-20260512-0007", "INV-2026-0311", "SBER-TX-7",
+                           uuid.UUID("0e8f1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"))  # fmt: skip
+BURN_REFS = FiatReferences("VTB-LQT-20260512-0002", "NOTPROVIDED", None, uuid.UUID("6d1f5a2e-4b3c-4d2e-9f10-2a3b4c5d6e7f"))
+
+
+async def test_a_commit_and_a_credit_come_back_in_the_statement_with_their_references(rtgs_world: RtgsWorld) -> None:
+    rtgs, reserve_account = rtgs_world.rtgs, rtgs_world.reserve_account
+    await open_sber(rtgs_world, 1_000_000_00)
+    await rtgs_world.admin.open_account(VTB, VTB_BIC, 0)
+    hold_id, commit_id, credit_id = new_id(), new_id(), new_id()
+    assert await rtgs.reserve(hold_id, SBER, 300_000_00, MINT_REFS) is O.DONE
+    assert await rtgs.commit(commit_id, hold_id) is O.DONE  # a commit carries no references: it books its hold's
+    assert await rtgs.credit_from_reserve(credit_id, VTB, 100_000_00, BURN_REFS) is O.DONE
+    from_date = datetime.now(MSK).date() - timedelta(days=1)
+    to_date = from_date + timedelta(days=1)
+
+    sber = await rtgs.statement(SBER, from_date, to_date)
+    assert sber is not None
+    assert [(e.request_id, e.references) for e in sber.entries[1:]] == [(commit_id, MINT_REFS)]
+    assert sber.entries[0].reference == "opening balance" and sber.entries[0].references is None
+    assert sber.entries[1].reference == f"conversion hold {hold_id}"  # the free text stays
+    vtb = await rtgs.statement(VTB, from_date, to_date)
+    assert vtb is not None
+    assert [(e.request_id, e.kopecks, e.references) for e in vtb.entries] == [(credit_id, 100_000_00, BURN_REFS)]
+    reserve = await rtgs.statement(reserve_account, from_date, to_date)
+    assert reserve is not None
+    assert [(e.direction, e.request_id, e.references) for e in reserve.entries] == [
+        (FiatDirection.CREDIT, commit_id, MINT_REFS),
+        (FiatDirection.DEBIT, credit_id, BURN_REFS),
+    ]
+
+
+async def test_an_end_to_end_id_not_given_comes_back_as_notprovided(rtgs_world: RtgsWorld) -> None:
+    """A camt.050 must carry an EndToEndId; ISO 20022 writes one not given as NOTPROVIDED, and so does the RTGS."""
+    await fund_reserve(rtgs_world, 500_00)
+    await open_sber(rtgs_world, 0)
+    given = FiatReferences("SBER-LQT-20260512-0009", None, None, None)
+    request_id = new_id()
+    assert await rtgs_world.rtgs.credit_from_reserve(request_id, SBER, 200_00, given) is O.DONE
+    with_notprovided = FiatReferences("SBER-LQT-20260512-0009", "NOTPROVIDED", None, None)
+    assert await rtgs_world.rtgs.credit_from_reserve(request_id, SBER, 200_00, with_notprovided) is O.DONE  # the same
+    today = datetime.now(MSK).date()
+    sber = await rtgs_world.rtgs.statement(SBER, today - timedelta(days=1), today)
+    assert sber is not None
+    assert [(e.request_id, e.references) for e in sber.entries] == [(request_id, with_notprovided)]
+    assert await balance(rtgs_world, SBER) == (200_00, 0)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        FiatReferences("SBER-LQT-20260512-0008", "INV-2026-0311", "SBER-TX-7", MINT_REFS.uetr),  # another MsgId
+        FiatReferences(MINT_REFS.message_id, "INV-2026-0312", "SBER-TX-7", MINT_REFS.uetr),
+        FiatReferences(MINT_REFS.message_id, "INV-2026-0311", None, MINT_REFS.uetr),  # the TxId left out
+        FiatReferences(MINT_REFS.message_id, "INV-2026-0311", "SBER-TX-7", None),  # the UETR left out
+        FiatReferences(MINT_REFS.message_id, "INV-2026-0311", "SBER-TX-7", BURN_REFS.uetr),
+    ],
+    ids=["message id", "end-to-end id", "no tx id", "no uetr", "other uetr"],
+)
+async def test_the_same_request_id_with_other_references_conflicts(rtgs_world: RtgsWorld, other: FiatReferences) -> None:
+    await open_sber(rtgs_world, 1_000_00)
+    await fund_reserve(rtgs_world, 500_00)
+    hold_id, credit_id = new_id(), new_id()
+    assert await rtgs_world.rtgs.reserve(hold_id, SBER, 250_00, MINT_REFS) is O.DONE
+    assert await rtgs_world.rtgs.credit_from_reserve(credit_id, SBER, 100_00, MINT_REFS) is O.DONE
+    assert await rtgs_world.rtgs.reserve(hold_id, SBER, 250_00, other) is O.REQUEST_CONFLICT
+    assert await rtgs_world.rtgs.credit_from_reserve(credit_id, SBER, 100_00, other) is O.REQUEST_CONFLICT
+    assert await rtgs_world.rtgs.reserve(hold_id, SBER, 250_00, MINT_REFS) is O.DONE  # the first content still is
+    assert await balance(rtgs_world, SBER) == (1_100_00, 250_00)
+    assert await balance(rtgs_world, rtgs_world.reserve_account) == (400_00, 0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        FiatReferences("M" * 36, "E2E", None, None),  # over Max35Text
+        FiatReferences("", "E2E", None, None),
+        FiatReferences("SBER-1", "E" * 36, None, None),
+        FiatReferences("SBER-1", "E2E", "T\x00X", None),  # a character XML cannot carry
+        FiatReferences("SBER-1", "E2E", None, uuid.UUID("a8098c1a-f86e-11da-bd1a-00112444be1e")),  # version 1
+    ],
+    ids=["long message id", "empty message id", "long end-to-end id", "control character", "uetr version 1"],
+)
+async def test_references_no_camt_050_can_carry_are_programmer_errors(rtgs_world: RtgsWorld, bad: FiatReferences) -> None:
+    await open_sber(rtgs_world, 1_000_00)
+    with pytest.raises(ValueError):
+        await rtgs_world.rtgs.reserve(new_id(), SBER, 100_00, bad)
+    with pytest.raises(ValueError):
+        await rtgs_world.rtgs.credit_from_reserve(new_id(), SBER, 100_00, bad)
+    assert await balance(rtgs_world, SBER) == (1_000_00, 0)
+
+
+# --- a database from before the simulator kept references ----------------------------------------------------------
+
+# The columns the simulator's tables gained when it began to keep the camt.050's references, written out by hand: a
+# database from before has every other column.
+COLUMNS_ADDED_FOR_REFERENCES = [
+    (table, column)
+    for table in ("rtgs_holds", "rtgs_bookings")
+    for column in ("message_id", "end_to_end_id", "transaction_id", "uetr")
+]
+OPENING_ID, HOLD_A, COMMIT_A, HOLD_B = (uuid.UUID(f"{n:x}" * 32) for n in (1, 2, 3, 4))
+
+
+def fingerprint_before_references(operation: str, *arguments: object) -> bytes:
+    """How the simulator recorded a request before references: SHA-256 of the operation and its arguments' text,
+    joined by the unit separator."""
+    return hashlib.sha256("\x1f".join([operation, *map(str, arguments)]).encode()).digest()
+
+
+async def write_a_database_from_before_references(database_url: str) -> None:
+    """The tables without the reference columns, and what the simulator before them left: Sberbank's account opened
+    with 1,000.00, 200.00 of it reserved under HOLD_A and committed by COMMIT_A, 300.00 held under HOLD_B."""
+    engine = make_engine(database_url, load_config(environ={}).limits)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda sync: tables.metadata.create_all(sync))
+            for table, column in COLUMNS_ADDED_FOR_REFERENCES:
+                await connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+            now = time.time_ns() // 1_000
+            await connection.execute(tables.accounts.insert(), [
+                {"number": RESERVE_ACCOUNT, "owner_bic": CBR_BIC, "booked_kopecks": 200_00, "held_kopecks": 0,
+                 "blocked": False, "created_at_us": now},
+                {"number": SBER, "owner_bic": SBER_BIC, "booked_kopecks": 800_00, "held_kopecks": 300_00,
+                 "blocked": False, "created_at_us": now},
+            ])  # fmt: skip
+            await connection.execute(tables.bookings.insert(), [
+                {"request_id": OPENING_ID, "debit_account": "OPENING", "credit_account": SBER,
+                 "amount_kopecks": 1_000_00, "booked_at_us": now, "reference": "opening balance"},
+                {"request_id": COMMIT_A, "debit_account": SBER, "credit_account": RESERVE_ACCOUNT,
+                 "amount_kopecks": 200_00, "booked_at_us": now + 1, "reference": f"conversion hold {HOLD_A}"},
+            ])  # fmt: skip
+            await connection.execute(tables.holds.insert(), [
+                {"id": HOLD_A, "account": SBER, "amount_kopecks": 200_00, "state": "committed", "created_at_us": now,
+                 "resolved_at_us": now + 1},
+                {"id": HOLD_B, "account": SBER, "amount_kopecks": 300_00, "state": "held", "created_at_us": now,
+                 "resolved_at_us": None},
+            ])  # fmt: skip
+            await connection.execute(tables.requests.insert(), [
+                {"request_id": HOLD_A, "operation": "reserve", "outcome": "done", "created_at_us": now,
+                 "fingerprint": fingerprint_before_references("reserve", HOLD_A, SBER, 200_00)},
+                {"request_id": COMMIT_A, "operation": "commit", "outcome": "done", "created_at_us": now,
+                 "fingerprint": fingerprint_before_references("commit", HOLD_A)},
+                {"request_id": HOLD_B, "operation": "reserve", "outcome": "done", "created_at_us": now,
+                 "fingerprint": fingerprint_before_references("reserve", HOLD_B, SBER, 300_00)},
+            ])  # fmt: skip
+    finally:
+        await engine.dispose()
+
+
+def test_the_simulator_evolves_exactly_the_columns_added_for_references() -> None:
+    assert [(table.name, column) for table, column in tables.added_columns] == COLUMNS_ADDED_FOR_REFERENCES
+
+
+async def test_rows_from_before_references_read_as_none_and_keep_their_answers(
+    rtgs_world_kind: WorldKind, tmp_path: Path
+) -> None:
+    async with rtgs_world_kind.open(tmp_path, write_a_database_from_before_references) as world:
+        rtgs = world.rtgs
+        assert await balance(world, SBER) == (800_00, 300_00)
+        # Requests recorded before are the same requests when retried now, whatever references they carry now.
+        assert await rtgs.reserve(HOLD_B, SBER, 300_00, MINT_REFS) is O.DONE
+        assert await rtgs.reserve(HOLD_A, SBER, 200_00, MINT_REFS) is O.DONE
+        assert await rtgs.reserve(HOLD_B, SBER, 300_01, MINT_REFS) is O.REQUEST_CONFLICT  # other content still is not
+        assert await rtgs.commit(COMMIT_A, HOLD_A) is O.DONE
+        assert await balance(world, SBER) == (800_00, 300_00)
+        commit_b, hold_c, commit_c = new_id(), new_id(), new_id()
+        assert await rtgs.commit(commit_b, HOLD_B) is O.DONE  # a hold from before: booked without references
+        assert await rtgs.reserve(hold_c, SBER, 100_00, MINT_REFS) is O.DONE
+        assert await rtgs.commit(commit_c, hold_c) is O.DONE
+        today = datetime.now(MSK).date()
+        sber = await rtgs.statement(SBER, today - timedelta(days=1), today)
+        assert sber is not None
+        assert [(e.request_id, e.kopecks, e.references) for e in sber.entries] == [
+            (OPENING_ID, 1_000_00, None),
+            (COMMIT_A, 200_00, None),
+            (commit_b, 300_00, None),
+            (commit_c, 100_00, MINT_REFS),
+        ]
+        assert (sber.opening_kopecks, sber.closing_kopecks) == (0, 400_00)
+        assert await balance(world, SBER) == (400_00, 0)
+        assert await balance(world, world.reserve_account) == (600_00, 0)

@@ -9,8 +9,8 @@ Every call is one POST of one request, bounded by the configured total timeout. 
   valid answer expected: the outcome is unknown, and the caller retries with the same request id;
 - RtgsProtocolError (a ValueError) for any other HTTP 4xx, with the admi.002's code and text when there is one: the
   RTGS refused the request itself, which retrying cannot change;
-- ValueError, before anything is sent, for arguments no request can carry (amounts that are not positive kopecks, a
-  period that ends before it begins), as the embedded simulator does.
+- ValueError, before anything is sent, for arguments no request can carry (amounts that are not positive kopecks,
+  references no camt.050 can carry, a period that ends before it begins), as the embedded simulator does.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from typing import Self
 
 import aiohttp
 from gateway_adapters.rtgs import wire
+from gateway_adapters.rtgs.references import recorded
 from gateway_adapters.rtgs.wire import RtgsProtocolError
 
 from gateway import bounds
 from gateway.config import Config
 from gateway.conversion.ports import (
     FiatBalance,
+    FiatReferences,
     FiatStatement,
     RtgsOutcome,
     RtgsUnavailable,
@@ -125,9 +127,13 @@ class HttpRtgs:
         request = wire.balance_request(self._parties, account, wire.now_utc())
         return wire.read_balance(self._parties, request, account, await self._exchange(request))
 
-    async def reserve(self, hold_id: uuid.UUID, account: str, amount_kopecks: int) -> RtgsOutcome:
+    async def reserve(
+        self, hold_id: uuid.UUID, account: str, amount_kopecks: int, references: FiatReferences
+    ) -> RtgsOutcome:
         _check_amount(amount_kopecks)
-        return await self._movement(wire.reserve_request(self._parties, hold_id, account, amount_kopecks, wire.now_utc()))
+        references = recorded(references)
+        request = wire.reserve_request(self._parties, hold_id, account, amount_kopecks, references, wire.now_utc())
+        return await self._movement(request)
 
     async def commit(self, request_id: uuid.UUID, hold_id: uuid.UUID) -> RtgsOutcome:
         request = wire.commit_request(self._parties, request_id, hold_id, self._reserve_account, wire.now_utc())
@@ -136,10 +142,15 @@ class HttpRtgs:
     async def release(self, request_id: uuid.UUID, hold_id: uuid.UUID) -> RtgsOutcome:
         return await self._movement(wire.release_request(self._parties, request_id, hold_id, wire.now_utc()))
 
-    async def credit_from_reserve(self, request_id: uuid.UUID, account: str, amount_kopecks: int) -> RtgsOutcome:
+    async def credit_from_reserve(
+        self, request_id: uuid.UUID, account: str, amount_kopecks: int, references: FiatReferences
+    ) -> RtgsOutcome:
         _check_amount(amount_kopecks)
+        references = recorded(references)
         now = wire.now_utc()
-        request = wire.credit_request(self._parties, request_id, self._reserve_account, account, amount_kopecks, now)
+        request = wire.credit_request(
+            self._parties, request_id, self._reserve_account, account, amount_kopecks, references, now
+        )
         return await self._movement(request)
 
     async def statement(self, account: str, from_date: date, to_date: date) -> FiatStatement | None:

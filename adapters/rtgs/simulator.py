@@ -7,6 +7,12 @@ INSUFFICIENT_FUNDS again when retried with its id after funds arrived, and a com
 HOLD_NOT_FOUND; the caller asks again under a new request id. The same id with other content answers
 REQUEST_CONFLICT and records nothing.
 
+The camt.050's references (FiatReferences) are kept with a hold and with a credit's booking; a commit books with its
+hold's, and statements give each booking's back. They are part of the request's content: the same id with other
+references is REQUEST_CONFLICT. Tables from before the simulator kept references are evolved on open (tables.evolve);
+their rows read as no references, and a request recorded then is matched on what it recorded (its id, account and
+amount), so that a retry across the upgrade answers what it answered before.
+
 Decisions the port leaves open:
 - A commit of a hold already committed, under another request id, answers DONE and books nothing: the hold's money
   moved once, which is what the caller asks about.
@@ -31,10 +37,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
+from gateway_adapters.rtgs.references import recorded
 from gateway_adapters.rtgs.tables import (
     account_number_chars_max,
     accounts,
     bookings,
+    evolve,
     holds,
     metadata,
     requests,
@@ -44,6 +52,7 @@ from gateway_adapters.sql.store import now_us
 from sqlalchemy import BigInteger, case, cast, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -52,6 +61,7 @@ from gateway.conversion.ports import (
     FiatBalance,
     FiatDirection,
     FiatEntry,
+    FiatReferences,
     FiatStatement,
     RtgsOutcome,
     RtgsUnavailable,
@@ -90,7 +100,7 @@ class RtgsSimulator:
             if simulator._postgres:
                 # Several gateway workers may open one empty database at once: one creates, the others then see.
                 await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('rtgs simulator tables'))"))
-            await connection.run_sync(lambda sync: metadata.create_all(sync, checkfirst=True))
+            await connection.run_sync(_create_or_evolve)
         await simulator.open_account(reserve_account, reserve_owner_bic, reserve_opening_kopecks)
         return simulator
 
@@ -140,11 +150,16 @@ class RtgsSimulator:
             row = (await connection.execute(select(accounts).where(accounts.c.number == account))).first()
         return None if row is None else _balance(row)
 
-    async def reserve(self, hold_id: uuid.UUID, account: str, amount_kopecks: int) -> RtgsOutcome:
+    async def reserve(
+        self, hold_id: uuid.UUID, account: str, amount_kopecks: int, references: FiatReferences
+    ) -> RtgsOutcome:
         _check_amount(amount_kopecks)
         self._check_bank_account(account)
+        references = recorded(references)
         async with self._transaction() as connection:
-            earlier = await self._claim(connection, hold_id, "reserve", hold_id, account, amount_kopecks)
+            arguments = (hold_id, account, amount_kopecks)
+            content = (*arguments, *_content(references))
+            earlier = await self._claim(connection, hold_id, "reserve", content, arguments)
             if earlier is not None:
                 return earlier
             hold = await self._lock_hold(connection, hold_id)
@@ -163,13 +178,13 @@ class RtgsSimulator:
             await self._set_balance(connection, account, row.booked_kopecks, row.held_kopecks + amount_kopecks)
             await connection.execute(holds.insert().values(
                 id=hold_id, account=account, amount_kopecks=amount_kopecks, state="held",
-                created_at_us=self._clock_us(), resolved_at_us=None,
+                created_at_us=self._clock_us(), resolved_at_us=None, **_columns(references),
             ))
             return await self._record(connection, hold_id, RtgsOutcome.DONE)
 
     async def commit(self, request_id: uuid.UUID, hold_id: uuid.UUID) -> RtgsOutcome:
         async with self._transaction() as connection:
-            earlier = await self._claim(connection, request_id, "commit", hold_id)
+            earlier = await self._claim(connection, request_id, "commit", (hold_id,))
             if earlier is not None:
                 return earlier
             hold = await self._lock_hold(connection, hold_id)
@@ -188,13 +203,13 @@ class RtgsSimulator:
             await self._set_balance(connection, reserve.number, reserve.booked_kopecks + hold.amount_kopecks,
                                     reserve.held_kopecks)
             await self._book(connection, request_id, bank.number, reserve.number, hold.amount_kopecks,
-                             f"conversion hold {hold_id}", now)
+                             f"conversion hold {hold_id}", now, _references(hold))
             await self._end_hold(connection, hold_id, "committed", now)
             return await self._record(connection, request_id, RtgsOutcome.DONE)
 
     async def release(self, request_id: uuid.UUID, hold_id: uuid.UUID) -> RtgsOutcome:
         async with self._transaction() as connection:
-            earlier = await self._claim(connection, request_id, "release", hold_id)
+            earlier = await self._claim(connection, request_id, "release", (hold_id,))
             if earlier is not None:
                 return earlier
             hold = await self._lock_hold(connection, hold_id)
@@ -216,11 +231,16 @@ class RtgsSimulator:
             await self._end_hold(connection, hold_id, "released", now)
             return await self._record(connection, request_id, RtgsOutcome.DONE)
 
-    async def credit_from_reserve(self, request_id: uuid.UUID, account: str, amount_kopecks: int) -> RtgsOutcome:
+    async def credit_from_reserve(
+        self, request_id: uuid.UUID, account: str, amount_kopecks: int, references: FiatReferences
+    ) -> RtgsOutcome:
         _check_amount(amount_kopecks)
         self._check_bank_account(account)
+        references = recorded(references)
         async with self._transaction() as connection:
-            earlier = await self._claim(connection, request_id, "credit", account, amount_kopecks)
+            arguments = (account, amount_kopecks)
+            content = (*arguments, *_content(references))
+            earlier = await self._claim(connection, request_id, "credit", content, arguments)
             if earlier is not None:
                 return earlier
             rows = await self._lock_accounts(connection, account, self._reserve_account)
@@ -235,7 +255,7 @@ class RtgsSimulator:
                                     reserve.held_kopecks)
             await self._set_balance(connection, bank.number, bank.booked_kopecks + amount_kopecks, bank.held_kopecks)
             await self._book(connection, request_id, reserve.number, bank.number, amount_kopecks,
-                             f"conversion {request_id}", self._clock_us())
+                             f"conversion {request_id}", self._clock_us(), references)
             return await self._record(connection, request_id, RtgsOutcome.DONE)
 
     async def statement(self, account: str, from_date: date, to_date: date) -> FiatStatement | None:
@@ -287,9 +307,16 @@ class RtgsSimulator:
         return postgres_insert(table) if self._postgres else sqlite_insert(table)
 
     async def _claim(
-        self, connection: AsyncConnection, request_id: uuid.UUID, operation: str, *arguments: object
+        self,
+        connection: AsyncConnection,
+        request_id: uuid.UUID,
+        operation: str,
+        arguments: tuple[object, ...],
+        arguments_before_references: tuple[object, ...] | None = None,
     ) -> RtgsOutcome | None:
-        """Claim the request id for this call (None), or answer what the earlier call with that id answered."""
+        """Claim the request id for this call (None), or answer what the earlier call with that id answered.
+        `arguments_before_references`: what a request of this operation recorded before the simulator kept
+        references; an earlier request recorded so is this one if those agree (it cannot have recorded more)."""
         fingerprint = _fingerprint(operation, arguments)
         claim = self._insert(requests).values(
             request_id=request_id, operation=operation, fingerprint=fingerprint, outcome=None,
@@ -298,7 +325,9 @@ class RtgsSimulator:
         if (await connection.execute(claim.returning(requests.c.request_id))).first() is not None:
             return None
         earlier = (await connection.execute(select(requests).where(requests.c.request_id == request_id))).one()
-        if bytes(earlier.fingerprint) != fingerprint:
+        recorded_before = None if arguments_before_references is None else _fingerprint(
+            operation, arguments_before_references)
+        if bytes(earlier.fingerprint) not in (fingerprint, recorded_before):
             return RtgsOutcome.REQUEST_CONFLICT
         assert earlier.outcome is not None, "a committed request has its outcome"
         return RtgsOutcome(earlier.outcome)
@@ -335,14 +364,14 @@ class RtgsSimulator:
 
     async def _book(
         self, connection: AsyncConnection, request_id: uuid.UUID, debit_account: str, credit_account: str,
-        amount_kopecks: int, reference: str, booked_at_us: int,
+        amount_kopecks: int, reference: str, booked_at_us: int, references: FiatReferences | None = None,
     ) -> None:
         assert amount_kopecks > 0, amount_kopecks
         assert debit_account != credit_account, debit_account
         assert len(reference) <= bounds.reference_chars_max, reference
         await connection.execute(bookings.insert().values(
             request_id=request_id, debit_account=debit_account, credit_account=credit_account,
-            amount_kopecks=amount_kopecks, booked_at_us=booked_at_us, reference=reference,
+            amount_kopecks=amount_kopecks, booked_at_us=booked_at_us, reference=reference, **_columns(references),
         ))
 
     async def _end_hold(self, connection: AsyncConnection, hold_id: uuid.UUID, state: str, now: int) -> None:
@@ -368,8 +397,39 @@ def _check_account_number(number: str) -> None:
 
 
 def _fingerprint(operation: str, arguments: tuple[object, ...]) -> bytes:
-    # The unit separator cannot occur in a UUID, an account number or an int: no two argument lists collide.
-    return hashlib.sha256("\x1f".join([operation, *map(str, arguments)]).encode()).digest()
+    # The unit separator cannot occur in a UUID, an account number, an int or a reference (XML cannot carry it), and
+    # None is the empty string, which no reference is (Max35Text is at least one character): no two lists collide.
+    # A list without None hashes as before references were kept, which is what lets older requests still match.
+    texts = ["" if argument is None else str(argument) for argument in arguments]
+    return hashlib.sha256("\x1f".join([operation, *texts]).encode()).digest()
+
+
+def _content(references: FiatReferences) -> tuple[object, ...]:
+    """The references as part of a request's content, for its fingerprint."""
+    return (references.message_id, references.end_to_end_id, references.transaction_id, references.uetr)
+
+
+def _columns(references: FiatReferences | None) -> dict[str, object]:
+    """The references as a hold's or a booking's columns (tables._camt_050_references)."""
+    if references is None:
+        return {"message_id": None, "end_to_end_id": None, "transaction_id": None, "uetr": None}
+    assert references.end_to_end_id is not None, "recorded references have an EndToEndId, NOTPROVIDED at least"
+    return {"message_id": references.message_id, "end_to_end_id": references.end_to_end_id,
+            "transaction_id": references.transaction_id, "uetr": references.uetr}  # fmt: skip
+
+
+def _references(row: Row) -> FiatReferences | None:
+    """A hold's or a booking's references, as read back: None for a row no camt.050 caused, or from before."""
+    if row.message_id is None:
+        assert (row.end_to_end_id, row.transaction_id, row.uetr) == (None, None, None), row
+        return None
+    assert row.end_to_end_id is not None, row
+    return FiatReferences(row.message_id, row.end_to_end_id, row.transaction_id, row.uetr)
+
+
+def _create_or_evolve(connection: Connection) -> None:
+    metadata.create_all(connection, checkfirst=True)
+    evolve(connection)
 
 
 def _balance(row: Row) -> FiatBalance:
@@ -386,6 +446,7 @@ def _entry(account: str, row: Row) -> FiatEntry:
         counter_account=row.debit_account if credited else row.credit_account,
         booked_at=(_epoch + timedelta(microseconds=row.booked_at_us)).astimezone(moscow),
         reference=row.reference,
+        references=_references(row),
     )
 
 

@@ -11,9 +11,13 @@ answer that fails any check (not XML, not valid, not from the RTGS, not about ou
 that do not add up) raises RtgsUnavailable: the call's outcome is unknown and it is retried with the same id. On
 the RTGS side a request that fails is a Refusal, which the server answers with an admi.002.
 
-How a movement is named (camt.050): the request id is LqdtyTrfId/EndToEndId and MsgHdr/MsgId (32 lower-case hex
-digits: a UUID's hex form, since the hyphenated form is 36 characters, beyond Max35Text). An RTGS account is
-Id/Othr/Id alone; a hold is an account of its own, Id/Othr/Id = the hold id's hex with SchmeNm/Prtry RTGS-HOLD:
+How a movement is named (camt.050): the request id is MsgHdr/MsgId alone (32 lower-case hex digits: a UUID's hex
+form, since the hyphenated form is 36 characters, beyond Max35Text). LqdtyTrfId names the liquidity transfer as the
+bank's camt.050 named it (FiatReferences): InstrId its MsgHdr/MsgId, EndToEndId, TxId and UETR its own; a commit or
+release carries none of its own (EndToEndId NOTPROVIDED alone: the RTGS books a commit with its hold's). Statement
+entries give them back in NtryDtls/TxDtls/Refs: MsgId the camt.050's MsgId, InstrId the request id that booked it,
+EndToEndId, TxId and UETR the camt.050's. An RTGS account is Id/Othr/Id alone; a hold is an account of its own,
+Id/Othr/Id = the hold id's hex with SchmeNm/Prtry RTGS-HOLD:
     reserve              DbtrAcct bank account  -> CdtrAcct hold        TrfdAmt/AmtWthCcy RUB amount; request id = hold id
     commit               DbtrAcct hold          -> CdtrAcct reserve     TrfdAmt/AmtWthtCcy 0: the whole held amount
     release              DbtrAcct hold,            no CdtrAcct          TrfdAmt/AmtWthtCcy 0: back where it came from
@@ -33,12 +37,15 @@ from typing import NoReturn, TypeAlias
 
 from lxml import etree
 
+from gateway_adapters.rtgs.references import not_provided
+
 from gateway import bounds
 from gateway.config import canonical_bic
 from gateway.conversion.ports import (
     FiatBalance,
     FiatDirection,
     FiatEntry,
+    FiatReferences,
     FiatStatement,
     Rtgs,
     RtgsOutcome,
@@ -167,7 +174,7 @@ booking_transaction_code = BankTransactionCode("CAMT", "ACCB", "OTHR", None, Non
 # admi.002 codes (ExternalStatusReason1Code) of requests that are valid ISO 20022 but do not fit the protocol.
 unknown_message = invalid_file_format  # FF01: a message version the RTGS is not asked with
 wrong_receiver = codes.invalid_bank_identifier  # AppHdr/To is not the RTGS, as the gateway says it for itself
-invalid_reference = codes.element_content_incorrect  # not a request id, or MsgId and EndToEndId disagree
+invalid_reference = codes.element_content_incorrect  # not a request id, references missing or where none belong
 invalid_account = codes.incorrect_account_number  # a report's Acct not named as an RTGS account
 invalid_debtor_account = codes.invalid_debtor_account_number
 invalid_creditor_account = codes.invalid_creditor_account_number
@@ -222,26 +229,35 @@ class Request:
     payload: bytes  # the envelope
 
 
-def reserve_request(parties: Parties, hold_id: uuid.UUID, account: str, amount_kopecks: int, now: datetime) -> Request:
+def reserve_request(
+    parties: Parties, hold_id: uuid.UUID, account: str, amount_kopecks: int, references: FiatReferences, now: datetime
+) -> Request:
     assert amount_kopecks > 0, amount_kopecks
-    return _movement(parties, hold_id, _account(account), _hold(hold_id), amount_kopecks, now)
+    return _movement(parties, hold_id, _account(account), _hold(hold_id), amount_kopecks, references, now)
 
 
 def commit_request(
     parties: Parties, request_id: uuid.UUID, hold_id: uuid.UUID, reserve_account: str, now: datetime
 ) -> Request:
-    return _movement(parties, request_id, _hold(hold_id), _account(reserve_account), None, now)
+    return _movement(parties, request_id, _hold(hold_id), _account(reserve_account), None, None, now)
 
 
 def release_request(parties: Parties, request_id: uuid.UUID, hold_id: uuid.UUID, now: datetime) -> Request:
-    return _movement(parties, request_id, _hold(hold_id), None, None, now)
+    return _movement(parties, request_id, _hold(hold_id), None, None, None, now)
 
 
 def credit_request(
-    parties: Parties, request_id: uuid.UUID, reserve_account: str, account: str, amount_kopecks: int, now: datetime
+    parties: Parties,
+    request_id: uuid.UUID,
+    reserve_account: str,
+    account: str,
+    amount_kopecks: int,
+    references: FiatReferences,
+    now: datetime,
 ) -> Request:
     assert amount_kopecks > 0, amount_kopecks
-    return _movement(parties, request_id, _account(reserve_account), _account(account), amount_kopecks, now)
+    credit_account = _account(account)
+    return _movement(parties, request_id, _account(reserve_account), credit_account, amount_kopecks, references, now)
 
 
 def balance_request(parties: Parties, account: str, now: datetime) -> Request:
@@ -267,16 +283,21 @@ def _movement(
     debit_account: AccountId,
     credit_account: AccountId | None,
     amount_kopecks: int | None,
+    references: FiatReferences | None,
     now: datetime,
 ) -> Request:
+    """A camt.050 whose MsgHdr/MsgId is the request id and whose LqdtyTrfId is the bank's camt.050's references
+    (None: a commit or release, EndToEndId NOTPROVIDED alone)."""
     reference = request_id.hex
     transfer = LiquidityCreditTransfer(
         message_id=reference,
         creation_time=now,
-        instruction_id=None,
-        end_to_end_id=reference,
-        transaction_id=None,
-        uetr=None,  # the schema's UETR is a version-4 UUID; request ids may be any version
+        # camt.050 has no element for another message's id: InstrId carries the bank's camt.050 MsgId, so that
+        # LqdtyTrfId holds every reference of the bank's transfer (docs/rtgs-protocol.md says why).
+        instruction_id=None if references is None else references.message_id,
+        end_to_end_id=not_provided if references is None else (references.end_to_end_id or not_provided),
+        transaction_id=None if references is None else references.transaction_id,
+        uetr=None if references is None else references.uetr,
         creditor_bic=None,
         credit_account=credit_account,
         # A hold's own amount moves on commit and release: written as an amount in the RTGS's currency of 0.
@@ -552,8 +573,9 @@ class _Answer:
         return balances
 
     def entry(self, element: etree._Element, account: str) -> FiatEntry:
-        """A booked Ntry: AcctSvcrRef the entry id, EndToEndId the request that booked it, the other account in
-        RltdPties, BookgDt/DtTm when, AddtlNtryInf what for."""
+        """A booked Ntry: AcctSvcrRef the entry id, Refs/InstrId the request that booked it and the camt.050's
+        references beside it (none without Refs/MsgId), the other account in RltdPties, BookgDt/DtTm when,
+        AddtlNtryInf what for."""
         if self.required(element, "d:Sts/d:Cd") != EntryStatus.BOOK.value:
             _invalid("a statement entry is not booked")
         kopecks = self.kopecks(element, "d:Amt")
@@ -564,9 +586,11 @@ class _Answer:
         entry_id = self.required(element, "d:AcctSvcrRef")
         if not _entry_sequence.fullmatch(entry_id):
             _invalid(f"entry reference {excerpt(entry_id)} is not an entry number")
-        request_id = self.required(element, "d:NtryDtls/d:TxDtls/d:Refs/d:EndToEndId")
+        refs_path = "d:NtryDtls/d:TxDtls/d:Refs"
+        request_id = self.required(element, f"{refs_path}/d:InstrId")
         if not _request_id.fullmatch(request_id):
-            _invalid(f"entry {entry_id}: EndToEndId {excerpt(request_id)} is not a request id")
+            _invalid(f"entry {entry_id}: InstrId {excerpt(request_id)} is not a request id")
+        references = self.references(element, refs_path, entry_id)
         booked_at = parse_datetime(self.required(element, "d:BookgDt/d:DtTm"))
         if booked_at is None or booked_at.tzinfo is None:
             _invalid(f"entry {entry_id}: its booking time is not an aware date and time")
@@ -584,7 +608,24 @@ class _Answer:
             counter_account=counter,
             booked_at=booked_at,
             reference=self.text(element, "d:AddtlNtryInf") or "",
+            references=references,
         )
+
+    def references(self, element: etree._Element, refs_path: str, entry_id: str) -> FiatReferences | None:
+        """The camt.050's references of an entry's Refs: MsgId, EndToEndId, TxId, UETR; None when it has none."""
+        message_id = self.text(element, f"{refs_path}/d:MsgId")
+        end_to_end_id = self.text(element, f"{refs_path}/d:EndToEndId")
+        transaction_id = self.text(element, f"{refs_path}/d:TxId")
+        uetr_text = self.text(element, f"{refs_path}/d:UETR")
+        if message_id is None:
+            if (end_to_end_id, transaction_id, uetr_text) != (None, None, None):
+                _invalid(f"entry {entry_id} gives a camt.050's references without its MsgId")
+            return None
+        if end_to_end_id is None:
+            _invalid(f"entry {entry_id} gives a camt.050's MsgId without its EndToEndId")
+        # The schema admits a version-4 UUID only, in lower case: what UUID() reads is what was written.
+        uetr = None if uetr_text is None else uuid.UUID(uetr_text)
+        return FiatReferences(message_id, end_to_end_id, transaction_id, uetr)
 
 
 # ==============================================================================================================
@@ -597,6 +638,7 @@ class Reserve:
     hold_id: uuid.UUID  # also the request id
     account: str
     amount_kopecks: int
+    references: FiatReferences
 
 
 @dataclass(frozen=True, slots=True)
@@ -616,6 +658,7 @@ class CreditFromReserve:
     request_id: uuid.UUID
     account: str
     amount_kopecks: int
+    references: FiatReferences
 
 
 @dataclass(frozen=True, slots=True)
@@ -686,13 +729,10 @@ def read_request(parties: Parties, reserve_account: str, data: bytes) -> Inbound
 
 def _movement_of(transfer: LiquidityTransfer, reserve_account: str) -> Movement | Rejection:
     path = transfer.path
-    request_id = _request_id_of(transfer.end_to_end_id)
+    request_id = _request_id_of(transfer.message_id)
     if request_id is None:
-        text = f"LqdtyTrfId/EndToEndId must be a request id (a UUID's 32 lower-case hex digits), not {excerpt(transfer.end_to_end_id or 'absent')}"
-        return Rejection(invalid_reference, f"{path}/LqdtyTrfId", text, Layer.BUSINESS)
-    if transfer.message_id != transfer.end_to_end_id:
-        text = "MsgHdr/MsgId and LqdtyTrfId/EndToEndId must both be the request id"
-        return Rejection(invalid_reference, path, text, Layer.BUSINESS)
+        text = f"MsgHdr/MsgId must be a request id (a UUID's 32 lower-case hex digits), not {excerpt(transfer.message_id)}"
+        return Rejection(invalid_reference, f"{path.rpartition('/')[0]}/MsgHdr/MsgId", text, Layer.BUSINESS)
     if transfer.settlement_date is not None:
         text = "the RTGS settles on receipt: SttlmDt is not admitted"
         return Rejection(element_not_admitted, f"{path}/SttlmDt", text, Layer.BUSINESS)
@@ -708,6 +748,9 @@ def _movement_of(transfer: LiquidityTransfer, reserve_account: str) -> Movement 
         if kopecks != 0:
             text = "a commit or release moves the whole hold: TrfdAmt must be 0"
             return Rejection(invalid_amount, transfer.amount_path, text, Layer.BUSINESS)
+        if _references_of(transfer) is not None or transfer.end_to_end_id not in (None, not_provided):
+            text = f"a commit or release carries no references of its own (the hold's are booked): LqdtyTrfId is EndToEndId {not_provided} alone"
+            return Rejection(invalid_reference, f"{path}/LqdtyTrfId", text, Layer.BUSINESS)
         if credit is None:
             return Release(request_id, debit_hold)
         if _plain_account(credit) != reserve_account:
@@ -722,11 +765,15 @@ def _movement_of(transfer: LiquidityTransfer, reserve_account: str) -> Movement 
         return Rejection(invalid_amount, transfer.amount_path, "a reserve or credit moves money", Layer.BUSINESS)
     if credit is None:
         return Rejection(invalid_creditor_account, f"{path}/CdtrAcct", "CdtrAcct is required", Layer.BUSINESS)
+    references = _references_of(transfer)
+    if references is None:
+        text = "a reserve or credit carries the bank's camt.050's references: LqdtyTrfId/InstrId its MsgId"
+        return Rejection(invalid_reference, f"{path}/LqdtyTrfId", text, Layer.BUSINESS)
     if credit_hold is not None:
         if credit_hold != request_id:
-            text = "a reserve's request id is its hold id: EndToEndId and the hold's Id must agree"
+            text = "a reserve's request id is its hold id: MsgHdr/MsgId and the hold's Id must agree"
             return Rejection(invalid_reference, credit.path, text, Layer.BUSINESS)
-        return Reserve(credit_hold, debit_number, kopecks)
+        return Reserve(credit_hold, debit_number, kopecks, references)
     credit_number = _plain_account(credit)
     if credit_number is None:
         text = f"CdtrAcct must be an RTGS account (Id/Othr/Id, no scheme) or a hold (scheme {hold_scheme})"
@@ -734,7 +781,15 @@ def _movement_of(transfer: LiquidityTransfer, reserve_account: str) -> Movement 
     if debit_number != reserve_account:
         text = f"money moves between banks' accounts only through a hold or from the reserve account {reserve_account}"
         return Rejection(invalid_debtor_account, debit.path, text, Layer.BUSINESS)
-    return CreditFromReserve(request_id, credit_number, kopecks)
+    return CreditFromReserve(request_id, credit_number, kopecks, references)
+
+
+def _references_of(transfer: LiquidityTransfer) -> FiatReferences | None:
+    """The bank's camt.050's references a reserve or credit carries in LqdtyTrfId; None without an InstrId."""
+    if transfer.instruction_id is None:
+        return None
+    assert transfer.end_to_end_id is not None, "EndToEndId is mandatory in LqdtyTrfId"
+    return FiatReferences(transfer.instruction_id, transfer.end_to_end_id, transfer.transaction_id, transfer.uetr)
 
 
 def _query_of(query: AccountReportingRequest, unwrapped: Unwrapped) -> BalanceQuery | StatementQuery | Rejection:
@@ -815,14 +870,15 @@ async def respond(
     (the caller answers 503), ValueError (a call the port refuses as a programmer's error: the caller answers 400)."""
     operation = inbound.operation
     match operation:
-        case Reserve(hold_id, account, kopecks):
-            return receipt_answer(parties, inbound, await rtgs.reserve(hold_id, account, kopecks), now)
+        case Reserve(hold_id, account, kopecks, references):
+            return receipt_answer(parties, inbound, await rtgs.reserve(hold_id, account, kopecks, references), now)
         case Commit(request_id, hold_id):
             return receipt_answer(parties, inbound, await rtgs.commit(request_id, hold_id), now)
         case Release(request_id, hold_id):
             return receipt_answer(parties, inbound, await rtgs.release(request_id, hold_id), now)
-        case CreditFromReserve(request_id, account, kopecks):
-            return receipt_answer(parties, inbound, await rtgs.credit_from_reserve(request_id, account, kopecks), now)
+        case CreditFromReserve(request_id, account, kopecks, references):
+            outcome = await rtgs.credit_from_reserve(request_id, account, kopecks, references)
+            return receipt_answer(parties, inbound, outcome, now)
         case BalanceQuery(account):
             balance = await rtgs.balance(account)
             if balance is None:
@@ -928,13 +984,15 @@ def _reported(parties: Parties, account: str) -> ReportedAccount:
 def _entry(account: str, fiat: FiatEntry) -> Entry:
     credited = fiat.direction is FiatDirection.CREDIT
     debit_account, credit_account = (fiat.counter_account, account) if credited else (account, fiat.counter_account)
+    references = fiat.references
     transaction = EntryTransaction(
-        message_id=None,
+        # The booking's underlying message is the bank's camt.050; the instruction to the RTGS, the request.
+        message_id=None if references is None else references.message_id,
         account_servicer_reference=None,
-        instruction_id=None,
-        end_to_end_id=fiat.request_id.hex,
-        uetr=None,
-        transaction_id=None,
+        instruction_id=fiat.request_id.hex,
+        end_to_end_id=None if references is None else references.end_to_end_id,
+        uetr=None if references is None else references.uetr,
+        transaction_id=None if references is None else references.transaction_id,
         clearing_system_reference=None,
         kopecks=None,
         direction=None,

@@ -14,7 +14,7 @@ from datetime import date
 from gateway.cli.usage import UsageError
 from gateway.config import Config, ParticipantConfig, canonical_bic, is_bic
 from gateway.conversion.controls import NotARegisteredBank
-from gateway.conversion.ports import CapBelowIssued
+from gateway.conversion.ports import CapBelowIssued, FiatReferences
 from gateway.domain.calendar import instant
 from gateway.domain.ledger import AccountKind, AccountStatus
 from gateway.domain.money import AmountError, kopecks_from_text, text_from_kopecks
@@ -390,7 +390,15 @@ def rtgs_statement(config: Config, args: argparse.Namespace) -> int:
         for entry in statement.entries:
             print(f"  {entry.booked_at.isoformat()}  {entry.direction.value}  {text_from_kopecks(entry.kopecks):>22} RUB"
                   f"  {entry.counter_account}  {entry.reference}  ({entry.request_id})")
+            if entry.references is not None:  # the bank's camt.050 the booking is for: what ties it to the conversion
+                print(f"      {_references_text(entry.references)}")
         print(f"  closing {text_from_kopecks(statement.closing_kopecks):>22} RUB")
         return 0
 
     return asyncio.run(run())
+
+
+def _references_text(references: FiatReferences) -> str:
+    fields = (("MsgId", references.message_id), ("EndToEndId", references.end_to_end_id),
+              ("TxId", references.transaction_id), ("UETR", references.uetr))  # fmt: skip
+    return "camt.050 " + "  ".join(f"{name} {'-' if value is None else value}" for name, value in fields)

@@ -4,7 +4,12 @@ tests/rtgs/test_rtgs_contract.py holds every implementation to the same contract
 
 Every call that changes something carries a request id and is idempotent by it: repeating a call with the same id
 and the same content does nothing more and answers what the first call answered; the same id with other content
-answers REQUEST_CONFLICT. That is what lets the saga retry a call whose answer it never saw (a timeout, a crash).
+(another account, amount or FiatReferences) answers REQUEST_CONFLICT. That is what lets the saga retry a call whose
+answer it never saw (a timeout, a crash).
+
+A reserve and a credit carry the references of the bank's camt.050 they are for (FiatReferences); the RTGS keeps
+them with the hold or the booking, books a commit with its hold's, and gives them back on every statement entry
+(FiatEntry.references), so that a fiat booking can be matched to its conversion and its ledger posting.
 
 Money is integer kopecks of RUB. A hold reserves part of a bank's RTGS account: its available balance falls, its
 booked balance does not, until the hold is committed (the money moves to the central bank's cryptoruble reserve
@@ -109,12 +114,18 @@ class Rtgs(Protocol):
         """The account's balances now; None for an unknown account."""
         ...
 
-    async def reserve(self, hold_id: UUID, account: str, amount_kopecks: int) -> RtgsOutcome:
-        """Hold `amount_kopecks` of the account's available balance. The hold id is the request id."""
+    async def reserve(
+        self, hold_id: UUID, account: str, amount_kopecks: int, references: FiatReferences
+    ) -> RtgsOutcome:
+        """Hold `amount_kopecks` of the account's available balance, keeping the camt.050's `references` with the
+        hold. The hold id is the request id. An `end_to_end_id` of None is kept as NOTPROVIDED, as ISO 20022 writes
+        an EndToEndId not given (a camt.050 must carry one). References no camt.050 could carry (an identifier over
+        35 characters, a UETR that is not a version-4 UUID) are a programmer's error: ValueError."""
         ...
 
     async def commit(self, request_id: UUID, hold_id: UUID) -> RtgsOutcome:
-        """Book the held amount from the bank's account to the reserve account; the hold ends."""
+        """Book the held amount from the bank's account to the reserve account, with the hold's references; the hold
+        ends."""
         ...
 
     async def release(self, request_id: UUID, hold_id: UUID) -> RtgsOutcome:
@@ -122,8 +133,11 @@ class Rtgs(Protocol):
         reserve with that id arriving later (a retried call overtaken by its release) answers HOLD_RELEASED."""
         ...
 
-    async def credit_from_reserve(self, request_id: UUID, account: str, amount_kopecks: int) -> RtgsOutcome:
-        """Book `amount_kopecks` from the reserve account to a bank's account (the fiat leg of a burn)."""
+    async def credit_from_reserve(
+        self, request_id: UUID, account: str, amount_kopecks: int, references: FiatReferences
+    ) -> RtgsOutcome:
+        """Book `amount_kopecks` from the reserve account to a bank's account (the fiat leg of a burn), with the
+        camt.050's `references`, kept and checked as `reserve` does."""
         ...
 
     async def statement(self, account: str, from_date: date, to_date: date) -> FiatStatement | None:

@@ -22,7 +22,7 @@ from uuid import UUID
 
 from gateway import bounds
 from gateway.config import Config
-from gateway.conversion.ports import ConversionReads, Rtgs, RtgsOutcome, RtgsUnavailable
+from gateway.conversion.ports import ConversionReads, FiatReferences, Rtgs, RtgsOutcome, RtgsUnavailable
 from gateway.domain.calendar import instant
 from gateway.domain.conversion import (
     ConversionDirection,
@@ -307,7 +307,7 @@ class Conversions:
             await self._transition(c, ConversionState.UNWINDING, reason=timed_out)
             return True
         if state is ConversionState.RECEIVED and mint:
-            outcome = await self.rtgs.reserve(c.id, c.rtgs_account, c.amount_kopecks)
+            outcome = await self.rtgs.reserve(c.id, c.rtgs_account, c.amount_kopecks, _fiat_references(c))
             self.after_step("mint.reserve.returned")
             if outcome is RtgsOutcome.DONE:
                 await self._transition(c, ConversionState.FIAT_HELD)
@@ -327,7 +327,9 @@ class Conversions:
                 outcome = await self.rtgs.commit(step_id(c.id, "commit"), c.id)
                 self.after_step("mint.commit.returned")
             else:
-                outcome = await self.rtgs.credit_from_reserve(step_id(c.id, "credit"), c.rtgs_account, c.amount_kopecks)
+                outcome = await self.rtgs.credit_from_reserve(
+                    step_id(c.id, "credit"), c.rtgs_account, c.amount_kopecks, _fiat_references(c)
+                )
                 self.after_step("burn.credit.returned")
             if outcome is not RtgsOutcome.DONE:
                 await self._transition(c, ConversionState.UNWINDING, reason=_rtgs_reason(outcome, c))
@@ -513,4 +515,10 @@ def _rtgs_reason(outcome: RtgsOutcome, c: ConversionRecord) -> tuple[str, str]:
 
 def _reference(c: ConversionRecord) -> str:
     return f"{c.bank_bic}:{c.request_message_id}"
+
+
+def _fiat_references(c: ConversionRecord) -> FiatReferences:
+    """What the RTGS books the conversion's fiat leg with: its camt.050's references, to match it by (a commit
+    books with its hold's, which the reserve gave)."""
+    return FiatReferences(c.request_message_id, c.end_to_end_id, c.transaction_id, c.uetr)
 

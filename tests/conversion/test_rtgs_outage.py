@@ -38,8 +38,9 @@ async def gateway_on_http_rtgs(
     async with running_server(
         rtgs_dir, f"sqlite+aiosqlite:///{rtgs_dir / 'rtgs.sqlite3'}", participants=True, opening_balance_rub="1000000.00"
     ) as server:
+        # A generous call timeout: on a loaded machine the first call must not time out before the test's crash.
         rtgs_toml = (
-            f'adapter = "http"\nurl = "{server.url}"\ntimeout_ms = 500\n'
+            f'adapter = "http"\nurl = "{server.url}"\ntimeout_ms = 1500\n'
             f"conversion_timeout_seconds = {conversion_timeout_seconds}"
         )
         config = load_config(

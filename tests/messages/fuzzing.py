@@ -33,7 +33,7 @@ from uuid import UUID
 from lxml import etree
 
 from gateway.config import demo_config_path, load_config
-from gateway.conversion.ports import FiatBalance, FiatStatement, RtgsOutcome, RtgsUnavailable
+from gateway.conversion.ports import FiatBalance, FiatReferences, FiatStatement, RtgsOutcome, RtgsUnavailable
 from gateway.conversion.service import Conversions
 from gateway.domain.calendar import BusinessCalendar, minutes_per_day
 from gateway.domain.conversion import ConversionRecord
@@ -376,7 +376,9 @@ class FuzzRtgs:
     async def balance(self, account: str) -> FiatBalance | None:
         return None
 
-    async def reserve(self, hold_id: UUID, account: str, amount_kopecks: int) -> RtgsOutcome:
+    async def reserve(
+        self, hold_id: UUID, account: str, amount_kopecks: int, references: FiatReferences
+    ) -> RtgsOutcome:
         self.holds[hold_id] = amount_kopecks
         return self._outcome(amount_kopecks, RtgsOutcome.INSUFFICIENT_FUNDS, RtgsOutcome.UNKNOWN_ACCOUNT)
 
@@ -386,7 +388,9 @@ class FuzzRtgs:
     async def release(self, request_id: UUID, hold_id: UUID) -> RtgsOutcome:
         return RtgsOutcome.DONE
 
-    async def credit_from_reserve(self, request_id: UUID, account: str, amount_kopecks: int) -> RtgsOutcome:
+    async def credit_from_reserve(
+        self, request_id: UUID, account: str, amount_kopecks: int, references: FiatReferences
+    ) -> RtgsOutcome:
         return self._outcome(amount_kopecks // 7, RtgsOutcome.ACCOUNT_BLOCKED, RtgsOutcome.DONE)
 
     async def statement(self, account: str, from_date: date, to_date: date) -> FiatStatement | None:

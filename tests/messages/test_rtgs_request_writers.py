@@ -50,13 +50,16 @@ hold = AccountId("5a8b5d0994394ef0a9babba07faadf9b", "RTGS-HOLD")
 def _transfer(
     debit: AccountId | None, credit: AccountId | None, kopecks: int, currency: str | None = "RUB"
 ) -> LiquidityCreditTransfer:
+    """As the protocol writes a movement: MsgId the request id; LqdtyTrfId the bank's camt.050's references (InstrId
+    its MsgId) for a reserve or credit, EndToEndId NOTPROVIDED alone for a commit or release (no amount)."""
+    references = kopecks > 0
     return LiquidityCreditTransfer(
         message_id="9f3a0c2e5b7d4e1f8a6c3b2d1e0f9a8b",
         creation_time=datetime(2026, 5, 12, 9, 30, 0, tzinfo=msk),
-        instruction_id=None,
-        end_to_end_id="9f3a0c2e5b7d4e1f8a6c3b2d1e0f9a8b",
-        transaction_id=None,
-        uetr=None,
+        instruction_id="SBER-LQT-20260512-0007" if references else None,
+        end_to_end_id="INV-2026-0311" if references else "NOTPROVIDED",
+        transaction_id="SBER-TX-7" if references else None,
+        uetr=uuid.UUID("0e8f1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b") if references else None,
         creditor_bic=None,
         credit_account=credit,
         amount_kopecks=kopecks,

@@ -4,7 +4,7 @@ against a `gateway rtgs-sim` subprocess. Another kind of world joins by adding o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from tests.conftest import create_pg_database, drop_pg_database
 from tests.rtgs.http_world import http_rtgs_world
 
 CBR_BIC = "CBRFRUMMXXX"
+BeforeOpen = Callable[[str], Awaitable[None]]  # given the database URL, prepares it before the RTGS opens it
 RESERVE_ACCOUNT = "30101810000000000001"  # the central bank's cryptorouble reserve account, as in tests/conftest.py
 
 
@@ -31,13 +32,16 @@ class RtgsWorld:
 
 @dataclass(frozen=True, slots=True)
 class WorldKind:
-    open: Callable[[Path], AbstractAsyncContextManager[RtgsWorld]]  # builds a world in a test's tmp_path
+    # Builds a world in a test's tmp_path, on a database `before_open` prepared (e.g. as an older simulator left it).
+    open: Callable[[Path, BeforeOpen | None], AbstractAsyncContextManager[RtgsWorld]]
     marks: tuple[pytest.MarkDecorator, ...] = ()
     requires: tuple[str, ...] = ()  # synchronous fixtures that gate the kind, e.g. postgres_available
 
 
 @asynccontextmanager
-async def embedded_world(database_url: str) -> AsyncIterator[RtgsWorld]:
+async def embedded_world(database_url: str, before_open: BeforeOpen | None) -> AsyncIterator[RtgsWorld]:
+    if before_open is not None:
+        await before_open(database_url)
     engine = make_engine(database_url, load_config(environ={}).limits)
     try:
         simulator = await RtgsSimulator.open(engine, RESERVE_ACCOUNT, CBR_BIC)
@@ -47,26 +51,29 @@ async def embedded_world(database_url: str) -> AsyncIterator[RtgsWorld]:
 
 
 @asynccontextmanager
-async def embedded_sqlite(tmp_path: Path) -> AsyncIterator[RtgsWorld]:
-    async with embedded_world(f"sqlite+aiosqlite:///{tmp_path / 'rtgs.sqlite3'}") as world:
+async def embedded_sqlite(tmp_path: Path, before_open: BeforeOpen | None = None) -> AsyncIterator[RtgsWorld]:
+    async with embedded_world(f"sqlite+aiosqlite:///{tmp_path / 'rtgs.sqlite3'}", before_open) as world:
         yield world
 
 
 @asynccontextmanager
-async def embedded_postgres(tmp_path: Path) -> AsyncIterator[RtgsWorld]:
+async def embedded_postgres(tmp_path: Path, before_open: BeforeOpen | None = None) -> AsyncIterator[RtgsWorld]:
     # The helpers run their own event loop (asyncio.run): give them a thread of their own.
     url = await asyncio.to_thread(create_pg_database)
     try:
-        async with embedded_world(url) as world:
+        async with embedded_world(url, before_open) as world:
             yield world
     finally:
         await asyncio.to_thread(drop_pg_database, url)
 
 
 @asynccontextmanager
-async def http_sqlite(tmp_path: Path) -> AsyncIterator[RtgsWorld]:
+async def http_sqlite(tmp_path: Path, before_open: BeforeOpen | None = None) -> AsyncIterator[RtgsWorld]:
     """The HTTP client against a `gateway rtgs-sim` subprocess on a SQLite file, `admin` opened on that file."""
-    async with http_rtgs_world(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'rtgs.sqlite3'}") as world:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'rtgs.sqlite3'}"
+    if before_open is not None:
+        await before_open(database_url)
+    async with http_rtgs_world(tmp_path, database_url) as world:
         yield RtgsWorld(rtgs=world.rtgs, admin=world.admin, reserve_account=world.reserve_account)
 
 
@@ -88,5 +95,5 @@ def rtgs_world_kind(request: pytest.FixtureRequest) -> WorldKind:
 @pytest.fixture
 async def rtgs_world(rtgs_world_kind: WorldKind, tmp_path: Path) -> AsyncIterator[RtgsWorld]:
     """An RTGS with only its reserve account (zero balance); tests open bank accounts through `admin`."""
-    async with rtgs_world_kind.open(tmp_path) as world:
+    async with rtgs_world_kind.open(tmp_path, None) as world:
         yield world

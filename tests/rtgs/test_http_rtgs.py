@@ -29,6 +29,7 @@ from gateway.config import load_config
 from gateway.conversion.ports import (
     FiatBalance,
     FiatDirection,
+    FiatReferences,
     RtgsOutcome,
     RtgsUnavailable,
 )
@@ -53,6 +54,8 @@ MSK = timezone(timedelta(hours=3))
 OPENING_RUB, OPENING = "1000000.00", 1_000_000_00  # every bank's RTGS account opens with a million roubles
 GATEWAY = wire.Parties(CBR_BIC, RTGS_BIC)
 ADMI_002 = "urn:iso:std:iso:20022:tech:xsd:admi.002.001.01"
+# A bank's camt.050 references, for the calls whose references are not the point of the test.
+REFS = FiatReferences("SBER-LQT-20260512-0001", "E2E-0001", "TX-0001", uuid.UUID("c3e8f1a2-47b9-4d05-8e6c-2a9d7b14f063"))
 
 
 def sqlite_url(directory: Path) -> str:
@@ -112,14 +115,14 @@ async def test_every_port_operation_works_through_the_client(tmp_path: Path) -> 
         assert await rtgs.balance(UNKNOWN) is None
 
         hold_id = uuid.uuid4()
-        assert await rtgs.reserve(hold_id, SBER, 250_000_00) is O.DONE
-        assert await rtgs.reserve(hold_id, SBER, 250_000_00) is O.DONE  # a replay holds once
-        assert await rtgs.reserve(hold_id, SBER, 250_000_01) is O.REQUEST_CONFLICT
+        assert await rtgs.reserve(hold_id, SBER, 250_000_00, REFS) is O.DONE
+        assert await rtgs.reserve(hold_id, SBER, 250_000_00, REFS) is O.DONE  # a replay holds once
+        assert await rtgs.reserve(hold_id, SBER, 250_000_01, REFS) is O.REQUEST_CONFLICT
         assert await rtgs.balance(SBER) == FiatBalance(SBER, OPENING, 250_000_00)
-        assert await rtgs.reserve(uuid.uuid4(), SBER, 750_000_01) is O.INSUFFICIENT_FUNDS  # 750,000.00 available
-        assert await rtgs.reserve(uuid.uuid4(), UNKNOWN, 1_00) is O.UNKNOWN_ACCOUNT
+        assert await rtgs.reserve(uuid.uuid4(), SBER, 750_000_01, REFS) is O.INSUFFICIENT_FUNDS  # 750,000.00 available
+        assert await rtgs.reserve(uuid.uuid4(), UNKNOWN, 1_00, REFS) is O.UNKNOWN_ACCOUNT
         assert await admin.set_blocked(ALFA, True)
-        assert await rtgs.reserve(uuid.uuid4(), ALFA, 1_00) is O.ACCOUNT_BLOCKED
+        assert await rtgs.reserve(uuid.uuid4(), ALFA, 1_00, REFS) is O.ACCOUNT_BLOCKED
 
         commit_id = uuid.uuid4()
         assert await rtgs.commit(commit_id, hold_id) is O.DONE
@@ -128,15 +131,15 @@ async def test_every_port_operation_works_through_the_client(tmp_path: Path) -> 
         assert await rtgs.commit(uuid.uuid4(), uuid.uuid4()) is O.HOLD_NOT_FOUND
         released = uuid.uuid4()
         assert await rtgs.release(uuid.uuid4(), released) is O.DONE  # never reserved: released, and marked
-        assert await rtgs.reserve(released, SBER, 1_00) is O.HOLD_RELEASED
+        assert await rtgs.reserve(released, SBER, 1_00, REFS) is O.HOLD_RELEASED
         assert await rtgs.commit(uuid.uuid4(), released) is O.HOLD_RELEASED
 
         credit_id = uuid.uuid4()
-        assert await rtgs.credit_from_reserve(credit_id, VTB, 100_000_00) is O.DONE
-        assert await rtgs.credit_from_reserve(credit_id, VTB, 100_000_00) is O.DONE
-        assert await rtgs.credit_from_reserve(credit_id, VTB, 100_000_01) is O.REQUEST_CONFLICT
-        assert await rtgs.credit_from_reserve(uuid.uuid4(), VTB, 150_000_01) is O.INSUFFICIENT_FUNDS
-        assert await rtgs.credit_from_reserve(uuid.uuid4(), UNKNOWN, 1_00) is O.UNKNOWN_ACCOUNT
+        assert await rtgs.credit_from_reserve(credit_id, VTB, 100_000_00, REFS) is O.DONE
+        assert await rtgs.credit_from_reserve(credit_id, VTB, 100_000_00, REFS) is O.DONE
+        assert await rtgs.credit_from_reserve(credit_id, VTB, 100_000_01, REFS) is O.REQUEST_CONFLICT
+        assert await rtgs.credit_from_reserve(uuid.uuid4(), VTB, 150_000_01, REFS) is O.INSUFFICIENT_FUNDS
+        assert await rtgs.credit_from_reserve(uuid.uuid4(), UNKNOWN, 1_00, REFS) is O.UNKNOWN_ACCOUNT
 
         # Sberbank: 1,000,000 - 250,000 committed; VTB: 1,000,000 + 100,000; the reserve: 250,000 - 100,000.
         assert await balances(rtgs, SBER, VTB, RESERVE_ACCOUNT) == [(750_000_00, 0), (1_100_000_00, 0), (150_000_00, 0)]
@@ -154,7 +157,7 @@ async def test_every_port_operation_works_through_the_client(tmp_path: Path) -> 
         with pytest.raises(ValueError, match="31 days"):  # the simulator's own bound, refused over HTTP as a 400
             await rtgs.statement(SBER, to_date, to_date + timedelta(days=31))
         with pytest.raises(ValueError):  # an amount no request can carry never leaves the client
-            await rtgs.reserve(uuid.uuid4(), SBER, 0)
+            await rtgs.reserve(uuid.uuid4(), SBER, 0, REFS)
     assert server.process is not None and server.process.returncode == 0  # SIGTERM stops it cleanly
 
 
@@ -166,7 +169,7 @@ async def test_a_statement_comes_in_pages_that_join_to_the_simulators_own(tmp_pa
         async with served(app) as url, HttpRtgs(url, CBR_BIC, RTGS_BIC, RESERVE_ACCOUNT, 5_000) as rtgs:
             for amount in (1_00, 2_00, 3_00, 4_00):  # with the opening booking, five entries: three pages of two
                 hold_id = uuid.uuid4()
-                assert await rtgs.reserve(hold_id, SBER, amount) is O.DONE
+                assert await rtgs.reserve(hold_id, SBER, amount, REFS) is O.DONE
                 assert await rtgs.commit(uuid.uuid4(), hold_id) is O.DONE
             from_date, to_date = days_around_now()
             paged = await rtgs.statement(SBER, from_date, to_date)
@@ -183,7 +186,7 @@ async def test_no_server_is_unavailable_at_once(tmp_path: Path) -> None:
     async with HttpRtgs(f"http://127.0.0.1:{free_port()}", CBR_BIC, RTGS_BIC, RESERVE_ACCOUNT, 5_000) as rtgs:
         started = time.monotonic()
         with pytest.raises(RtgsUnavailable, match="no answer"):
-            await rtgs.reserve(uuid.uuid4(), SBER, 1_00)
+            await rtgs.reserve(uuid.uuid4(), SBER, 1_00, REFS)
         with pytest.raises(RtgsUnavailable):
             await rtgs.balance(SBER)
         assert time.monotonic() - started < 1.0  # refused, not waited out
@@ -197,18 +200,18 @@ async def test_a_retry_after_the_rtgs_crashed_answers_done_and_books_once(tmp_pa
         client_for(server) as rtgs,
     ):
         hold_id, commit_id, credit_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        assert await rtgs.reserve(hold_id, SBER, 300_000_00) is O.DONE
+        assert await rtgs.reserve(hold_id, SBER, 300_000_00, REFS) is O.DONE
         assert await rtgs.commit(commit_id, hold_id) is O.DONE  # booked; say its answer was lost on the way
         server.kill()
         with pytest.raises(RtgsUnavailable):  # the gateway's retry finds the RTGS down: the outcome stays unknown
             await rtgs.commit(commit_id, hold_id)
         await server.start()  # the same database, the same port
         assert await rtgs.commit(commit_id, hold_id) is O.DONE  # the retry, with the same id
-        assert await rtgs.credit_from_reserve(credit_id, VTB, 120_000_00) is O.DONE
+        assert await rtgs.credit_from_reserve(credit_id, VTB, 120_000_00, REFS) is O.DONE
         server.kill()
         await server.start()
-        assert await rtgs.credit_from_reserve(credit_id, VTB, 120_000_00) is O.DONE
-        assert await rtgs.reserve(hold_id, SBER, 300_000_00) is O.DONE  # even the reserve's first answer stands
+        assert await rtgs.credit_from_reserve(credit_id, VTB, 120_000_00, REFS) is O.DONE
+        assert await rtgs.reserve(hold_id, SBER, 300_000_00, REFS) is O.DONE  # even the reserve's first answer stands
 
         # Each booked once: Sberbank 1,000,000 - 300,000; VTB 1,000,000 + 120,000; the reserve 300,000 - 120,000.
         assert await balances(rtgs, SBER, VTB, RESERVE_ACCOUNT) == [(700_000_00, 0), (1_120_000_00, 0), (180_000_00, 0)]
@@ -295,7 +298,7 @@ async def test_an_answer_that_is_not_the_expected_message_is_never_taken_for_one
     app.router.add_post("/v1/messages", handler)
     async with served(app) as url, HttpRtgs(url, CBR_BIC, RTGS_BIC, RESERVE_ACCOUNT, 5_000) as rtgs:
         with pytest.raises(expected) as raised:
-            await rtgs.reserve(uuid.uuid4(), SBER, 1_00)
+            await rtgs.reserve(uuid.uuid4(), SBER, 1_00, REFS)
     if expected is RtgsProtocolError:
         assert not isinstance(raised.value, RtgsUnavailable)
         assert isinstance(raised.value, RtgsProtocolError) and 400 <= raised.value.status < 500
@@ -313,7 +316,7 @@ async def test_the_fake_rtgs_of_the_test_above_answers_right_when_asked_to() -> 
     app = web.Application()
     app.router.add_post("/v1/messages", handler)
     async with served(app) as url, HttpRtgs(url, CBR_BIC, RTGS_BIC, RESERVE_ACCOUNT, 5_000) as rtgs:
-        assert await rtgs.reserve(uuid.uuid4(), SBER, 1_00) is O.DONE
+        assert await rtgs.reserve(uuid.uuid4(), SBER, 1_00, REFS) is O.DONE
 
 
 # --- what the server refuses ----------------------------------------------------------------------------------------
@@ -334,13 +337,21 @@ def _reject_code(body: bytes) -> str:
     return reject.reason_code
 
 
-def _transfer(debit: AccountId, credit: AccountId | None, kopecks: int, request_id: uuid.UUID | None = None) -> bytes:
-    """A camt.050 as the protocol's own writer writes it, with any pair of accounts."""
-    reference = (request_id or uuid.uuid4()).hex
+def _transfer(
+    debit: AccountId, credit: AccountId | None, kopecks: int, references: FiatReferences | None = REFS,
+    end_to_end_id: str = "NOTPROVIDED",
+) -> bytes:
+    """A camt.050 as the protocol's own writer writes it, with any pair of accounts: LqdtyTrfId the `references`
+    (InstrId their MsgId), or EndToEndId `end_to_end_id` alone."""
+    reference = uuid.uuid4().hex
     transfer = LiquidityCreditTransfer(
-        message_id=reference, creation_time=wire.now_utc(), instruction_id=None, end_to_end_id=reference,
-        transaction_id=None, uetr=None, creditor_bic=None, credit_account=credit, amount_kopecks=kopecks,
-        currency=None if kopecks == 0 else "RUB", debtor_bic=None, debit_account=debit, settlement_date=None,
+        message_id=reference, creation_time=wire.now_utc(),
+        instruction_id=None if references is None else references.message_id,
+        end_to_end_id=end_to_end_id if references is None else references.end_to_end_id or "NOTPROVIDED",
+        transaction_id=None if references is None else references.transaction_id,
+        uetr=None if references is None else references.uetr, creditor_bic=None, credit_account=credit,
+        amount_kopecks=kopecks, currency=None if kopecks == 0 else "RUB", debtor_bic=None, debit_account=debit,
+        settlement_date=None,
     )  # fmt: skip
     header = wire.business_header(CBR_BIC, RTGS_BIC, wire.liquidity_transfer, reference, wire.now_utc(), None)
     return liquidity_transfer_message(header, transfer)
@@ -351,18 +362,18 @@ async def test_the_server_refuses_what_is_not_the_gateways_valid_bounded_xml(tmp
     async with running_server(tmp_path, sqlite_url(tmp_path), participants=True, opening_balance_rub=OPENING_RUB) as server:
         url = server.url
         now = wire.now_utc()
-        as_sberbank = wire.reserve_request(wire.Parties("SABRRUMMXXX", RTGS_BIC), uuid.uuid4(), SBER, 1_00, now)
+        as_sberbank = wire.reserve_request(wire.Parties("SABRRUMMXXX", RTGS_BIC), uuid.uuid4(), SBER, 1_00, REFS, now)
         status, body = await _post(url, as_sberbank.payload)
         assert (status, _reject_code(body)) == (403, "AG01")
 
-        valid = wire.reserve_request(GATEWAY, uuid.uuid4(), SBER, 1_00, now).payload
+        valid = wire.reserve_request(GATEWAY, uuid.uuid4(), SBER, 1_00, REFS, now).payload
         status, body = await _post(url, valid, "text/plain")
         assert (status, _reject_code(body)) == (415, "FF01")
         status, body = await _post(url, b"<Envelope><AppHdr>")  # not well-formed
         assert (status, _reject_code(body)) == (400, "FF01")
         status, body = await _post(url, valid.replace(b"<MsgId>", b"<MsgIdentification>").replace(b"</MsgId>", b"</MsgIdentification>"))
         assert (status, _reject_code(body)) == (400, "FF01")  # well-formed, not valid against the schema
-        addressed_elsewhere = wire.reserve_request(wire.Parties(CBR_BIC, "SABRRUMMXXX"), uuid.uuid4(), SBER, 1_00, now)
+        addressed_elsewhere = wire.reserve_request(wire.Parties(CBR_BIC, "SABRRUMMXXX"), uuid.uuid4(), SBER, 1_00, REFS, now)
         status, body = await _post(url, addressed_elsewhere.payload)
         assert (status, _reject_code(body)) == (400, "RC02")
         status, body = await _post(url, b"<" + b"x" * bounds.message_bytes_max + b"/>")
@@ -372,12 +383,12 @@ async def test_the_server_refuses_what_is_not_the_gateways_valid_bounded_xml(tmp
         status, body = await _post(url, _transfer(AccountId(SBER, None), AccountId(VTB, None), 1_00))
         assert (status, _reject_code(body)) == (400, "AC02")
         hold = AccountId(uuid.uuid4().hex, wire.hold_scheme)
-        status, body = await _post(url, _transfer(hold, AccountId(VTB, None), 0))
+        status, body = await _post(url, _transfer(hold, AccountId(VTB, None), 0, None))
         assert (status, _reject_code(body)) == (400, "AC03")
 
         async with client_for(server) as rtgs:  # nothing of it moved or held anything
             assert await balances(rtgs, SBER, VTB, RESERVE_ACCOUNT) == [(OPENING, 0), (OPENING, 0), (0, 0)]
-            assert await rtgs.reserve(uuid.uuid4(), SBER, 1_00) is O.DONE  # and the server still serves
+            assert await rtgs.reserve(uuid.uuid4(), SBER, 1_00, REFS) is O.DONE  # and the server still serves
 
 
 @pytest.mark.slow
@@ -391,10 +402,10 @@ async def test_mutual_tls_lets_in_the_gateways_certificate_only(tmp_path: Path) 
         assert server.url.startswith("https://")
         async with client_for(server) as rtgs:
             assert await rtgs.balance(SBER) == FiatBalance(SBER, OPENING, 0)
-            assert await rtgs.reserve(uuid.uuid4(), SBER, 5_00) is O.DONE
+            assert await rtgs.reserve(uuid.uuid4(), SBER, 5_00, REFS) is O.DONE
         async with client_for(server, certificate_bic="SABRRUMMXXX") as as_a_bank:
             with pytest.raises(RtgsProtocolError) as refused:
-                await as_a_bank.reserve(uuid.uuid4(), SBER, 5_00)
+                await as_a_bank.reserve(uuid.uuid4(), SBER, 5_00, REFS)
             assert refused.value.status == 403
         plain = HttpRtgs(f"http://127.0.0.1:{server.port}", CBR_BIC, RTGS_BIC, RESERVE_ACCOUNT, 2_000)
         async with plain:

@@ -233,10 +233,12 @@ RTGS_ACCOUNTS = {SBER: "30101810400000000225", VTB: "30101810700000000187", ALFA
 
 def camt_050(
     sender: str, message_id: str, kopecks: int, direction: str = "mint", wallet: str = "main",
-    rtgs_account: str | None = None, amount_text: str | None = None, uetr: uuid.UUID | None = None,
+    rtgs_account: str | None = None, amount_text: str | None = None, end_to_end_id: str | None = None,
+    transaction_id: str | None = None, uetr: uuid.UUID | None = None,
 ) -> bytes:
     """A liquidity transfer between the sender's RTGS account and one of its wallets: "mint" from the RTGS account
-    into the wallet, "burn" back. `amount_text` overrides the amount as written (to send a malformed one)."""
+    into the wallet, "burn" back. `amount_text` overrides the amount as written (to send a malformed one). The
+    LqdtyTrfId: EndToEndId E2E-<MsgId>, TxId TX-<MsgId> and a fresh UETR unless given."""
     wallet_account = (
         f"<Id><Othr><Id>{sender}/{wallet}</Id><SchmeNm><Prtry>CRUB-WALLET</Prtry></SchmeNm>"
         f"<Issr>{CBRF}</Issr></Othr></Id><Ccy>RUB</Ccy>"
@@ -244,11 +246,13 @@ def camt_050(
     rtgs = f"<Id><Othr><Id>{rtgs_account or RTGS_ACCOUNTS[sender]}</Id></Othr></Id><Ccy>RUB</Ccy>"
     credit, debit = (wallet_account, rtgs) if direction == "mint" else (rtgs, wallet_account)
     amount = amount_text if amount_text is not None else text_from_kopecks(kopecks)
+    end_to_end_text = f"E2E-{escape(message_id)[:30]}" if end_to_end_id is None else escape(end_to_end_id)
+    transaction_text = f"TX-{escape(message_id)[:30]}" if transaction_id is None else escape(transaction_id)
     document = (
         '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.050.001.05"><LqdtyCdtTrf>'
         f"<MsgHdr><MsgId>{escape(message_id)}</MsgId><CreDtTm>2026-11-24T08:30:00+03:00</CreDtTm></MsgHdr>"
         "<LqdtyCdtTrf><LqdtyTrfId>"
-        f"<EndToEndId>E2E-{escape(message_id)[:30]}</EndToEndId><TxId>TX-{escape(message_id)[:30]}</TxId>"
+        f"<EndToEndId>{end_to_end_text}</EndToEndId><TxId>{transaction_text}</TxId>"
         f"<UETR>{uetr or uuid.uuid4()}</UETR></LqdtyTrfId>"
         + _agent("Cdtr", sender)
         + f"<CdtrAcct>{credit}</CdtrAcct>"

@@ -154,6 +154,10 @@ def _write_atomically(path: Path, text: str) -> None:
     """Written beside the target and renamed over it: a reader sees the old file or the whole new one, never part."""
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes it private; the report gets the mode any new file of the user's would (or the old one's).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(descriptor, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:  # newline="": CSV keeps its CRLF
             file.write(text)
             file.flush()

@@ -49,6 +49,7 @@ from gateway.domain.reconciliation import (
 )
 from gateway.handling.directory import settlement_wallet_name
 from gateway.messages.statement_pages import StatementPage, Unreadable
+from gateway.registry import account_code
 from gateway.treasury.ports import DayRecords, LedgerAccount, Posting, SettledPayment
 
 _in_flight_states = frozenset({ConversionState.COMMITTING, ConversionState.CREDITING})
@@ -524,12 +525,13 @@ class _Comparison:
 
 
 def _settlement_wallets(accounts: Sequence[LedgerAccount]) -> dict[str, str]:
-    """Each bank's settlement wallet (its "main", else its first by code), by BIC: where its payments settle."""
+    """Each bank's settlement wallet, by BIC, chosen as gateway.handling.directory chooses it (its "main", else its
+    first by account id): where its payments settle."""
     wallets: dict[str, str] = {}
-    for account in sorted(accounts, key=lambda a: a.code):
+    for account in sorted(accounts, key=lambda a: a.account_id):
         if account.kind is not AccountKind.WALLET:
             continue
-        preferred = account.code == f"{account.owner_bic}/{settlement_wallet_name}"
+        preferred = account.code == account_code(account.owner_bic, settlement_wallet_name)
         if preferred or account.owner_bic not in wallets:
             wallets[account.owner_bic] = account.code
     return wallets

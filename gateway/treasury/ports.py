@@ -62,6 +62,7 @@ class SettledPayment:
 class LedgerAccount:
     """An account with its posted balance as the business day began and as it closed (by chain sequence)."""
 
+    account_id: int
     code: str
     kind: AccountKind
     owner_bic: str

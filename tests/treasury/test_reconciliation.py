@@ -20,11 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gateway_adapters.rtgs.http_client import HttpRtgs
+from gateway_adapters.rtgs.http_server import make_rtgs_app
 from gateway_adapters.rtgs.simulator import RtgsSimulator
 from gateway_adapters.rtgs.tables import bookings
 from gateway_adapters.sql.models import (
     ClaimRow,
     ConversionRow,
+    MailboxRow,
     MessageRow,
     PaymentRow,
     ReconciliationBreakRow,
@@ -250,6 +253,23 @@ async def test_a_clean_day_has_no_break_and_every_format_shows_its_figures(treas
     # The run is recorded, and nothing is open.
     assert await treasury.scalar(select(func.count()).select_from(runs_table)) == 1
     assert await treasury.scalar(select(func.count()).select_from(breaks_table)) == 0
+
+
+async def test_the_rtgs_over_http_gives_the_same_reconciliation(treasury: Treasury, aiohttp_server: Any) -> None:
+    await treasury.fund()
+    await treasury.convert(VTB, "VTB-BURN-1", 50_000_00, "burn")
+    await treasury.close(friday)
+    # The same RTGS behind its ISO 20022 interface (camt.060 asked, camt.053 answered), one entry a page, so that the
+    # client pages through the reserve account's three bookings.
+    app = make_rtgs_app(treasury.gw.gateway.rtgs, CBRF, "CBRFRUMMRTG", statement_page_entries_max=1)
+    server = await aiohttp_server(app)
+    async with HttpRtgs(str(server.make_url("")), CBRF, "CBRFRUMMRTG", RESERVE, 5_000) as rtgs:
+        report = await treasury.reconcile(friday, rtgs)
+    assert report.breaks == (), [b.found.description for b in report.breaks]
+    figures = report.figures
+    # 500,000.00 + 300,000.00 in, 50,000.00 out: three fiat legs, each matched; 750,000.00 on both sides.
+    assert (figures.fiat_legs_expected, figures.fiat_legs_matched, figures.reserve_bookings) == (3, 3, 3)
+    assert figures.supply_kopecks == figures.fiat_reserve_kopecks == 750_000_00
 
 
 async def test_a_conversion_straddling_the_cutoff_is_in_flight_not_a_break(treasury: Treasury) -> None:
@@ -523,6 +543,31 @@ async def test_a_statement_that_disagrees_or_is_missing(treasury: Treasury) -> N
     missing = by_wallet[f"{VTB}/main"]
     assert "no end-of-day camt.053" in missing.found.description and _refs(missing) == {"wallet": f"{VTB}/main"}
     assert (report.figures.statements_expected, report.figures.statements_agreeing) == (6, 4)
+
+
+async def test_a_statement_of_several_pages_is_read_whole_and_a_page_missing_is_a_break(treasury: Treasury) -> None:
+    await treasury.fund()
+    await treasury.pay(pacs_008(SBER, "FRI-PAY-1", [Tx(SBER, VTB, 100_00)], friday))
+    treasury.gw.gateway.reports.reports.page_entries_max = 1  # one entry a page: two pages for each main wallet
+    await treasury.close(friday)
+    report = await treasury.reconcile(friday)
+    assert report.breaks == () and report.figures.statements_agreeing == 6, [b.found.description for b in report.breaks]
+    # Sberbank's second page leaves its mailbox: the statement ends at a page not marked last, without the payment.
+    claims, mailbox = ClaimRow.__table__, MailboxRow.__table__
+    first_page = await treasury.scalar(
+        select(claims.c.message_id).where(claims.c.key == statement_key(friday, f"{SBER}/main"))
+    )
+    first_seq = await treasury.scalar(select(mailbox.c.seq).where(mailbox.c.message_id == first_page))
+    second_seq = await treasury.scalar(
+        select(func.min(mailbox.c.seq)).where(mailbox.c.recipient_bic == SBER, mailbox.c.seq > first_seq)
+    )
+    await treasury.execute(delete(mailbox).where(mailbox.c.seq == second_seq))
+    report = await treasury.reconcile(friday)
+    # Page 1 holds the mint (+500,000.00) and an interim balance; the payment (-100.00) and the CLBD were on page 2.
+    assert _kinds(report) == [("statement_disagrees", None, 499_900_00)]
+    described = _one(report, BreakKind.STATEMENT_DISAGREES).found.description
+    assert "ends at page 1, which is not marked last" in described
+    assert "misses 1 of the day's postings on the wallet" in described and "-100.00 RUB" in described
 
 
 # --------------------------------------------------------------------------------------------------------------------

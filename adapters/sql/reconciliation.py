@@ -265,7 +265,8 @@ class _DayReader:
                 opening = row.posted_kopecks - since_first.get(row.id, 0)
                 closing = row.posted_kopecks - since_last.get(row.id, 0)
             accounts.append(LedgerAccount(
-                code=row.code, kind=kind, owner_bic=row.owner_bic, owner_registered_at_us=row.created_at_us,
+                account_id=row.id, code=row.code, kind=kind, owner_bic=row.owner_bic,
+                owner_registered_at_us=row.created_at_us,
                 opening_kopecks=opening, closing_kopecks=closing,
             ))
         return accounts

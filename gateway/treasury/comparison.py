@@ -133,7 +133,6 @@ class _Comparison:
         self.last_seq: int = self.day.last_seq
         self.business_date = records.day.business_date
         self.breaks: list[Break] = []
-        self.accounts = {a.code: a for a in records.accounts}
         self.issuance = next(a for a in records.accounts if a.kind is AccountKind.ISSUANCE)
         self.mirror = next(a for a in records.accounts if a.kind is AccountKind.RESERVE)
         self.settlement_wallets = _settlement_wallets(records.accounts)

@@ -120,6 +120,12 @@ warehouse_sweep_seconds = 5.0
 warehouse_sweep_payments_max = 10_000  # warehoused payments released per pass
 day_close_check_seconds = 5.0  # how soon after its cut-off a business day closes
 
+# Three-way reconciliation (gateway reconcile): a day's postings are compared in memory, a few hundred bytes each; a
+# busier day is refused with a message rather than read half. Earlier days whose breaks are still open are compared
+# again by each run (one RTGS statement each): the most recent ones, a month's worth; older ones are listed as open.
+reconciliation_postings_max = 2_000_000
+reconciliation_days_rechecked_max = 31
+
 # Holidays one business calendar lists ([business_days] holidays): ten years of a dozen each.
 holidays_max = 200
 

@@ -28,6 +28,7 @@ from gateway_adapters.sql.migrate import (
     upgrade_to_head,
 )
 from gateway_adapters.sql.outages import is_transient
+from gateway_adapters.sql.reconciliation import SqlReconciliation
 from gateway_adapters.sql.reports import SqlAccountHistory
 from gateway_adapters.sql.store import SqlStore, now_us
 
@@ -64,6 +65,7 @@ from gateway.settlement.payments import Payments
 from gateway.settlement.status import StatusRequests
 from gateway.settlement.warehouse import Warehouse
 from gateway.treasury.days import BusinessDays
+from gateway.treasury.reconciliation import Reconciliation
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,14 @@ async def check_fiat_reserve(store: SqlStore, rtgs: Rtgs, today: date) -> Reserv
 
 def emission_controls(config: Config, store: SqlStore) -> EmissionControls:
     return EmissionControls(SqlConversions(store.engine), store, store, config.central_bank.bic, clock_us)
+
+
+def reconciliation(config: Config, store: SqlStore, rtgs: Rtgs) -> Reconciliation:
+    """The three-way reconciliation of this database's ledger and journal with the RTGS, and its stored breaks."""
+    records = SqlReconciliation(store.engine)
+    return Reconciliation(
+        config.business_days.calendar, SqlBusinessDays(store.engine), records, records, rtgs, lambda: clock_us()
+    )
 
 
 @asynccontextmanager

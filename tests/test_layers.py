@@ -31,7 +31,8 @@ layers: list[set[str]] = [
 # settings. Never a service.
 adapter_allowed = (
     "gateway.bounds", "gateway.config", "gateway.domain", "gateway.messages", "gateway.ledger.ports",
-    "gateway.conversion.ports", "gateway.reporting.ports", "gateway.handling.ports", "gateway.security",
+    "gateway.conversion.ports", "gateway.reporting.ports", "gateway.handling.ports", "gateway.treasury.ports",
+    "gateway.security",
 )
 # The one place outside runtime where the gateway names an adapter: the CLI registers the RTGS simulator's command,
 # whose handler lives with the simulator.

@@ -12,13 +12,15 @@
   gateway replay DIR --url URL [--certs DIR] [--expect DIR] [--record DIR]   send message files, check the answers
   gateway cb show | set-cap AMOUNT | set-limit BIC AMOUNT|none   the central bank's emission controls
   gateway day close [--date D] | status [--date D] [--last N]   business days: close one, show where they stand
+  gateway reconcile [--date D] [--format text|json|csv|html] [--output F]   RTGS, ledger and journal of a closed day
   gateway rtgs balances | statement ACCOUNT [--from D] [--to D]  the fiat side, as config.rtgs names it
   gateway rtgs-sim [--host H] [--port P] [--database URL] [--tls-dir DIR]   a standalone RTGS simulator server
 
 The config is found in this order: --config FILE, $GATEWAY_CONFIG, ./gateway.toml, else the packaged demo config
 (its database and keys under ./var of the working directory).
 
-Exit status: 0 done, 1 the command ran and found a problem (e.g. a broken chain), 2 bad usage or configuration.
+Exit status: 0 done, 1 the command ran and found a problem (e.g. a broken chain, an open reconciliation break), 2 bad
+usage or configuration, 3 a system the command needs (the RTGS, the database) did not answer: nothing was changed.
 """
 
 from __future__ import annotations
@@ -177,6 +179,16 @@ def _parser() -> argparse.ArgumentParser:
     day_status.add_argument("--date", type=date.fromisoformat, help="one business day only")
     day_status.add_argument("--last", type=int, default=10, help="how many days (default: 10)")
     day_status.set_defaults(handler="gateway.cli.treasury:day_status")
+
+    reconcile = commands.add_parser(
+        "reconcile", help="three-way reconciliation of a closed business day: RTGS, ledger and message journal"
+    )
+    reconcile.add_argument("--date", type=date.fromisoformat,
+                           help="the closed business day (default: the latest closed one)")
+    reconcile.add_argument("--format", choices=("text", "json", "csv", "html"), default="text",
+                           help="text (default): a table to read; json, csv: for programs; html: one page")
+    reconcile.add_argument("--output", type=Path, metavar="F", help="write the report to F (default: standard output)")
+    reconcile.set_defaults(handler="gateway.cli.treasury:reconcile")
 
     rtgs = commands.add_parser("rtgs", help="the central bank's fiat RTGS, as config.rtgs names it").add_subparsers(
         required=True, metavar="ACTION"

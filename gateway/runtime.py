@@ -249,7 +249,7 @@ async def open_rtgs(config: Config, store: SqlStore) -> AsyncIterator[Rtgs]:
     # ledger's reserve mirror says: the fiat such a ledger would have had at a real RTGS.
     mirror = next(a for a in await store.accounts() if a.kind is AccountKind.RESERVE)
     simulator = await RtgsSimulator.open(
-        store.engine, cb.reserve_rtgs_account, cb.bic, reserve_opening_kopecks=mirror.posted_kopecks
+        store.engine, cb.reserve_rtgs_account, cb.bic, clock_us=clock_us, reserve_opening_kopecks=mirror.posted_kopecks
     )
     for participant in await store.participants():
         if participant.bic != cb.bic:

@@ -73,7 +73,7 @@ def _row(c: ConversionRecord) -> dict[str, Any]:
     }
 
 
-def _record(row: Any) -> ConversionRecord:
+def conversion_record(row: Any) -> ConversionRecord:
     return ConversionRecord(
         id=standard_uuid(row.id),
         message_id=standard_uuid(row.message_id),
@@ -183,14 +183,14 @@ class SqlConversions:
             row = (await connection.execute(
                 select(conversions_table).where(conversions_table.c.id == conversion_id)
             )).one_or_none()
-        return None if row is None else _record(row)
+        return None if row is None else conversion_record(row)
 
     async def conversion_of_message(self, message_id: UUID) -> ConversionRecord | None:
         async with self.engine.connect() as connection:
             row = (await connection.execute(
                 select(conversions_table).where(conversions_table.c.message_id == message_id)
             )).one_or_none()
-        return None if row is None else _record(row)
+        return None if row is None else conversion_record(row)
 
     async def unfinished(self, limit: int) -> list[ConversionRecord]:
         async with self.engine.connect() as connection:
@@ -200,14 +200,14 @@ class SqlConversions:
                 .order_by(conversions_table.c.created_at_us)
                 .limit(limit)
             )
-            return [_record(row) for row in rows]
+            return [conversion_record(row) for row in rows]
 
     async def in_states(self, states: Sequence[ConversionState]) -> list[ConversionRecord]:
         async with self.engine.connect() as connection:
             rows = await connection.execute(
                 select(conversions_table).where(conversions_table.c.state.in_([s.value for s in states]))
             )
-            return [_record(row) for row in rows]
+            return [conversion_record(row) for row in rows]
 
     async def daily_limits(self) -> dict[str, int]:
         async with self.engine.connect() as connection:

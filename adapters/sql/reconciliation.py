@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from gateway_adapters.sql.conversions import _record as conversion_record
+from gateway_adapters.sql.conversions import conversion_record
 from gateway_adapters.sql.models import (
     AccountRow,
     ClaimRow,
@@ -32,7 +32,11 @@ from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway import bounds
-from gateway.domain.conversion import ConversionRecord, finished_states
+from gateway.domain.conversion import (
+    ConversionRecord,
+    conversion_posting_ids,
+    finished_states,
+)
 from gateway.domain.days import BusinessDay, statement_key
 from gateway.domain.journal import PaymentKind, PaymentState
 from gateway.domain.ledger import AccountKind, Phase, TransferKind
@@ -40,7 +44,6 @@ from gateway.domain.reconciliation import (
     Break,
     BreakKind,
     StoredBreak,
-    conversion_posting_ids,
     references_json_chars_max,
 )
 from gateway.treasury.ports import (

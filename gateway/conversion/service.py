@@ -22,7 +22,13 @@ from uuid import UUID
 
 from gateway import bounds
 from gateway.config import Config
-from gateway.conversion.ports import ConversionReads, FiatReferences, Rtgs, RtgsOutcome, RtgsUnavailable
+from gateway.conversion.ports import (
+    ConversionReads,
+    FiatReferences,
+    Rtgs,
+    RtgsOutcome,
+    RtgsUnavailable,
+)
 from gateway.domain.calendar import instant
 from gateway.domain.conversion import (
     ConversionDirection,
@@ -30,6 +36,7 @@ from gateway.domain.conversion import (
     ConversionState,
     ConversionUpdate,
     ConversionUse,
+    conversion_reference,
     leave_key,
     step_id,
 )
@@ -346,7 +353,7 @@ class Conversions:
                 return False
         void = TransferRequest(
             id=step_id(c.id, "void"), debit_account_id=0, credit_account_id=0, amount_kopecks=0,
-            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=_reference(c), uetr=c.uetr,
+            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=conversion_reference(c), uetr=c.uetr,
             phase=Phase.VOID_PENDING, pending_id=step_id(c.id, "pending"),
         )
         # Voiding a pending transfer that was never made (refused before it) fails harmlessly: nothing was held.
@@ -359,7 +366,7 @@ class Conversions:
         that supply and reserve still move together."""
         post = TransferRequest(
             id=step_id(c.id, "post"), debit_account_id=0, credit_account_id=0, amount_kopecks=0,
-            kind=TransferKind.MINT, reference=_reference(c), uetr=c.uetr, phase=Phase.POST_PENDING,
+            kind=TransferKind.MINT, reference=conversion_reference(c), uetr=c.uetr, phase=Phase.POST_PENDING,
             pending_id=step_id(c.id, "pending"),
         )
         posted = await self._submit(c, [post], _settled_if_posted)
@@ -436,7 +443,7 @@ class Conversions:
         debit, credit = (issuance, wallet) if kind is TransferKind.MINT else (wallet, issuance)
         return TransferRequest(
             id=step_id(c.id, "pending"), debit_account_id=debit, credit_account_id=credit,
-            amount_kopecks=c.amount_kopecks, kind=kind, reference=_reference(c), uetr=c.uetr, phase=Phase.PENDING,
+            amount_kopecks=c.amount_kopecks, kind=kind, reference=conversion_reference(c), uetr=c.uetr, phase=Phase.PENDING,
             timeout_seconds=self._pending_timeout_seconds,
         )
 
@@ -446,7 +453,7 @@ class Conversions:
         return TransferRequest(
             id=step_id(c.id, "late"), debit_account_id=issuance if mint else wallet,
             credit_account_id=wallet if mint else issuance, amount_kopecks=c.amount_kopecks,
-            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=_reference(c), uetr=c.uetr,
+            kind=TransferKind.MINT if mint else TransferKind.BURN, reference=conversion_reference(c), uetr=c.uetr,
         )
 
     def _receipt(self, c: ConversionRecord, header: BusinessHeader | None, now_us: int) -> Outbound:
@@ -511,10 +518,6 @@ def _rtgs_reason(outcome: RtgsOutcome, c: ConversionRecord) -> tuple[str, str]:
     if outcome is RtgsOutcome.REQUEST_CONFLICT:
         log.error("conversion %s: the RTGS saw a conflicting repeat of one of its requests", c.id)
     return code, f"{text} ({c.rtgs_account})" if outcome is not RtgsOutcome.REQUEST_CONFLICT else text
-
-
-def _reference(c: ConversionRecord) -> str:
-    return f"{c.bank_bic}:{c.request_message_id}"
 
 
 def _fiat_references(c: ConversionRecord) -> FiatReferences:

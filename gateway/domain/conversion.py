@@ -113,3 +113,26 @@ _steps_namespace = uuid.UUID("0c3f5d0e-7a51-4d8b-9b1e-6a2f0e4c8d17")
 
 def step_id(conversion_id: UUID, step: str) -> UUID:
     return uuid.uuid5(_steps_namespace, f"{conversion_id}|{step}")
+
+
+# --- what a conversion leaves on the two systems -------------------------------------------------------------------
+# The saga (gateway.conversion.service) derives every step's id from the conversion's id: the same derivation finds
+# them again here, on the ledger and at the RTGS.
+
+
+def conversion_posting_ids(conversion: ConversionRecord) -> tuple[UUID, UUID]:
+    """The ids a conversion's ledger posting may carry: the post of its pending transfer, or the single transfer the
+    saga posts instead when the ledger expired the pending one. At most one of them may exist."""
+    return step_id(conversion.id, "post"), step_id(conversion.id, "late")
+
+
+def fiat_leg_request_id(conversion: ConversionRecord) -> UUID:
+    """The request id the RTGS books a conversion's fiat leg under: a mint's commit of its hold (the bank's account
+    to the reserve), a burn's credit from the reserve to the bank's account."""
+    return step_id(conversion.id, "commit" if conversion.direction is ConversionDirection.MINT else "credit")
+
+
+def conversion_reference(conversion: ConversionRecord) -> str:
+    """The reference of a conversion's ledger transfers: "<BIC>:<camt.050 MsgId>", as a payment's transfer names
+    its message."""
+    return f"{conversion.bank_bic}:{conversion.request_message_id}"

@@ -10,9 +10,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
-from uuid import UUID
-
-from gateway.domain.conversion import ConversionDirection, ConversionRecord, step_id
 
 fingerprint_chars_max = 200  # reconciliation_breaks.fingerprint
 description_chars_max = 1_000  # reconciliation_breaks.description
@@ -110,25 +107,3 @@ def age_text(age_us: int) -> str:
     assert age_us >= 0, age_us
     days, hours = divmod(age_us // _us_per_hour, 24)
     return f"{days}d {hours}h"
-
-
-# --- what a conversion leaves on the two systems -------------------------------------------------------------------
-# The saga (gateway.conversion.service) derives every step's id from the conversion's id: the same derivation finds
-# them again here, on the ledger and at the RTGS.
-
-
-def conversion_posting_ids(conversion: ConversionRecord) -> tuple[UUID, UUID]:
-    """The ids a conversion's ledger posting may carry: the post of its pending transfer, or the single transfer the
-    saga posts instead when the ledger expired the pending one. At most one of them may exist."""
-    return step_id(conversion.id, "post"), step_id(conversion.id, "late")
-
-
-def fiat_leg_request_id(conversion: ConversionRecord) -> UUID:
-    """The request id the RTGS books a conversion's fiat leg under: a mint's commit of its hold (the bank's account
-    to the reserve), a burn's credit from the reserve to the bank's account."""
-    return step_id(conversion.id, "commit" if conversion.direction is ConversionDirection.MINT else "credit")
-
-
-def conversion_reference(conversion: ConversionRecord) -> str:
-    """The reference of a conversion's ledger transfers: "<BIC>:<camt.050 MsgId>"."""
-    return f"{conversion.bank_bic}:{conversion.request_message_id}"

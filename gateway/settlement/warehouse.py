@@ -75,7 +75,9 @@ class _WarehouseRelease:
         return ()
 
     def requests(self) -> list[TransferRequest]:
-        reference = f"{self.sender_bic}:{self.original.message_id}"
+        # As on arrival, the transfer names its message by the sender's AppHdr/BizMsgIdr (its idempotency key).
+        business_message_id = self.header.business_message_id if self.header is not None else self.original.message_id
+        reference = f"{self.sender_bic}:{business_message_id}"
         wallets = self.directory.settlement_wallets
         return [payment.transfer(wallets, TransferKind.PAYMENT, reference) for _, payment in self.payments]
 

@@ -35,18 +35,18 @@ from uuid import UUID
 
 from gateway.conversion.ports import FiatDirection, FiatEntry, FiatStatement
 from gateway.domain.calendar import microseconds
-from gateway.domain.conversion import ConversionDirection, ConversionRecord, ConversionState
+from gateway.domain.conversion import (
+    ConversionDirection,
+    ConversionRecord,
+    ConversionState,
+    conversion_posting_ids,
+    conversion_reference,
+    fiat_leg_request_id,
+)
 from gateway.domain.journal import PaymentKind
 from gateway.domain.ledger import AccountKind, TransferKind
 from gateway.domain.money import text_from_kopecks
-from gateway.domain.reconciliation import (
-    Break,
-    BreakKind,
-    conversion_posting_ids,
-    conversion_reference,
-    description_chars_max,
-    fiat_leg_request_id,
-)
+from gateway.domain.reconciliation import Break, BreakKind, description_chars_max
 from gateway.handling.directory import settlement_wallet_name
 from gateway.messages.statement_pages import StatementPage, Unreadable
 from gateway.registry import account_code

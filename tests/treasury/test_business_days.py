@@ -17,7 +17,14 @@ from gateway.domain.calendar import BusinessCalendar, business_zone, microsecond
 from gateway.domain.days import DayState
 from gateway.treasury.days import DayNotClosable
 from tests.settlement.builders import SBER, VTB, ReportAsk, Tx, camt_060, pacs_008
-from tests.settlement.conftest import FUNDING, ClientFactory, GatewayUnderTest, Message, Xml, status_report
+from tests.settlement.conftest import (
+    FUNDING,
+    ClientFactory,
+    GatewayUnderTest,
+    Message,
+    Xml,
+    status_report,
+)
 
 friday, tuesday, wednesday = date(2026, 11, 20), date(2026, 11, 24), date(2026, 11, 25)
 calendar_toml = 'cutoff = "18:00"\nweekend = ["saturday", "sunday"]\nholidays = ["2026-11-23"]\nclose_automatically = false'

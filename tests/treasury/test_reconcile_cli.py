@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 from gateway.domain.ledger import TransferKind
 from tests.conftest import write_config
 from tests.settlement.builders import SBER, VTB
-from tests.treasury.test_reconciliation import Treasury, calendar_toml, friday, runs_table, treasury, tuesday  # noqa: F401
+from tests.treasury.test_reconciliation import (  # noqa: F401
+    Treasury,
+    calendar_toml,
+    friday,
+    runs_table,
+    treasury,
+    tuesday,
+)
 
 pytestmark = pytest.mark.slow
 

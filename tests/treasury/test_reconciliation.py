@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from gateway_adapters.rtgs.http_client import HttpRtgs
 from gateway_adapters.rtgs.http_server import make_rtgs_app
-from gateway_adapters.rtgs.simulator import RtgsSimulator
 from gateway_adapters.rtgs.tables import bookings
 from gateway_adapters.sql.models import (
     ClaimRow,
@@ -41,7 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway import runtime
 from gateway.app import make_app
 from gateway.config import load_config
-from gateway.conversion.ports import FiatReferences, FiatStatement, RtgsOutcome, RtgsUnavailable
+from gateway.conversion.ports import (
+    FiatReferences,
+    FiatStatement,
+    RtgsOutcome,
+    RtgsUnavailable,
+)
 from gateway.domain.calendar import business_zone, microseconds
 from gateway.domain.conversion import ConversionRecord, step_id
 from gateway.domain.days import statement_key
@@ -83,20 +87,6 @@ class Clock:
 
     def __call__(self) -> int:
         return self.now_us
-
-
-def _simulator_on(clock: Clock) -> type[RtgsSimulator]:
-    """The embedded simulator, booking on the test's clock (runtime.open_rtgs opens it on the wall clock)."""
-
-    class ClockedSimulator(RtgsSimulator):
-        @classmethod
-        async def open(  # type: ignore[override]
-            cls, engine: AsyncEngine, reserve_account: str, reserve_owner_bic: str, clock_us: Any = None,
-            reserve_opening_kopecks: int = 0,
-        ) -> RtgsSimulator:
-            return await super().open(engine, reserve_account, reserve_owner_bic, clock, reserve_opening_kopecks)
-
-    return ClockedSimulator
 
 
 @dataclass
@@ -166,7 +156,6 @@ async def treasury(
 ) -> Treasury:
     clock = Clock(datetime(2026, 11, 20, 10, 0, tzinfo=business_zone))
     monkeypatch.setattr(runtime, "clock_us", clock)  # before the gateway is built: every part of it reads this
-    monkeypatch.setattr(runtime, "RtgsSimulator", _simulator_on(clock))
     config = load_config(
         write_config(tmp_path, database_url, rtgs_toml='opening_balance_rub = "1000000.00"',
                      business_days_toml=calendar_toml),

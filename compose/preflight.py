@@ -28,6 +28,7 @@ from pathlib import Path
 
 import asyncpg
 from cryptography import x509
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg as AsyncpgDialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -179,14 +180,20 @@ async def wait_for_database(url: str, wait_seconds: int) -> None:
     the entrypoint reads from DATABASE_PASSWORD_FILE). A server not yet accepting connections is waited for; a
     server that answers with a refusal (password, unknown database) is a deployment error at once."""
     try:
-        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        where = f"{make_url(url).host or 'localhost'}:{make_url(url).port or 5432}"
+        parsed = make_url(url)
+        # The driver's arguments as SQLAlchemy makes them for the gateway: several hosts (?host=a:5432&host=b:5432,
+        # target_session_attrs=read-write, docs/deploy.md) included.
+        _, arguments = AsyncpgDialect().create_connect_args(parsed)
     except ArgumentError as error:
         raise Refusal(f"database.url: {error}") from None
+    hosts = arguments.get("host") or "localhost"
+    ports = arguments.get("port") or 5432
+    hosts, ports = (hosts, ports) if isinstance(hosts, list) else ([hosts], [ports])
+    where = ", ".join(f"{host}:{port}" for host, port in zip(hosts, ports, strict=True))
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            connection = await asyncpg.connect(dsn, timeout=bounds.health_timeout_seconds)
+            connection = await asyncpg.connect(**arguments, timeout=bounds.health_timeout_seconds)
         except (OSError, TimeoutError, asyncpg.CannotConnectNowError) as error:
             # Not up yet (refused, no route, still starting or recovering): wait, within the bound.
             if time.monotonic() >= deadline:
@@ -195,10 +202,10 @@ async def wait_for_database(url: str, wait_seconds: int) -> None:
             await asyncio.sleep(1)
             continue
         except asyncpg.InvalidPasswordError:
-            raise Refusal(f"the database at {where} refused the password of user {make_url(url).username!r}: check"
+            raise Refusal(f"the database at {where} refused the password of user {parsed.username!r}: check"
                           " DATABASE_PASSWORD_FILE against the password the database was created with") from None
         except asyncpg.InvalidCatalogNameError:
-            raise Refusal(f"the database at {where} has no database {make_url(url).database!r}") from None
+            raise Refusal(f"the database at {where} has no database {parsed.database!r}") from None
         except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             raise Refusal(f"the database at {where} refused the connection: {error}") from None
         await connection.close()

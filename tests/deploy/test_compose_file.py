@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.corpus import in_ci
-from tests.deploy.twin import compose_dir, load_compose, repo_root
+from tests.deploy.twin import compose_dir, deploy_guide, load_compose, repo_root, secrets_commands
 
 dockerfile = compose_dir / "Dockerfile"
 
@@ -125,3 +125,16 @@ def test_the_sources_the_build_reads_keep_keys_out() -> None:
     assert patterns[0] == "**", "everything is ignored first, then the sources let in"
     assert {"**/*.pem", "**/*.key"} <= set(patterns)
     assert not any(p.startswith("!") and ("secrets" in p or p.startswith("!var")) for p in patterns)
+
+
+def test_the_guide_makes_every_secret_the_compose_file_mounts() -> None:
+    """docs/deploy.md's lines make each secret file compose.yaml reads, and its table names each secret."""
+    compose = load_compose()
+    commands = " ".join(secrets_commands())
+    guide = deploy_guide.read_text(encoding="utf-8")
+    for name, definition in compose["secrets"].items():
+        relative = definition["file"].removeprefix("${SECRETS_DIR:-./secrets}/")
+        assert f"`{name}`" in guide, f"docs/deploy.md does not name the secret {name}"
+        made = f"secrets/{relative}" in commands or f"secrets/{relative.split('/')[0]} " in commands + " "
+        assert made, f"docs/deploy.md's commands do not make secrets/{relative}"
+        assert f"secrets/{relative}" in commands.split("chmod 0444", 1)[1], f"secrets/{relative} is not made readable"

@@ -68,6 +68,7 @@ def test_a_client_ca_file_with_the_old_and_the_new_ca_admits_banks_of_both(twin:
     subprocess.run([str(python_bin / "gateway"), "--config", str(compose_dir / "gateway.toml"), "certs", "init",
                     str(new_pki)], env=twin.base_environment, capture_output=True, check=True)
     old_ca = (old_pki / "ca.pem").read_bytes()
+    (old_pki / "ca.pem").unlink()  # the guide leaves it read-only
     (old_pki / "ca.pem").write_bytes(old_ca + (new_pki / "ca.pem").read_bytes())  # the overlap: both CAs
     gateway = twin.start("gateway-a")
     for pki in (old_pki, new_pki):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
+import shutil
 import signal
 import socket
 import ssl
@@ -45,6 +45,7 @@ from gateway.runtime import open_store
 repo_root = Path(__file__).resolve().parents[2]
 compose_dir = repo_root / "compose"
 compose_file = compose_dir / "compose.yaml"
+deploy_guide = repo_root / "docs" / "deploy.md"
 python_bin = Path(sys.executable).parent  # the image puts its virtual environment's bin first on PATH; so do we
 ops_listener_known = "ops_port" in {f.name for f in fields(HttpConfig)}
 startup_seconds_max = 60
@@ -94,17 +95,31 @@ def camt_050_mint() -> bytes:
     return Filler.starting_now().fill(path.read_text(encoding="utf-8"), path.name).encode()
 
 
-def write_secrets(directory: Path, environ: dict[str, str]) -> None:
-    """The secrets folder as docs/deploy.md says to create it, with the commands it names."""
-    directory.mkdir(mode=0o700)
-    (directory / "postgres_password").write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
-    config = ["--config", str(compose_dir / "gateway.toml")]
-    for command in (
-        ["keys", "init", "--key-file", str(directory / "cb-signing-key.pem")],
-        ["certs", "init", str(directory / "pki"), "--host", "gateway.example"],
-    ):
-        subprocess.run([str(python_bin / "gateway"), *config, *command], env=environ, check=True,
-                       capture_output=True, timeout=60)
+def base_environment(home: Path) -> dict[str, str]:
+    """What a process of the twin starts with, before its service's environment: none of this shell's GATEWAY_*."""
+    return {"PATH": f"{python_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(home),
+            "LANG": "C.UTF-8"}
+
+
+def secrets_commands() -> list[str]:
+    """The lines docs/deploy.md gives to make the secrets: the indented block after <!-- secrets-commands -->."""
+    text = deploy_guide.read_text(encoding="utf-8")
+    block = text[text.index("<!-- secrets-commands -->\n") :].splitlines()[1:]
+    lines = [line.strip() for line in block[: block.index("")]]
+    assert lines[:2] == ["cd compose", "cp .env.example .env"], lines[:2]
+    return lines[2:]
+
+
+def write_secrets(workdir: Path, environ: dict[str, str]) -> Path:
+    """The secrets folder made in `workdir` by the lines of docs/deploy.md (this Python environment's `gateway` for
+    the guide's ../.venv/bin/gateway, run in a folder holding compose/gateway.toml); returns it."""
+    shutil.copy(compose_dir / "gateway.toml", workdir / "gateway.toml")
+    for line in secrets_commands():
+        command = line.replace("../.venv/bin/gateway", str(python_bin / "gateway"))
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=workdir, env=environ,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, f"docs/deploy.md: {line}\n{done.stderr}"
+    return workdir / "secrets"
 
 
 @dataclass
@@ -126,18 +141,18 @@ class Twin:
 
     workdir: Path
     database_url: str  # the scratch database the services use, as SQLAlchemy names it
+    secrets_made: Path | None = None  # a secrets folder write_secrets made already, copied rather than made again
     compose: dict[str, Any] = field(default_factory=load_compose)
     processes: list[Process] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.root = self.workdir / "root"
         self.secrets_dir = self.workdir / "secrets"
-        self.base_environment = {
-            "PATH": f"{python_bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "HOME": str(self.workdir),
-            "LANG": "C.UTF-8",
-        }
-        write_secrets(self.secrets_dir, self.base_environment)
+        self.base_environment = base_environment(self.workdir)
+        if self.secrets_made is None:
+            assert write_secrets(self.workdir, self.base_environment) == self.secrets_dir
+        else:
+            shutil.copytree(self.secrets_made, self.secrets_dir)  # modes kept, as the guide left them
         self.variables = {"SECRETS_DIR": str(self.secrets_dir)}
 
     def service(self, name: str) -> dict[str, Any]:

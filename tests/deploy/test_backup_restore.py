@@ -42,9 +42,10 @@ def test_a_restored_backup_holds_the_same_ledger_and_passes_verify(twin: Twin, t
     gateway = twin.start("gateway-a")
     assert b"<StsCd>ACSC</StsCd>" in twin.post(gateway, SBER, camt_050_mint())[1]
     for i in range(5):
-        message = pacs_008(SBER, f"BACKUP-{i}-{uuid.uuid4().hex[:8]}", [Tx(SBER, VTB, 10_000_00 + i)],
-                           today_in_moscow())
-        assert b"ACSC" in twin.post(gateway, SBER, message)[1]
+        payment = Tx(SBER, VTB, 10_000_00 + i)
+        message = pacs_008(SBER, f"BACKUP-{i}-{uuid.uuid4().hex[:8]}", [payment], today_in_moscow())
+        answer = twin.post(gateway, SBER, message)[1]
+        assert f"<OrgnlUETR>{payment.uetr}</OrgnlUETR><TxSts>ACSC</TxSts>".encode() in answer, answer
     assert twin.stop(gateway) == 0
     original = asyncio.run(twin.balances_and_payments())
     assert sum(original[1].values()) == 5

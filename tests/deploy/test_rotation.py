@@ -24,8 +24,10 @@ def _pay(twin: Twin, count: int) -> None:
     gateway = twin.start("gateway-a")
     assert b"<StsCd>ACSC</StsCd>" in twin.post(gateway, SBER, camt_050_mint())[1]
     for i in range(count):
-        message = pacs_008(SBER, f"ROTATE-{uuid.uuid4().hex[:12]}", [Tx(SBER, VTB, 100_00 + i)], today_in_moscow())
-        assert b"ACSC" in twin.post(gateway, SBER, message)[1]
+        payment = Tx(SBER, VTB, 100_00 + i)
+        message = pacs_008(SBER, f"ROTATE-{uuid.uuid4().hex[:12]}", [payment], today_in_moscow())
+        answer = twin.post(gateway, SBER, message)[1]
+        assert f"<OrgnlUETR>{payment.uetr}</OrgnlUETR><TxSts>ACSC</TxSts>".encode() in answer, answer
     assert twin.stop(gateway) == 0
 
 

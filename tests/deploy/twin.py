@@ -50,6 +50,7 @@ python_bin = Path(sys.executable).parent  # the image puts its virtual environme
 ops_listener_known = "ops_port" in {f.name for f in fields(HttpConfig)}
 startup_seconds_max = 60
 stop_seconds_max = 30
+bind_attempts_max = 3
 _interpolation = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
 
@@ -161,9 +162,11 @@ class Twin:
         return services[name]
 
     def mount(self, name: str, leave_out: str | None = None) -> None:
-        """Lay out the container's root for one service: its files and secrets (but the secret `leave_out`) linked
-        at their container paths, and the image's files (the entrypoint) at theirs."""
+        """Lay out the container's root for one service, afresh: its files and secrets (but the secret `leave_out`)
+        linked at their container paths, and the image's files (the entrypoint) at theirs."""
         service = self.service(name)
+        if self.root.exists():
+            shutil.rmtree(self.root)  # links and folders only: what they point to stays
         links: dict[str, Path] = dict(image_paths())
         for volume in service.get("volumes", []):
             source, target, *_ = str(volume).split(":")
@@ -180,8 +183,6 @@ class Twin:
             assert source.exists(), f"{source} (for {target} in {name}) does not exist"
             link = self.root / target.lstrip("/")
             link.parent.mkdir(parents=True, exist_ok=True)
-            if link.is_symlink():
-                link.unlink()
             link.symlink_to(source)
 
     def command(self, name: str, *override: str) -> list[str]:
@@ -243,18 +244,23 @@ class Twin:
                               capture_output=True, text=True, timeout=timeout, check=False)
 
     def start(self, name: str) -> Process:
-        """A serving service started on free ports; returns once its /readyz answers 200."""
+        """A serving service started on free ports; returns once its /readyz answers 200. A port found free and
+        taken by another program before the gateway bound it (other test runs share this machine) is tried again."""
         self.mount(name)
         self.published_ports(name)
-        port, ops_port = free_port(), free_port()
-        log = self.workdir / f"{name}.log"
-        with log.open("wb") as output:
-            popen = subprocess.Popen(self.command(name), env=self.environment(name, port, ops_port), cwd=self.workdir,
-                                     stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-        process = Process(name, popen, log, port, ops_port if ops_listener_known else None)
-        self.processes.append(process)
-        self.wait_ready(process)
-        return process
+        for attempt in range(1, bind_attempts_max + 1):
+            port, ops_port = free_port(), free_port()
+            log = self.workdir / f"{name}-{attempt}.log"
+            with log.open("wb") as output:
+                popen = subprocess.Popen(self.command(name), env=self.environment(name, port, ops_port),
+                                         cwd=self.workdir, stdout=output, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+            process = Process(name, popen, log, port, ops_port if ops_listener_known else None)
+            self.processes.append(process)
+            if self.wait_ready(process, give_up_on_bind=attempt < bind_attempts_max):
+                return process
+        raise AssertionError("unreachable")
+
 
     def client_context(self, bic: str) -> ssl.SSLContext:
         pki = self.secrets_dir / "pki"
@@ -268,16 +274,21 @@ class Twin:
         # Until the gateway has its ops listener, readiness is asked on the banks' port, as the central bank.
         return f"https://localhost:{process.port}/readyz", self.client_context("CBRFRUMMXXX")
 
-    def wait_ready(self, process: Process) -> None:
+    def wait_ready(self, process: Process, give_up_on_bind: bool = False) -> bool:
+        """True once ready; False if it exited because its port was taken and `give_up_on_bind`; else fails."""
         url, context = self.ready_url(process)
         deadline = time.monotonic() + startup_seconds_max
         while True:
+            if process.popen.poll() is not None and give_up_on_bind and "address already in use" in (
+                process.output().lower()
+            ):
+                return False
             assert process.popen.poll() is None, f"{process.service} exited:\n{process.output()[-4000:]}"
             assert time.monotonic() < deadline, f"{process.service} not ready:\n{process.output()[-4000:]}"
             try:
                 with urllib.request.urlopen(url, context=context, timeout=2) as response:
                     if response.status == 200:
-                        return
+                        return True
             except (OSError, ssl.SSLError, urllib.error.HTTPError):
                 pass
             time.sleep(0.3)

@@ -179,6 +179,14 @@ server_certificate_hosts_max = 64  # names one server certificate carries beside
 dns_name_chars_max = 253  # as RFC 1035 bounds a DNS name
 organization_name_chars_max = 64  # X.520 ub-organization-name: a longer bank name is cut in a certificate subject
 
+# The deployment's entrypoint (compose/entrypoint.sh, compose/preflight.py): checks before a container starts the gateway.
+# How long it waits for PostgreSQL to accept a connection (a server still starting), then exits 3.
+startup_database_wait_seconds = 60
+startup_database_wait_seconds_max = 600  # the most DATABASE_WAIT_SECONDS may ask for
+# A server certificate or client CA that expires within this is started with, and said so, once per start.
+certificate_expiry_warning_days = 30
+health_timeout_seconds = 3  # the container healthcheck's GET /readyz on the ops port
+
 # `gateway replay` and the placeholders of message files (gateway/replay/): a client of the gateway, bounded too.
 placeholder_days_max = 400  # {{today+N}}, {{today-N}}: a year and a bit either way covers every date a rule allows
 replay_files_max = 10_000  # message files in one replay

@@ -148,7 +148,9 @@ def _parser() -> argparse.ArgumentParser:
 
     ledger = commands.add_parser("ledger", help="the cryptoruble ledger").add_subparsers(required=True, metavar="ACTION")
     verify = ledger.add_parser("verify", help="recompute every hash, signature and balance from the raw tables")
-    verify.add_argument("--public-key", type=Path, help="the central bank's public key (default: from the key file)")
+    verify.add_argument("--public-key", type=Path, action="append",
+                        help="the central bank's public key (default: from the key file); repeat it for every key that"
+                             " signed the chain, the retired ones of a key rotation too")
     verify.set_defaults(handler=f"{operate}:ledger_verify")
     ledger.add_parser("status", help="chain head, supply, reserve and emission cap").set_defaults(
         handler=f"{operate}:ledger_status"

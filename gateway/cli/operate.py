@@ -250,19 +250,23 @@ def participants_set_status(config: Config, args: argparse.Namespace) -> int:
 def ledger_verify(config: Config, args: argparse.Namespace) -> int:
     from gateway.ledger.verify import verify_ledger
 
-    key_file = args.public_key or config.central_bank.signing_key_file
+    # After a key rotation, every key that signed part of the chain: each signature names its key by id.
+    key_files = args.public_key or [config.central_bank.signing_key_file]
     try:
-        public_key = load_public_key(key_file)
+        public_keys = [load_public_key(key_file) for key_file in key_files]
     except KeyFileError as error:
         raise UsageError(str(error)) from None
 
     async def run() -> int:
         async with _store(config) as store:
-            report = await verify_ledger(store, public_key)
+            report = await verify_ledger(store, *public_keys)
             async with open_rtgs(config, store) as rtgs:
                 reserve = await check_fiat_reserve(store, rtgs, _today())
         print(f"checked {report.transfers_checked} transfers, {report.signatures_checked} signed chain heads, "
               f"{report.accounts_checked} accounts")
+        if report.signatures_by_key:
+            print("signed chain heads by key id: "
+                  + ", ".join(f"{key_id} {count}" for key_id, count in report.signatures_by_key.items()))
         print(f"fiat reserve at the RTGS: {reserve.describe()}")
         if report.ok and reserve.ok:
             print("ledger verified: chain, signatures, balances and invariants hold; supply = fiat reserve")

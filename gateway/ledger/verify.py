@@ -3,6 +3,10 @@
 Trusts nothing the ledger stored about itself: every hash is recomputed from the transfer's fields, every chain
 signature is checked with the central bank's public key, and every balance and pending state is rebuilt from the
 transfers alone and compared with the accounts and pending tables.
+
+Each signature records the id of the key that made it (signing.key_id_of). A central bank that rotated its key has a
+chain signed by several: verify is given every public key that may have signed, and checks each signature with the
+key its id names; a signature by any other key is a break.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class VerifyReport:
     transfers_checked: int = 0
     signatures_checked: int = 0
     accounts_checked: int = 0
+    signatures_by_key: dict[str, int] = field(default_factory=dict)  # signed chain heads per key id
     breaks: list[Break] = field(default_factory=list)
 
     @property
@@ -60,12 +65,15 @@ class _Rebuilt:
     credits_pending: int = 0
 
 
-async def verify_ledger(store: LedgerStore, public_key: Ed25519PublicKey) -> VerifyReport:
+async def verify_ledger(store: LedgerStore, *public_keys: Ed25519PublicKey) -> VerifyReport:
+    """`public_keys`: every key of the central bank that may have signed a chain head (more than one after a key
+    rotation), each found by the key id a signature records."""
+    assert public_keys, "verify needs the central bank's public key"
+    keys = {key_id_of(key): key for key in public_keys}
     report = VerifyReport()
     head = await store.head()
     accounts = {a.id: a for a in await store.accounts()}
     signatures = {s.seq: s for s in await store.signatures()}
-    key_id = key_id_of(public_key)
     rebuilt = {account_id: _Rebuilt() for account_id in accounts}
     reserve_ids = [a.id for a in accounts.values() if a.kind is AccountKind.RESERVE]
     # pending id -> (debit, credit, amount, kind, status) as the transfers alone say
@@ -98,9 +106,15 @@ async def verify_ledger(store: LedgerStore, public_key: Ed25519PublicKey) -> Ver
             if signature.hash != computed:
                 broken("signed chain head differs from the recomputed hash", transfer.id, transfer.seq)
                 return report
-            if signature.key_id != key_id or not signature_is_valid(public_key, signature):
+            key = keys.get(signature.key_id)
+            if key is None:
+                broken(f"chain head signed with key id {signature.key_id}, not one of the keys given"
+                       f" ({', '.join(sorted(keys))})", transfer.id, transfer.seq)
+                return report
+            if not signature_is_valid(key, signature):
                 broken("chain head signature does not verify with the central bank's key", transfer.id, transfer.seq)
                 return report
+            report.signatures_by_key[signature.key_id] = report.signatures_by_key.get(signature.key_id, 0) + 1
         problem = _replay(transfer, accounts, rebuilt, pending, reserve_id)
         if problem:
             broken(problem, transfer.id, transfer.seq)

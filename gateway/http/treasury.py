@@ -43,6 +43,7 @@ static_files = {
     "uPlot.iife.min.js": "text/javascript",
     "uPlot.min.css": "text/css",
     "uPlot.LICENSE": "text/plain",
+    "favicon.svg": "image/svg+xml",
 }
 page_security_headers = {
     # Only this origin, and nothing inline: the page's script and styles are files of their own.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,16 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
+from gateway import runtime
 from gateway.app import make_app
 from gateway.config import load_config
+from gateway.domain.calendar import business_zone
 from gateway.http.keys import gateway_key
 from tests.conftest import write_config
-from tests.settlement.builders import ALFA, CBRF, SBER, VTB
+from tests.settlement.builders import ALFA, CBRF, SBER, VTB, Tx, pacs_008
+from tests.settlement.conftest import ClientFactory
 from tests.treasury import scenario
+from tests.treasury.test_business_days import Clock, calendar_toml, friday, tuesday
 
 
 @pytest.fixture
@@ -202,3 +207,57 @@ def _flow(flow: dict[str, Any]) -> dict[str, Any]:
 
 def _total(points: list[dict[str, Any]], key: str) -> int:
     return sum(int(p[key].replace(".", "")) for p in points)
+
+
+async def test_the_series_holds_each_closed_day_and_today_by_the_hour(
+    make_gateway: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Supply at each day's close and the volume settled in it, worked back from the supply now; read on from where
+    the last read stopped: a closed day is read once, today's hours as they grow. The calendar of
+    tests/treasury/test_business_days.py: Friday the 20th is followed by Tuesday the 24th."""
+    clock = Clock(datetime(2026, 11, 20, 10, 0, tzinfo=business_zone))
+    monkeypatch.setattr(runtime, "clock_us", clock)
+    gw = await make_gateway(business_days_toml=calendar_toml, limits_toml="treasury_refresh_ms = 0")  # FUNDING minted
+    clock.set(friday, 11, 0)
+    await gw.settle(pacs_008(SBER, "SER-FRI-1", [Tx(SBER, VTB, 1_000_00)], friday))
+    clock.set(friday, 18, 30)
+    assert [d.business_date for d in await gw.gateway.days.close_due()] == [friday]
+
+    clock.set(tuesday, 10, 5)
+    first = await get(gw.client, "series", CBRF)
+    assert [(d["date"], d["supply_rub"], d["settled_rub"]) for d in first["days"]] == [
+        ("2026-11-20", "6000000.00", "1000.00"),  # FUNDING, and Sberbank's 1,000.00 to VTB
+        ("2026-11-24", "6000000.00", "0.00"),  # nothing yet today
+    ]
+    assert first["hours"] == []
+
+    await gw.settle(pacs_008(SBER, "SER-TUE-1", [Tx(SBER, VTB, 2_000_00)], tuesday))
+    await gw.settle(pacs_008(VTB, "SER-TUE-2", [Tx(VTB, ALFA, 500_00)], tuesday))
+    clock.set(tuesday, 11, 20)
+    await gw.mint({ALFA: 250_000_00})
+    reads = gw.gateway.treasury._reads
+    read_back: list[tuple[int, int | None]] = []
+    original = reads.movements
+
+    async def counted(after_seq: int, through_seq: int | None, hourly: bool) -> Any:
+        read_back.append((after_seq, through_seq))
+        return await original(after_seq, through_seq, hourly)
+
+    monkeypatch.setattr(reads, "movements", counted)
+    second = await get(gw.client, "series", CBRF)
+    assert read_back == [(4, None)]  # only today's new postings: Friday (seq 1 to 4) is not read again
+    assert [(d["date"], d["supply_rub"], d["settled_rub"], d["today"]) for d in second["days"]] == [
+        ("2026-11-20", "6000000.00", "1000.00", False),
+        ("2026-11-24", "6250000.00", "2500.00", True),
+    ]
+    assert [(h["hour"], h["supply_rub"], h["settled_rub"]) for h in second["hours"]] == [
+        ("2026-11-24T10:00:00+03:00", "6000000.00", "2500.00"),
+        ("2026-11-24T11:00:00+03:00", "6250000.00", "0.00"),
+    ]
+    vtb = await get(gw.client, "series", VTB)
+    assert [(d["sent_rub"], d["received_rub"], d["settled_rub"]) for d in vtb["days"]] == [
+        ("0.00", "1000.00", "1000.00"), ("500.00", "2000.00", "2500.00")
+    ]
+    overview = await get(gw.client, "overview", CBRF)
+    assert (overview["business_day"]["date"], overview["business_day"]["state"]) == ("2026-11-24", "open")
+    assert {f["message_type"]: f["received"] for f in overview["flows"]} == {"pacs.008.001.08": 2}  # not Friday's

@@ -165,7 +165,7 @@ class MessageRow(Base):
         Index("messages_by_reference", "sender_bic", "reference"),
         Index("messages_by_answered", "answers_id"),
         # The treasury page's reads (gateway_adapters.sql.figures): today's inbound messages, recent refusals.
-        Index("messages_inbound_by_arrival", "created_at_us",
+        Index("messages_inbound_by_arrival", "created_at_us", "sender_bic", "message_type", "status",
               sqlite_where=text("direction = 'in'"), postgresql_where=text("direction = 'in'")),
         Index("messages_refused_by_arrival", "created_at_us",
               sqlite_where=text("reason_code IS NOT NULL"), postgresql_where=text("reason_code IS NOT NULL")),
@@ -206,7 +206,8 @@ class PaymentRow(Base):
         Index("payments_by_end_to_end_id", "debtor_bic", "end_to_end_id"),
         Index("payments_by_group_message_id", "debtor_bic", "group_message_id"),
         Index("payments_warehoused_by_date", "state", "settlement_date"),
-        Index("payments_by_arrival", "created_at_us"),
+        # Today's transactions by bank, type and outcome, read from this index alone.
+        Index("payments_by_arrival", "created_at_us", "debtor_bic", "kind", "state", "amount_kopecks"),
         Index("payments_rejected_by_arrival", "created_at_us",
               sqlite_where=text("state = 'rejected'"), postgresql_where=text("state = 'rejected'")),
     )

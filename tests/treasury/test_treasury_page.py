@@ -9,6 +9,7 @@ Without Chromium or Playwright the test skips saying what is missing, except und
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import ssl
 from collections.abc import AsyncIterator
@@ -177,6 +178,9 @@ async def test_the_treasury_page_shows_the_ledger_to_each_viewer_as_far_as_it_ma
             context, page = await open_page(browser, tls_gateway, CBRF)
             assert (await page.text("#viewer")).startswith("Bank of Russia (CBRFRUMMXXX)")
             assert (await page.text("#day-state")).lower() == "open"  # shown in capitals by its style
+            today = gateway.environment.calendar.business_date_at(gateway.environment.clock_us()).isoformat()
+            assert await page.text("#business-date") == today
+            assert re.fullmatch(r"[0-2][0-9]:[0-5][0-9]:[0-5][0-9] MSK", await page.text("#as-of"))
             assert kopecks(await page.text("#supply")) == -accounts[f"{CBRF}/issuance"] == 700_000_00
             assert kopecks(await page.text("#reserve-ledger")) == accounts[f"{CBRF}/reserve"] == 700_000_00
             assert kopecks(await page.text("#reserve-rtgs")) == reserve.booked_kopecks == 700_000_00

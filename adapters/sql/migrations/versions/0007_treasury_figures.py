@@ -57,17 +57,19 @@ def _leading_code(payload: bytes) -> str | None:
 
 def upgrade() -> None:
     op.add_column("messages", sa.Column("reason_code", sa.String(4), nullable=True))
-    # Inbound messages by arrival: today's flows. Partial, so that the answers and forwards written with every
-    # payment (three of every four rows) cost no index entry.
+    # Inbound messages by arrival, with what today's flows count of them: a scan of this index alone answers them.
+    # Partial, so that the answers and forwards written with every payment cost no index entry.
     op.create_index(
-        "messages_inbound_by_arrival", "messages", ["created_at_us"],
+        "messages_inbound_by_arrival", "messages", ["created_at_us", "sender_bic", "message_type", "status"],
         sqlite_where=sa.text("direction = 'in'"), postgresql_where=sa.text("direction = 'in'"),
     )
     op.create_index(
         "messages_refused_by_arrival", "messages", ["created_at_us"],
         sqlite_where=sa.text("reason_code IS NOT NULL"), postgresql_where=sa.text("reason_code IS NOT NULL"),
     )
-    op.create_index("payments_by_arrival", "payments", ["created_at_us"])
+    op.create_index(
+        "payments_by_arrival", "payments", ["created_at_us", "debtor_bic", "kind", "state", "amount_kopecks"]
+    )
     op.create_index(
         "payments_rejected_by_arrival", "payments", ["created_at_us"],
         sqlite_where=sa.text("state = 'rejected'"), postgresql_where=sa.text("state = 'rejected'"),

@@ -180,7 +180,10 @@ class SqlFigures:
                 c.c.end_to_end_id, c.c.uetr, c.c.reason_code, c.c.amount_kopecks, c.c.updated_at_us,
             )
             .select_from(c.join(m, m.c.id == c.c.message_id))
-            .where(c.c.state == ConversionState.REJECTED.value, c.c.business_date == business_date.isoformat())
+            .where(
+                c.c.state == ConversionState.REJECTED.value, c.c.reason_code.is_not(None),
+                c.c.business_date == business_date.isoformat(),
+            )
         )
         if bank_bic is not None:
             refused = refused.where(m.c.sender_bic == bank_bic)
@@ -195,7 +198,7 @@ class SqlFigures:
         )
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return [ReasonCount(row.bank_bic, row.reason_code, int(row.n)) for row in rows if row.reason_code]
+        return [ReasonCount(row.bank_bic, row.reason_code, int(row.n)) for row in rows]
 
     async def recent_rejects(self, since_us: int, business_date: date, bank_bic: str | None, limit: int) -> list[Reject]:
         """The newest `limit` rejects since `since_us` (of `bank_bic` only, when given), newest first."""
@@ -211,7 +214,7 @@ class SqlFigures:
                 reference=row.reference,
                 end_to_end_id=row.end_to_end_id,
                 uetr=_uuid_text(row.uetr),
-                reason_code=row.reason_code or "NARR",
+                reason_code=row.reason_code,
                 kopecks=None if row.kopecks is None else int(row.kopecks),
                 at_us=int(row.at_us),
             )

@@ -303,9 +303,9 @@
       ],
       axes: [
         { values: hourly ? "{HH}:00" : "{DD}.{MM}", splits: xSplits(hourly) },
-        { scale: "rub", values: function (u, ticks) { return ticks.map(compact); }, size: 60 },
-        { scale: "volume", side: 1, values: function (u, ticks) { return ticks.map(compact); }, size: 60,
-          grid: { show: false } },
+        { scale: "rub", label: "Supply, RUB", values: function (u, ticks) { return ticks.map(compact); }, size: 56 },
+        { scale: "volume", side: 1, label: "Settled, RUB", values: function (u, ticks) { return ticks.map(compact); },
+          size: 56, grid: { show: false } },
       ],
     };
     return new uPlot(options, [[], [], []], element);

@@ -9,7 +9,7 @@ from aiohttp import web
 from gateway.config import Config
 from gateway.domain.ledger import AccountKind
 from gateway.domain.money import text_from_kopecks
-from gateway.http import admin, messages
+from gateway.http import admin, messages, treasury
 from gateway.http.edge import edge_middleware
 from gateway.http.errors import error_middleware
 from gateway.http.keys import HttpSettings, gateway_key, metrics_key, overdue_key, settings_key
@@ -41,6 +41,13 @@ def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -
     app.router.add_get("/v1/admin/emission", admin.get_emission)
     app.router.add_put("/v1/admin/emission-cap", admin.put_emission_cap)
     app.router.add_put("/v1/admin/conversion-limits/{bic}", admin.put_daily_limit)
+    app.router.add_get("/v1/treasury/overview", treasury.get_overview)
+    app.router.add_get("/v1/treasury/series", treasury.get_series)
+    app.router.add_get("/v1/treasury/pending", treasury.get_pending)
+    app.router.add_get("/v1/treasury/rejects", treasury.get_rejects)
+    app.router.add_get("/v1/treasury/breaks", treasury.get_breaks)
+    app.router.add_get("/treasury", treasury.get_page)
+    app.router.add_get("/treasury/static/{name}", treasury.get_static)
     return app
 
 

@@ -126,6 +126,18 @@ day_close_check_seconds = 5.0  # how soon after its cut-off a business day close
 reconciliation_postings_max = 2_000_000
 reconciliation_days_rechecked_max = 31
 
+# The treasury page and its JSON API (gateway/http/treasury.py, gateway/treasury/figures.py). Figures are recomputed
+# at most every treasury_refresh_ms (a tunable limit), however many people poll; the RTGS is asked less often: with
+# an RTGS over HTTP each account's balance is a request of its own.
+treasury_rtgs_refresh_seconds = 15.0
+treasury_rtgs_calls_in_flight_max = 8  # balance requests to the RTGS at once while refreshing 200 banks' accounts
+treasury_rows_default = 50  # rows of a list (rejects, pending payments, breaks) when the request names no limit
+treasury_rows_max = 500
+treasury_series_days_default = 14  # closed business days the chart shows
+treasury_series_days_max = 62
+treasury_closed_days_cached_max = 256  # closed days' figures kept (a closed day never changes)
+treasury_poll_seconds = 5  # how often the page asks for fresh figures
+
 # Holidays one business calendar lists ([business_days] holidays): ten years of a dozen each.
 holidays_max = 200
 
@@ -253,6 +265,8 @@ tunable_limits: dict[str, Tunable] = {
     "db_connect_timeout_ms": Tunable(default=5_000, minimum=100, maximum=120_000),
     "db_checkout_timeout_ms": Tunable(default=5_000, minimum=10, maximum=120_000),
     "db_statement_timeout_ms": Tunable(default=10_000, minimum=100, maximum=600_000),
+    # The treasury page's figures are recomputed at most this often, for every viewer together (0: on each request).
+    "treasury_refresh_ms": Tunable(default=2_000, minimum=0, maximum=60_000),
     # Two-phase transfers that nobody posts or voids are voided after this long.
     "pending_timeout_seconds_default": Tunable(default=300, minimum=1, maximum=7 * 24 * 3600),
     "pending_timeout_seconds_max": Tunable(default=24 * 3600, minimum=1, maximum=30 * 24 * 3600),

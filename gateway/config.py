@@ -141,6 +141,7 @@ class Limits:
     db_connect_timeout_ms: int
     db_checkout_timeout_ms: int
     db_statement_timeout_ms: int
+    treasury_refresh_ms: int
     pending_timeout_seconds_default: int
     pending_timeout_seconds_max: int
 

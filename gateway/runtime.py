@@ -21,6 +21,7 @@ from gateway_adapters.rtgs.simulator import RtgsSimulator
 from gateway_adapters.sql.conversions import SqlConversions
 from gateway_adapters.sql.days import SqlBusinessDays
 from gateway_adapters.sql.engine import make_engine
+from gateway_adapters.sql.figures import SqlFigures
 from gateway_adapters.sql.journal import JournalReader
 from gateway_adapters.sql.migrate import (
     current_revision,
@@ -66,6 +67,7 @@ from gateway.settlement.status import StatusRequests
 from gateway.settlement.warehouse import Warehouse
 from gateway.treasury.days import BusinessDays
 from gateway.treasury.reconciliation import Reconciliation
+from gateway.treasury.figures import TreasuryFigures
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class Gateway:
     reports: ReportRequests
     emission: EmissionControls
     days: BusinessDays
+    treasury: TreasuryFigures
 
     async def directory(self) -> Directory:
         """Participants and wallets as the database has them now."""
@@ -231,6 +234,10 @@ async def _assemble(
         reports=reports,
         emission=emission_controls(config, store),
         days=BusinessDays(calendar, day_store, store, reports.reports, journaling, lambda: environment.clock_us()),
+        treasury=TreasuryFigures(
+            SqlFigures(store.engine), store, store, day_store, rtgs, calendar, config.central_bank.bic,
+            config.limits.treasury_refresh_ms * 1000, lambda: environment.clock_us(),
+        ),
     )
 
 

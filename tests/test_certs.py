@@ -20,6 +20,7 @@ from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway.config import Config, load_config
@@ -33,6 +34,7 @@ from gateway.security.certs import (
     issue_client_certificate,
     issue_signing_certificate,
     parties_of,
+    pkcs12_files,
     server_ssl_context,
     write_development_pki,
 )
@@ -73,13 +75,13 @@ def der(path: Path) -> bytes:
 
 def test_init_writes_every_file_and_keeps_keys_private(pki: DevelopmentPki) -> None:
     written = {path.name for path in pki.directory.iterdir()}
+    bics = ("CBRFRUMMXXX", "SABRRUMMXXX", "VTBRRUMMXXX", "ALFARUMMXXX")
     assert written == {
         "ca.pem", "ca.key", "server.pem", "server.key",
-        "CBRFRUMMXXX.pem", "CBRFRUMMXXX.key", "SABRRUMMXXX.pem", "SABRRUMMXXX.key",
-        "VTBRRUMMXXX.pem", "VTBRRUMMXXX.key", "ALFARUMMXXX.pem", "ALFARUMMXXX.key",
+        *(f"{bic}{suffix}" for bic in bics for suffix in (".pem", ".key", ".p12", ".p12-password")),
     }  # fmt: skip
     for path in pki.directory.iterdir():
-        assert path.stat().st_mode & 0o777 == (0o600 if path.suffix == ".key" else 0o644), path.name
+        assert path.stat().st_mode & 0o777 == (0o644 if path.suffix == ".pem" else 0o600), path.name
     assert pki.directory.stat().st_mode & 0o777 == 0o700
     assert [bic for bic, _ in pki.clients] == list(expected_subjects)  # the central bank first
 
@@ -289,6 +291,27 @@ def test_contexts_require_tls_1_2_and_a_verified_peer(pki: DevelopmentPki) -> No
     assert client.check_hostname and not server.check_hostname
 
 
+def test_each_client_certificate_is_also_a_pkcs12_file_for_browsers(pki: DevelopmentPki) -> None:
+    """<BIC>.p12 opens with the password in <BIC>.p12-password (and with no other), holding the same certificate and
+    key as the PEM files and the CA; each file has a password of its own."""
+    passwords = set()
+    for bic, files in pki.clients:
+        bundle, password_file = pkcs12_files(pki.directory, bic)
+        password = password_file.read_text().strip()
+        assert len(password) >= 24
+        passwords.add(password)
+        loaded = pkcs12.load_pkcs12(bundle.read_bytes(), password.encode())
+        assert loaded.cert is not None and loaded.cert.certificate.public_bytes(serialization.Encoding.DER) == der(
+            files.certificate
+        )
+        key = serialization.load_pem_private_key(files.key.read_bytes(), password=None)
+        assert loaded.key is not None and loaded.key.private_numbers() == key.private_numbers()  # type: ignore[union-attr]
+        assert [c.certificate for c in loaded.additional_certs] == [certificate(pki.ca.certificate)]
+        with pytest.raises(ValueError):
+            pkcs12.load_pkcs12(bundle.read_bytes(), b"not the password")
+    assert len(passwords) == len(pki.clients)
+
+
 # --- overwriting --------------------------------------------------------------------------------------------------
 
 
@@ -314,7 +337,7 @@ def test_init_refuses_to_overwrite_and_replaces_everything_with_force(config: Co
     assert set(after) == set(before)  # every file back, no temporary file left behind
     assert after["ca.pem"] != before["ca.pem"] and after["VTBRRUMMXXX.key"] != before["VTBRRUMMXXX.key"]
     for path in replaced.directory.iterdir():
-        assert path.stat().st_mode & 0o777 == (0o600 if path.suffix == ".key" else 0o644), path.name
+        assert path.stat().st_mode & 0o777 == (0o644 if path.suffix == ".pem" else 0o600), path.name
     vtb = dict(replaced.clients)["VTBRRUMMXXX"]
     certificate(vtb.certificate).verify_directly_issued_by(certificate(replaced.ca.certificate))
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from multidict import CIMultiDictProxy
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from gateway.app import make_app
 from gateway.config import load_config
@@ -262,6 +264,13 @@ def test_the_document_names_exactly_the_routes_make_app_registers(document: dict
         ("get", "/v1/admin/emission"),
         ("put", "/v1/admin/emission-cap"),
         ("put", "/v1/admin/conversion-limits/{bic}"),
+        ("get", "/v1/treasury/overview"),
+        ("get", "/v1/treasury/series"),
+        ("get", "/v1/treasury/pending"),
+        ("get", "/v1/treasury/rejects"),
+        ("get", "/v1/treasury/breaks"),
+        ("get", "/treasury"),
+        ("get", "/treasury/static/{name}"),
     }
     documented = {
         (method, path) for path, item in document["paths"].items() for method in item if method in http_methods
@@ -667,6 +676,93 @@ async def test_central_bank_routes_answer_as_documented(
     assert {c["set_by"] for c in controls["changes"]} == {f"{CBRF} over HTTP"}
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Treasury: /v1/treasury/..., /treasury, /treasury/static/{name}
+# --------------------------------------------------------------------------------------------------------------
+
+treasury_api = ("/v1/treasury/overview", "/v1/treasury/series", "/v1/treasury/pending", "/v1/treasury/rejects",
+                "/v1/treasury/breaks")
+
+
+@sqlite_only
+async def test_treasury_routes_answer_as_documented(
+    build_gateway: Build, contract: Contract, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every treasury route after a morning of conversions, payments and rejects, as the central bank and as a bank:
+    200 with bodies the schemas describe, 400, 401, 403, 404 for a file it does not serve, 500 and 503."""
+    gw = await build_gateway(limits_toml="treasury_refresh_ms = 0\n" + outage_limits)
+    today = today_in_moscow()
+    tomorrow = today + timedelta(days=1)
+    for payload in (
+        one_payment("OAS-TRS-1"),
+        pacs_008(ALFA, "OAS-TRS-2", [Tx(ALFA, SBER, 9_000_000_00)], today),  # AM04: a transaction rejected
+        pacs_008(SBER, "OAS-TRS-3", [Tx(SBER, VTB, 1_00)], today, to=VTB),  # RC02: refused as a whole
+        pacs_008(VTB, "OAS-TRS-4", [Tx(VTB, SBER, 5_00, settlement_date=tomorrow)], tomorrow),  # warehoused
+    ):
+        assert (await gw.post(payload)).status == 200
+    async with gw.gateway.store.engine.begin() as connection:  # a break, as `gateway reconcile` records one
+        await connection.execute(
+            text(
+                "INSERT INTO reconciliation_breaks (id, fingerprint, kind, business_date, first_seen_date,"
+                " last_seen_date, first_seen_at_us, last_seen_at_us, resolved_at_us, amount_kopecks,"
+                " expected_kopecks, account, references_json, description) VALUES (:id, 'oas', 'posting_without_message',"
+                " :day, :day, :day, 1, 1, NULL, -100, NULL, :account, '{\"transfer\": \"x\"}', 'a break')"
+            ),
+            {"id": uuid.uuid4().hex, "day": today.isoformat(), "account": f"{SBER}/main"},
+        )
+
+    async def send(path: str, status: int, **params: str) -> Exchange:
+        answer = await exchange(gw.client, "GET", path, params=params)
+        contract.check(answer)
+        assert answer.status == status, (path, params, answer.status, answer.body[:300])
+        return answer
+
+    for path in (*treasury_api, "/treasury"):
+        for viewer in (CBRF, SBER):
+            answer = await send(path, 200, participant=viewer)
+            assert answer.headers["Cache-Control"] == "no-store"
+        await send(path, 200, participant=CBRF, bank=SBER)
+        await send(path, 401)
+        await send(path, 401, participant="TESTRUMMXXX")
+        await send(path, 403, participant=SBER, bank=VTB)
+        await send(path, 400, participant=CBRF, bank="NOTABANKXXX")
+    for path in ("/v1/treasury/pending", "/v1/treasury/rejects", "/v1/treasury/breaks"):
+        await send(path, 200, participant=CBRF, limit="500")
+        await send(path, 400, participant=CBRF, limit="501")
+    await send("/v1/treasury/series", 200, participant=CBRF, days="62")
+    await send("/v1/treasury/series", 400, participant=CBRF, days="0")
+
+    static = "/treasury/static/{name}"
+    for name in ("treasury.js", "treasury.css", "favicon.svg", "uPlot.iife.min.js", "uPlot.min.css", "uPlot.LICENSE"):
+        await exchange(gw.client, "GET", static.replace("{name}", name), route=static)
+        contract.check(await exchange(gw.client, "GET", static.replace("{name}", name), route=static))
+    for name in ("treasury.html", "README.md", "..%2Ftreasury.py", "nothing.js"):
+        missing = await exchange(gw.client, "GET", static.replace("{name}", name), route=static)
+        contract.check(missing)
+        assert missing.status == 404, name
+
+    with write_locked(database_url):
+        for path in treasury_api:
+            await send(path, 503, participant=CBRF)
+
+    async def failing(*args: Any) -> None:
+        raise RuntimeError("injected: the treasury figures failed unexpectedly")
+
+    for method in ("overview", "series", "pending", "rejects", "breaks"):
+        monkeypatch.setattr(gw.gateway.treasury, method, failing)
+    for path in treasury_api:
+        await send(path, 500, participant=CBRF)
+    def failing_viewer(bic: str) -> None:
+        raise RuntimeError("injected: naming the viewer failed unexpectedly")
+
+    monkeypatch.setattr(gw.gateway.treasury, "viewer", failing_viewer)
+    await send("/treasury", 500, participant=CBRF)
+    monkeypatch.undo()
+
+    for path in (*treasury_api, "/treasury", static):
+        assert contract.seen("get", path) == contract.documented("get", path), path
+
+
 async def in_two_pieces(data: bytes) -> AsyncIterator[bytes]:
     """A chunked body whose second piece arrives a little after the first, as over a slow network."""
     yield data[:10]
@@ -784,6 +880,19 @@ async def test_mutual_tls_answers_as_documented(contract: Contract, database_url
         contract.check(capped)
         assert capped.json() == {"previous_rub": "1000000000.00", "emission_cap_rub": "7000000.00"}
 
+        # Treasury: the certificate names the viewer; ?participant stands in for nobody here either.
+        for bic, status, role in ((CBRF, 200, "central_bank"), (SBER, 200, "bank"), (unknown_bank, 401, None)):
+            overview = await exchange(session, "GET", "/v1/treasury/overview", params={"participant": CBRF},
+                                      ssl=as_bank(bic))
+            contract.check(overview)
+            assert overview.status == status, bic
+            assert role is None or overview.json()["viewer"] == {"bic": bic, "name": overview.json()["viewer"]["name"],
+                                                                  "role": role}
+            page = await exchange(session, "GET", "/treasury", ssl=as_bank(bic))
+            contract.check(page)
+            assert page.status == status, bic
+
     assert contract.seen("post", "/v1/messages") == {"200", "401", "403"}
     assert contract.seen("get", "/v1/messages") == {"200", "401"}
     assert contract.seen("get", emission_path) == {"200", "401", "403"}
+    assert contract.seen("get", "/v1/treasury/overview") == contract.seen("get", "/treasury") == {"200", "401"}

@@ -30,3 +30,31 @@ def test_every_example_file_is_shipped_as_package_data() -> None:
     examples = {path for path in (package / "examples").rglob("*") if path.is_file()}
     assert examples, "no examples found"
     assert examples - shipped == set(), f"example files missing from package-data: {sorted(examples - shipped)}"
+
+
+def test_every_treasury_page_file_is_shipped_as_package_data() -> None:
+    """gateway/http/static/ holds the treasury page and its vendored chart library: each file the gateway serves must
+    match a package-data pattern of `gateway.http`, or /treasury answers 500 after `pip install .`."""
+    from gateway.http.treasury import static_dir, static_files
+
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    shipped = {path for pattern in setuptools["package-data"]["gateway.http"] for path in static_dir.parent.glob(pattern)}
+    served = {static_dir / name for name in static_files}
+    assert served and all(path.is_file() for path in served)
+    assert served - shipped == set(), f"treasury files missing from package-data: {sorted(served - shipped)}"
+
+
+def test_the_vendored_chart_library_is_npms_uplot_as_published() -> None:
+    """gateway/http/static/uPlot.* are npm's uplot@1.6.32 byte for byte (dist/uPlot.iife.min.js, dist/uPlot.min.css,
+    LICENSE; digests taken from the package's tarball): upgraded whole or not at all, never edited in place."""
+    import hashlib
+
+    from gateway.http.treasury import static_dir
+
+    published = {
+        "uPlot.iife.min.js": "19c8d4c6ad88929a79f4ae49d6f7161566dfd0ba3d15cc495e974f787eb78f1f",
+        "uPlot.min.css": "df630c6a8d6f8eeaff264b50f73ce5b114f646ffd9a0bb74f049b0a00135fa04",
+        "uPlot.LICENSE": "8f989229699b4fe2f1a0432d0e9edc338a8a911e250e2d1b01ecd770a5f5b1bd",
+    }
+    found = {name: hashlib.sha256((static_dir / name).read_bytes()).hexdigest() for name in published}
+    assert found == published

@@ -57,6 +57,7 @@ def _message_row(m: MessageRecord) -> dict[str, Any]:
         "status": m.status.value,
         "answers_id": m.answers_id,
         "created_at_us": m.created_at_us,
+        "reason_code": m.reason_code,
     }
 
 

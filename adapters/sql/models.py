@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -155,11 +156,19 @@ class MessageRow(Base):
     status: Mapped[str] = mapped_column(String(24))
     answers_id: Mapped[object | None] = mapped_column(Uuid)
     created_at_us: Mapped[int] = mapped_column(BigInteger)
+    # An inbound message refused as a whole: the reason code its answer leads with. NULL otherwise, also when its
+    # transactions were judged one by one (each rejected one's code is on its payment row).
+    reason_code: Mapped[str | None] = mapped_column(String(4))
 
     __table_args__ = (
         CheckConstraint("direction IN ('in', 'out')", name="message_direction_known"),
         Index("messages_by_reference", "sender_bic", "reference"),
         Index("messages_by_answered", "answers_id"),
+        # The treasury page's reads (gateway_adapters.sql.figures): today's inbound messages, recent refusals.
+        Index("messages_inbound_by_arrival", "created_at_us", "sender_bic", "message_type", "status",
+              sqlite_where=text("direction = 'in'"), postgresql_where=text("direction = 'in'")),
+        Index("messages_refused_by_arrival", "created_at_us",
+              sqlite_where=text("reason_code IS NOT NULL"), postgresql_where=text("reason_code IS NOT NULL")),
     )
 
 
@@ -197,6 +206,10 @@ class PaymentRow(Base):
         Index("payments_by_end_to_end_id", "debtor_bic", "end_to_end_id"),
         Index("payments_by_group_message_id", "debtor_bic", "group_message_id"),
         Index("payments_warehoused_by_date", "state", "settlement_date"),
+        # Today's transactions by bank, type and outcome, read from this index alone.
+        Index("payments_by_arrival", "created_at_us", "debtor_bic", "kind", "state", "amount_kopecks"),
+        Index("payments_rejected_by_arrival", "created_at_us",
+              sqlite_where=text("state = 'rejected'"), postgresql_where=text("state = 'rejected'")),
     )
 
 
@@ -271,6 +284,7 @@ class ConversionRow(Base):
         Index("conversions_by_state", "state"),
         Index("conversions_by_bank_day", "bank_bic", "business_date"),
         Index("conversions_by_uetr", "uetr"),  # a conversion's ledger transfers carry its UETR: reports join on it
+        Index("conversions_by_day", "business_date"),
     )
 
 

@@ -140,6 +140,8 @@ def certs_init(config: Config, args: argparse.Namespace) -> int:
     width = max(len(f"{files.certificate.name}, {files.key.name}") for files, _ in rows)
     for files, what in rows:
         print(f"  {f'{files.certificate.name}, {files.key.name}':<{width}}  {what}")
+    print("  <BIC>.p12, <BIC>.p12-password  each client certificate for a browser (the treasury page): import the .p12"
+          " with the password beside it")
     return 0
 
 
@@ -160,7 +162,8 @@ def certs_issue(config: Config, args: argparse.Namespace) -> int:
         files = issue_client_certificate(args.directory, Party(bic, name), force=args.force)
     except PkiError as error:
         raise UsageError(str(error)) from None
-    print(f"wrote {files.certificate} and {files.key} (mode 0600): client CN={bic}, SAN URI urn:bic:{bic}")
+    print(f"wrote {files.certificate} and {files.key} (mode 0600): client CN={bic}, SAN URI urn:bic:{bic};"
+          f" for a browser {bic}.p12 and its password {bic}.p12-password (mode 0600)")
     return 0
 
 

@@ -255,7 +255,7 @@ class Conversions:
         assert isinstance(command, LiquidityTransfer)
         receipt = self._camt_025(message.sender_bic, message.header, message.received_at, command.message_id,
                                  command.transaction_id, ("RJCT", text), (code, text))
-        rejected = self.journaling.inbound(message, MessageStatus.REJECTED, claimed=claimed)
+        rejected = self.journaling.inbound(message, MessageStatus.REJECTED, claimed=claimed, reason_code=code)
 
         def decide(results: Sequence[TransferResult], at: int) -> JournalRows:
             messages, mailbox = outbound_records(self.gateway_bic, [receipt], rejected.id, at)

@@ -117,10 +117,15 @@ class MessageRecord:
     status: MessageStatus
     answers_id: UUID | None  # outbound: the inbound message it answers or forwards
     created_at_us: int
+    # Inbound and refused as a whole: the ISO reason code its answer leads with (what the treasury page counts).
+    # None for every other message, also one whose transactions were judged one by one: theirs are on the payments.
+    reason_code: str | None = None
 
     def __post_init__(self) -> None:
         assert len(self.payload_sha256) == 32
         assert (self.direction is Direction.OUTBOUND) == (self.status is MessageStatus.DELIVERABLE), self.status
+        assert self.reason_code is None or self.status is MessageStatus.REJECTED, (self.status, self.reason_code)
+        assert self.reason_code is None or 1 <= len(self.reason_code) <= 4, self.reason_code
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,10 +115,10 @@ class Journaling:
 
     def inbound_record(
         self, payload: bytes, sender_bic: str | None, message_type: str | None, reference: str | None,
-        status: MessageStatus, received_at_us: int, *, claimed: bool = False,
+        status: MessageStatus, received_at_us: int, *, claimed: bool = False, reason_code: str | None = None,
     ) -> MessageRecord:
         """The journal's record of a message received. `claimed`: it takes its (sender, reference) idempotency key,
-        so that a repeat is answered from the journal."""
+        so that a repeat is answered from the journal. `reason_code`: why it was refused as a whole."""
         assert not claimed or (sender_bic is not None and reference is not None)
         return MessageRecord(
             id=uuid.uuid4(),
@@ -133,12 +133,15 @@ class Journaling:
             status=status,
             answers_id=None,
             created_at_us=received_at_us,
+            reason_code=reason_code,
         )
 
-    def inbound(self, message: Received, status: MessageStatus, *, claimed: bool = False) -> MessageRecord:
+    def inbound(
+        self, message: Received, status: MessageStatus, *, claimed: bool = False, reason_code: str | None = None
+    ) -> MessageRecord:
         return self.inbound_record(
             message.payload, message.sender_bic, message.message_type, message.reference, status,
-            message.received_at_us, claimed=claimed,
+            message.received_at_us, claimed=claimed, reason_code=reason_code,
         )
 
     async def answered(
@@ -154,7 +157,8 @@ class Journaling:
             self.gateway_bic, message.sender_bic, message.received_at, message.header, rejection, message.reference,
             self.app_hdr_versions.get(message.sender_bic),
         )
-        await self.answered(self.inbound(message, MessageStatus.REJECTED), answer, message.sender_bic)
+        refused = self.inbound(message, MessageStatus.REJECTED, reason_code=rejection.code)
+        await self.answered(refused, answer, message.sender_bic)
         return Reply(200, answer.payload, "rejected", message.message_type)
 
     async def first_answer(self, message: Received, first: StoredMessage, *, newest: bool = False) -> Reply | None:

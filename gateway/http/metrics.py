@@ -1,5 +1,8 @@
 """Prometheus metrics, one registry per app (no process-wide globals, so tests and several apps never share
-counters): messages by type and outcome, settlement latency, ledger batch sizes, mailbox push lag."""
+counters): messages by type and outcome, settlement latency, ledger batch sizes, mailbox push lag; and for treasury
+the supply, the reserve, the emission cap, open reconciliation breaks and the business day, read at each scrape with
+a few small queries (gateway.treasury.figures.TreasuryFigures.gauges: two rows of the ledger, the latest day, a
+count of open breaks over their index)."""
 
 from __future__ import annotations
 
@@ -37,6 +40,29 @@ class Metrics:
         self.queued_transfers = Gauge(
             "gateway_ledger_queued_transfers", "Transfers waiting for the auto-batcher", registry=self.registry
         )
+        # Money in kopecks, as the ledger keeps it. A Prometheus sample is a 64-bit float: exact to the kopeck up to
+        # 2**53 kopecks (90 trillion roubles).
+        self.supply_kopecks = Gauge(
+            "gateway_cryptorouble_supply_kopecks", "Cryptoroubles issued (minus the issuance account), in kopecks",
+            registry=self.registry,
+        )
+        self.reserve_kopecks = Gauge(
+            "gateway_fiat_reserve_kopecks",
+            "The fiat reserve as the ledger mirrors it (equal to the supply), in kopecks", registry=self.registry,
+        )
+        self.emission_cap_kopecks = Gauge(
+            "gateway_emission_cap_kopecks", "The most cryptoroubles that may be issued, pending mints included, in kopecks",
+            registry=self.registry,
+        )
+        self.breaks_open = Gauge(
+            "gateway_reconciliation_breaks_open", "Reconciliation breaks not yet resolved, by kind",
+            ["kind"], registry=self.registry,
+        )
+        self.business_day = Gauge(
+            "gateway_business_day",
+            "1 for the latest business day the ledger recorded, labelled with its date and state (open, closing, closed)",
+            ["business_date", "state"], registry=self.registry,
+        )
         self.outbox_lag_seconds = Gauge(
             "gateway_outbox_lag_seconds",
             "Age of the oldest message waiting for push delivery to a webhook (0 when none waits)",
@@ -52,4 +78,14 @@ async def metrics_handler(request: web.Request) -> web.Response:
     oldest_us = await gateway.journal.oldest_undelivered_us(webhooks)
     lag = 0.0 if oldest_us is None else max(0.0, (gateway.environment.clock_us() - oldest_us) / 1_000_000)
     metrics.outbox_lag_seconds.set(lag)
+    gauges = await gateway.treasury.gauges()
+    metrics.supply_kopecks.set(gauges.supply_kopecks)
+    metrics.reserve_kopecks.set(gauges.reserve_ledger_kopecks)
+    metrics.emission_cap_kopecks.set(gauges.emission_cap_kopecks)
+    metrics.breaks_open.clear()  # a kind with no open break any more is gone, not stuck at its last count
+    for kind, count in gauges.open_breaks.items():
+        metrics.breaks_open.labels(kind).set(count)
+    metrics.business_day.clear()
+    if gauges.day is not None:
+        metrics.business_day.labels(gauges.day.business_date.isoformat(), gauges.day.state.value).set(1)
     return web.Response(body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -51,21 +51,21 @@ async def answer_refused(
             gateway_bic, authenticated_bic, now, header, forbidden[0], outcome.reference,
             versions.get(authenticated_bic),
         )
-        status = 403
+        status, reason = 403, forbidden[0].code
     elif isinstance(command, CreditTransfer | FinancialInstitutionTransfer) and sender is not None:
         answer = _payments_refused(
             gateway_bic, sender, now, header, command, message_type or "", outcome.rejections, versions.get(sender)
         )
-        status = 200
+        status, reason = 200, outcome.rejections[0].code
     else:
         # Addressed to the sender when it can be named; else to the gateway itself, and only sent on HTTP.
         receiver = sender or gateway_bic
         answer = answers.message_rejected(
             gateway_bic, receiver, now, header, outcome.rejections[0], outcome.reference, versions.get(receiver)
         )
-        status = 200
+        status, reason = 200, outcome.rejections[0].code
     inbound = journaling.inbound_record(
-        data, sender, message_type, outcome.reference, MessageStatus.REJECTED, received_at_us
+        data, sender, message_type, outcome.reference, MessageStatus.REJECTED, received_at_us, reason_code=reason
     )
     await journaling.answered(inbound, answer, sender)
     return Reply(status, answer.payload, "rejected", message_type or "unreadable")

@@ -5,6 +5,9 @@ certificate type every TLS 1.2 and 1.3 stack speaks):
   ca.pem, ca.key            a CA of its own: the only issuer the gateway trusts for client certificates
   server.pem, server.key    the gateway's certificate; subjectAltName DNS localhost, IP 127.0.0.1 and every --host
   <BIC>.pem, <BIC>.key      one client certificate per party of the config: the central bank and each participant
+  <BIC>.p12, <BIC>.p12-password
+                            the same certificate and key (with the CA) as PKCS#12, what browsers import, for the
+                            treasury page; encrypted (AES-256, PBKDF2) with a random password kept beside it (0600)
 `gateway certs issue DIR BIC` (issue_client_certificate) adds a client certificate from that CA later, and
 issue_signing_certificate a signing certificate, <BIC>.signing.pem and <BIC>.signing.key: the key a party signs
 its messages' AppHdr with (gateway.messages.signatures); the central bank's is the gateway's own, for its answers.
@@ -36,6 +39,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway import bounds
@@ -118,6 +122,7 @@ def write_development_pki(
     ca = IssuedFiles(*(directory / name for name in ca_file_names))
     server = IssuedFiles(*(directory / name for name in server_file_names))
     every_file = [path for files in (ca, server, *client_files.values()) for path in (files.certificate, files.key)]
+    every_file += [path for bic in bics for path in pkcs12_files(directory, bic)]
     existing = [path.name for path in every_file if path.exists() or path.is_symlink()]
     if existing and not force:
         shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
@@ -141,7 +146,7 @@ def write_development_pki(
     outputs += [(server.key, _key_pem(server_key), _key_file_mode)]
 
     for party in parties:
-        outputs += _client_outputs(issuer, party, client_files[party.bic], issued_at)
+        outputs += _client_outputs(issuer, party, client_files[party.bic], issued_at, ca_certificate)
 
     try:
         directory.mkdir(mode=_directory_mode, parents=True, exist_ok=True)
@@ -281,7 +286,8 @@ def issue_client_certificate(directory: Path, party: Party, *, force: bool) -> I
     issued_at = datetime.now(UTC) - timedelta(seconds=bounds.certificate_clock_skew_seconds)
     issuer = _load_ca(directory, issued_at)
     files = IssuedFiles(directory / f"{party.bic}.pem", directory / f"{party.bic}.key")
-    _write_party_files(directory, files, _client_outputs(issuer, party, files, issued_at), force=force)
+    outputs = _client_outputs(issuer, party, files, issued_at, issuer.certificate)
+    _write_party_files(directory, files, outputs, force=force)
     return files
 
 
@@ -321,7 +327,7 @@ def _load_ca(directory: Path, issued_at: datetime) -> _Issuer:
 def _write_party_files(
     directory: Path, files: IssuedFiles, outputs: list[tuple[Path, bytes, int]], *, force: bool
 ) -> None:
-    existing = [path.name for path in (files.certificate, files.key) if path.exists() or path.is_symlink()]
+    existing = [path.name for path, _, _ in outputs if path.exists() or path.is_symlink()]
     if existing and not force:
         raise PkiError(f"{directory} already holds {', '.join(existing)}; refusing to replace them without --force")
     try:
@@ -331,10 +337,16 @@ def _write_party_files(
         raise PkiError(f"cannot write {error.filename or directory}: {error.strerror}") from None
 
 
+def pkcs12_files(directory: Path, bic: str) -> tuple[Path, Path]:
+    """A client certificate as browsers import it (<BIC>.p12), and the password that opens it (<BIC>.p12-password)."""
+    return directory / f"{bic}.p12", directory / f"{bic}.p12-password"
+
+
 def _client_outputs(
-    issuer: _Issuer, party: Party, files: IssuedFiles, issued_at: datetime
+    issuer: _Issuer, party: Party, files: IssuedFiles, issued_at: datetime, ca_certificate: x509.Certificate
 ) -> list[tuple[Path, bytes, int]]:
-    """A party's client certificate, naming its BIC in the subject and as SAN URI urn:bic:<BIC>, and its key."""
+    """A party's client certificate, naming its BIC in the subject and as SAN URI urn:bic:<BIC>, and its key; and both
+    again as PKCS#12 with the CA, under a random password (browsers refuse to import an empty one reliably)."""
     client_key = ec.generate_private_key(ec.SECP256R1())
     client_certificate = issuer.issue(
         _name(party.bic, party.name),
@@ -344,9 +356,17 @@ def _client_outputs(
         issued_at,
     )
     assert bic_from_certificate(client_certificate.public_bytes(serialization.Encoding.DER)) == party.bic
+    password = secrets.token_urlsafe(18)
+    bundle = pkcs12.serialize_key_and_certificates(
+        party.bic.encode(), client_key, client_certificate, [ca_certificate],
+        serialization.BestAvailableEncryption(password.encode()),
+    )
+    bundle_file, password_file = pkcs12_files(files.certificate.parent, party.bic)
     return [
         (files.certificate, _pem(client_certificate), _certificate_file_mode),
         (files.key, _key_pem(client_key), _key_file_mode),
+        (bundle_file, bundle, _key_file_mode),
+        (password_file, (password + "\n").encode(), _key_file_mode),
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -17,8 +17,11 @@ from gateway.http.metrics import Metrics, metrics_handler
 from gateway.runtime import background, running_gateway
 
 
-def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -> web.Application:
-    """The gateway's HTTP application. `plain_http` is the loopback development mode (no client certificates)."""
+def make_app(
+    config: Config, upgrade_database: bool, plain_http: bool = False, clock: Callable[[], int] | None = None
+) -> web.Application:
+    """The gateway's HTTP application. `plain_http` is the loopback development mode (no client certificates);
+    `clock` is the real one except in `gateway demo` (gateway.runtime.running_gateway says why)."""
     # The edge's middleware first: it sees a request's headers complete before anything else runs.
     app = web.Application(
         client_max_size=config.limits.request_bytes_max, middlewares=[edge_middleware, error_middleware]
@@ -31,7 +34,7 @@ def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -
     )
     app[metrics_key] = Metrics()
     app[overdue_key] = set()
-    app.cleanup_ctx.append(_gateway_context(config, upgrade_database))
+    app.cleanup_ctx.append(_gateway_context(config, upgrade_database, clock))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/readyz", readyz)
@@ -51,10 +54,14 @@ def make_app(config: Config, upgrade_database: bool, plain_http: bool = False) -
     return app
 
 
-def _gateway_context(config: Config, upgrade_database: bool):  # type: ignore[no-untyped-def]
+def _gateway_context(  # type: ignore[no-untyped-def]
+    config: Config, upgrade_database: bool, clock: Callable[[], int] | None
+):
     async def context(app: web.Application) -> AsyncIterator[None]:
         observe_batch = app[metrics_key].batch_transfers.observe
-        async with running_gateway(config, upgrade=upgrade_database, observe_batch=observe_batch) as gateway:
+        async with running_gateway(
+            config, upgrade=upgrade_database, observe_batch=observe_batch, clock=clock
+        ) as gateway:
             app[gateway_key] = gateway
             async with background(gateway):
                 yield

@@ -214,6 +214,10 @@ replay_quoted_chars_max = 160  # of a value or an element quoted in a difference
 replay_piped_width_chars = 160  # the summary table's width when output goes to a file or a CI log, not a terminal
 example_summary_chars_max = 100  # an example's description in `gateway example --list`: one terminal line with its name
 
+# gateway demo (gateway/demo/).
+demo_refusal_words_chars_max = 90  # of the gateway's words for a refusal, on the demo's one line per message
+demo_piped_width_chars = 200  # the demo's tables' width when output goes to a file or a CI log, not a terminal
+
 # The HTTP listener's edge (gateway/http/edge.py): what one connection may hold before it sends a request.
 # A TLS handshake not finished within this is cut: a real client finishes in a few round trips.
 tls_handshake_timeout_ms = 10_000

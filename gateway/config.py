@@ -211,6 +211,14 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     return _parse(raw, str(source_path), found_by, base_dir)
 
 
+def load_demo_config() -> Config:
+    """The packaged demo config as `gateway demo` runs it: its files under ./var of the working directory, and no
+    --config, $GATEWAY_CONFIG, ./gateway.toml or GATEWAY_* override, since the demo replaces its own database and
+    must never be pointed at another."""
+    raw = tomllib.loads(demo_config_path.read_text(encoding="utf-8"))
+    return _parse(raw, str(demo_config_path), demo_found_by, Path.cwd())
+
+
 def _apply_environment(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
     for name, value in environ.items():
         if not name.startswith(env_prefix) or "__" not in name:

@@ -146,8 +146,10 @@ async def check_fiat_reserve(store: SqlStore, rtgs: Rtgs, today: date) -> Reserv
     return await check_reserve(store, SqlConversions(store.engine), rtgs, today)
 
 
-def emission_controls(config: Config, store: SqlStore) -> EmissionControls:
-    return EmissionControls(SqlConversions(store.engine), store, store, config.central_bank.bic, clock_us)
+def emission_controls(
+    config: Config, store: SqlStore, clock: Callable[[], int] | None = None
+) -> EmissionControls:
+    return EmissionControls(SqlConversions(store.engine), store, store, config.central_bank.bic, clock or clock_us)
 
 
 def reconciliation(config: Config, store: SqlStore, rtgs: Rtgs) -> Reconciliation:
@@ -164,11 +166,16 @@ async def running_gateway(
     upgrade: bool,
     observe_batch: Callable[[int], None] | None = None,
     after_conversion_step: Callable[[str], None] | None = None,
+    clock: Callable[[], int] | None = None,
 ) -> AsyncIterator[Gateway]:
+    """`clock`: the time every part reads (the ledger's stamps, business dates, the RTGS simulator's bookings); None
+    is this module's `clock_us`, read now (tests replace it), and only `gateway demo` gives one of its own: it plays
+    yesterday's business day on it."""
+    clock = clock or clock_us
     signer = ChainSigner(load_private_key(config.central_bank.signing_key_file))
     store = await open_store(config, upgrade)
     try:
-        ledger = Ledger(store, signer, config.limits, clock_us=clock_us, is_transient=is_transient)
+        ledger = Ledger(store, signer, config.limits, clock_us=clock, is_transient=is_transient)
         batcher = AutoBatcher(
             ledger,
             batch_transfers_max=config.limits.batch_transfers_max,
@@ -179,8 +186,8 @@ async def running_gateway(
         )
         await batcher.start()
         try:
-            async with open_rtgs(config, store) as rtgs:
-                gateway = await _assemble(config, store, ledger, batcher, rtgs, after_conversion_step)
+            async with open_rtgs(config, store, clock) as rtgs:
+                gateway = await _assemble(config, store, ledger, batcher, rtgs, after_conversion_step, clock)
                 await gateway.days.open_first()
                 yield gateway
         finally:
@@ -191,13 +198,13 @@ async def running_gateway(
 
 async def _assemble(
     config: Config, store: SqlStore, ledger: Ledger, batcher: AutoBatcher, rtgs: Rtgs,
-    after_conversion_step: Callable[[str], None] | None,
+    after_conversion_step: Callable[[str], None] | None, clock: Callable[[], int],
 ) -> Gateway:
     """The services, and the table of which flow handles which command."""
     journal = JournalReader(store.engine)
     conversion_records = SqlConversions(store.engine)
     calendar = config.business_days.calendar
-    environment = Environment(clock_us, await read_directory(config, store), calendar)
+    environment = Environment(clock, await read_directory(config, store), calendar)
     day_store = SqlBusinessDays(store.engine)
     journaling = Journaling(config.central_bank.bic, batcher, journal, configured_app_hdr_versions(config))
     credit_notified = frozenset(p.bic for p in config.participants if p.credit_notifications)
@@ -205,7 +212,7 @@ async def _assemble(
     payments = Payments(journaling, credit_notified)
     cancellations = Cancellations(journaling)
     conversions = Conversions(
-        config, journaling, conversion_records, rtgs, issuance.id, clock_us, after_step=after_conversion_step
+        config, journaling, conversion_records, rtgs, issuance.id, clock, after_step=after_conversion_step
     )
     reports = ReportRequests(journaling, SqlAccountHistory(store.engine), day_store, calendar)
     flows: dict[type, Flow] = {
@@ -232,7 +239,7 @@ async def _assemble(
         warehouse=Warehouse(journaling, credit_notified, environment),
         conversions=conversions,
         reports=reports,
-        emission=emission_controls(config, store),
+        emission=emission_controls(config, store, clock),
         days=BusinessDays(calendar, day_store, store, reports.reports, journaling, lambda: environment.clock_us()),
         treasury=TreasuryFigures(
             SqlFigures(store.engine), store, store, day_store, rtgs, calendar, config.central_bank.bic,
@@ -242,7 +249,7 @@ async def _assemble(
 
 
 @asynccontextmanager
-async def open_rtgs(config: Config, store: SqlStore) -> AsyncIterator[Rtgs]:
+async def open_rtgs(config: Config, store: SqlStore, clock: Callable[[], int] | None = None) -> AsyncIterator[Rtgs]:
     """The central bank's RTGS as config.rtgs names it: the simulator embedded in the gateway's own database (its
     accounts opened for every registered bank on first sight), or an RTGS over ISO 20022 and HTTP."""
     cb = config.central_bank
@@ -255,8 +262,10 @@ async def open_rtgs(config: Config, store: SqlStore) -> AsyncIterator[Rtgs]:
     # A simulator first opened beside a ledger that already issued (treasury minted directly) holds what the
     # ledger's reserve mirror says: the fiat such a ledger would have had at a real RTGS.
     mirror = next(a for a in await store.accounts() if a.kind is AccountKind.RESERVE)
+    # The simulator books on the gateway's clock (`gateway demo` gives its own: yesterday's fiat, on yesterday).
     simulator = await RtgsSimulator.open(
-        store.engine, cb.reserve_rtgs_account, cb.bic, clock_us=clock_us, reserve_opening_kopecks=mirror.posted_kopecks
+        store.engine, cb.reserve_rtgs_account, cb.bic, clock_us=clock or clock_us,
+        reserve_opening_kopecks=mirror.posted_kopecks,
     )
     for participant in await store.participants():
         if participant.bic != cb.bic:
@@ -293,7 +302,7 @@ async def background(gateway: Gateway) -> AsyncIterator[None]:
         from gateway.delivery.relay import Relay
 
         session = aiohttp.ClientSession()
-        relay = Relay(gateway.journal, webhooks, clock_us, session)
+        relay = Relay(gateway.journal, webhooks, gateway.environment.clock_us, session)
         tasks.append(relay.run())
     running = [asyncio.create_task(task) for task in tasks]
     try:

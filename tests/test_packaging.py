@@ -58,3 +58,14 @@ def test_the_vendored_chart_library_is_npms_uplot_as_published() -> None:
     }
     found = {name: hashlib.sha256((static_dir / name).read_bytes()).hexdigest() for name in published}
     assert found == published
+
+
+def test_every_demo_message_is_shipped_as_package_data() -> None:
+    """gateway/demo/messages/ is data too: `gateway demo` sends its files after `pip install .` (the README's first
+    command), so each must match a package-data pattern of `gateway.demo`."""
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    package = root / "gateway" / "demo"
+    shipped = {path for pattern in setuptools["package-data"]["gateway.demo"] for path in package.glob(pattern)}
+    messages = {path for path in (package / "messages").rglob("*") if path.is_file()}
+    assert messages, "no demo messages found"
+    assert messages - shipped == set(), f"demo messages missing from package-data: {sorted(messages - shipped)}"

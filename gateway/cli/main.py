@@ -1,6 +1,7 @@
 """The `gateway` command.
 
   gateway serve                          run the gateway (the demo config when no config is found)
+  gateway demo [--port P] [--no-serve] [--fresh]   a scripted business day on the embedded demo, then serve it
   gateway db upgrade | status            migrate the database / show its schema revision
   gateway keys init                      create the central bank's Ed25519 chain-signing key
   gateway certs init DIR [--host H]... [--force]   a development CA, server and participant certificates for mTLS
@@ -92,6 +93,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="serve from this many processes sharing the port (PostgreSQL only)")
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set on the extra workers
     serve.set_defaults(handler="gateway.cli.serve:serve")
+
+    demo = commands.add_parser(
+        "demo", help="a business day played by the demo's banks on the embedded demo, then the gateway left serving"
+    )
+    demo.add_argument("--port", type=int, help="listen port (default: the demo config's, 8443)")
+    demo.add_argument("--no-serve", action="store_true", help="play the day, print the summary and exit (CI, scripts)")
+    demo.add_argument("--fresh", action="store_true",
+                      help="remove ./var first (the demo's ledger, signing key and development PKI): all made anew")
+    demo.set_defaults(handler="gateway.cli.demo:demo")
 
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("upgrade", help="migrate to the newest schema and load the config's participants").set_defaults(

@@ -9,8 +9,10 @@ import ipaddress
 import logging
 import resource
 import signal
+import ssl
 import subprocess
 import sys
+from pathlib import Path
 
 from gateway import bounds
 from gateway.app import make_app
@@ -31,10 +33,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         raise UsageError("--workers must be within 1..64")
     if args.workers > 1 and config.database.url.startswith("sqlite"):
         raise UsageError("--workers needs PostgreSQL: SQLite has one writer, so more processes would only queue")
-    key_file = config.central_bank.signing_key_file
-    if config.is_demo and not key_file.exists():
-        generate_key_file(key_file)
-        log.warning("DEMO: generated a throw-away central bank signing key at %s", key_file)
+    demo_signing_key(config)
     ssl_context = None
     if args.plain_http:
         if not ipaddress.ip_address(host if host != "localhost" else "127.0.0.1").is_loopback:
@@ -43,17 +42,8 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             log.warning("PLAIN HTTP on %s:%d: NO TLS, NO CLIENT CERTIFICATES, the AppHdr sender is taken at its word."
                         " For development on this machine only, never for banks' traffic.", host, port)
     else:
-        tls_dir = args.tls_dir or config.http.tls_dir
-        files = [tls_dir / "server.pem", tls_dir / "server.key", tls_dir / "ca.pem"]
-        if config.is_demo and not any(f.exists() for f in files):
-            parties = parties_of(config)
-            write_development_pki(tls_dir, parties[0], parties, force=False)
-            log.warning("DEMO: created a development PKI in %s (client certificates for every participant)", tls_dir)
-        missing = [str(f) for f in files if not f.exists()]
-        if missing:
-            raise UsageError(f"TLS files missing: {', '.join(missing)} (create a development set with"
-                             f" `gateway certs init {tls_dir}`, or serve --plain-http on loopback for development)")
-        ssl_context = server_ssl_context(*files)
+        ssl_context = server_tls(config, args.tls_dir or config.http.tls_dir,
+                                 "or serve --plain-http on loopback for development")
     # The embedded SQLite default migrates itself; a shared PostgreSQL is migrated deliberately with `db upgrade`.
     upgrade = config.database.url.startswith("sqlite")
     scheme = "http" if ssl_context is None else "https (client certificates required)"
@@ -61,7 +51,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     workers = _start_extra_workers(args) if args.workers > 1 else []
     # Before the first connection: large blocks (the TLS layer's buffers) then leave the heap unfragmented.
     heap.map_large_blocks()
-    _allow_open_files(config.limits.connections_max + bounds.open_files_besides_connections)
+    allow_open_files(config.limits.connections_max + bounds.open_files_besides_connections)
     try:
         serve_forever(
             make_app(config, upgrade_database=upgrade, plain_http=args.plain_http),
@@ -88,7 +78,31 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _allow_open_files(needed: int) -> None:
+def demo_signing_key(config: Config) -> None:
+    """The packaged demo makes its own throw-away central bank signing key on first start."""
+    key_file = config.central_bank.signing_key_file
+    if config.is_demo and not key_file.exists():
+        generate_key_file(key_file)
+        log.warning("DEMO: generated a throw-away central bank signing key at %s", key_file)
+
+
+def server_tls(config: Config, tls_dir: Path, otherwise: str) -> ssl.SSLContext:
+    """The server's TLS context from tls_dir (server.pem, server.key, the client CA ca.pem). The packaged demo
+    writes a development PKI there first when none of the three is there; otherwise a missing file is a UsageError,
+    which ends with `otherwise` (what else the command could do)."""
+    files = [tls_dir / "server.pem", tls_dir / "server.key", tls_dir / "ca.pem"]
+    if config.is_demo and not any(f.exists() for f in files):
+        parties = parties_of(config)
+        write_development_pki(tls_dir, parties[0], parties, force=False)
+        log.warning("DEMO: created a development PKI in %s (client certificates for every participant)", tls_dir)
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise UsageError(f"TLS files missing: {', '.join(missing)} (create a development set with"
+                         f" `gateway certs init {tls_dir}`, {otherwise})")
+    return server_ssl_context(*files)
+
+
+def allow_open_files(needed: int) -> None:
     """Each connection is a file descriptor, and the usual soft limit (1,024) is below what connections_max may ask
     for: raise it towards the hard limit, and say so when even that is too low."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -120,12 +120,17 @@ def serve_forever(
     limits: Limits,
     reuse_port: bool,
     announce: Callable[[str], None],
+    alongside: Callable[[web.Application, str], Awaitable[bool]] | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM, then close gracefully: stop listening, let requests in progress finish within
-    shutdown_timeout_ms, and run the app's cleanup (the auto-batcher settles what it holds)."""
+    shutdown_timeout_ms, and run the app's cleanup (the auto-batcher settles what it holds).
+
+    `alongside` (`gateway demo`) runs in the same loop once the site listens, given the app and the site's URL; it
+    returns whether to go on serving until a signal (False: close now). What it raises closes the server and goes
+    on to the caller."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    main = loop.create_task(_serve(app, host, port, ssl_context, limits, reuse_port, announce))
+    main = loop.create_task(_serve(app, host, port, ssl_context, limits, reuse_port, announce, alongside))
     try:
         loop.run_until_complete(main)
     except (web.GracefulExit, KeyboardInterrupt):
@@ -151,6 +156,7 @@ async def _serve(
     limits: Limits,
     reuse_port: bool,
     announce: Callable[[str], None],
+    alongside: Callable[[web.Application, str], Awaitable[bool]] | None,
 ) -> None:
     runner = web.AppRunner(app, handle_signals=True, **runner_options(limits))
     await runner.setup()
@@ -159,6 +165,7 @@ async def _serve(
         site = EdgeSite(runner, host, port, ssl_context=ssl_context, limits=edge_limits, reuse_port=reuse_port)
         await site.start()
         announce(f"serving on {site.name}")
-        await asyncio.Event().wait()  # until a signal raises GracefulExit
+        if alongside is None or await alongside(app, site.name):
+            await asyncio.Event().wait()  # until a signal raises GracefulExit
     finally:
         await runner.cleanup()

@@ -129,7 +129,7 @@ async def _replay(options: Options, console: Console, errors: Console) -> int:
     plan = make_plan(options.folder)
     options.identities.check()
     filler = Filler.starting_now()
-    prepared = [_prepare(entry, filler, options.identities) for entry in plan.entries]
+    prepared = [prepare(entry, filler, options.identities) for entry in plan.entries]
     expected = _expected_goldens(options.expect_dir, plan) if options.expect_dir is not None else None
     banks = _involved_banks(prepared, options.identities)
     exchange = await _exchange(options, plan, prepared, banks, errors)
@@ -138,7 +138,7 @@ async def _replay(options: Options, console: Console, errors: Console) -> int:
     goldens = _goldens(outcomes, unattributed, Canonicaliser(filler.values(), filler.today))
     for outcome in outcomes:
         outcome.facts = answer_facts(outcome.answer)
-        outcome.expectation_failures = _check_expectation(outcome.prepared.entry.expect, outcome.answer,
+        outcome.expectation_failures = check_expectation(outcome.prepared.entry.expect, outcome.answer,
                                                           outcome.facts)
     unattributed_differences: list[Difference] = []
     if expected is not None:
@@ -214,7 +214,9 @@ def _goldens(
 # --- before sending ----------------------------------------------------------------------------------------------
 
 
-def _prepare(entry: Entry, filler: Filler, identities: Identities) -> Prepared:
+def prepare(entry: Entry, filler: Filler, identities: Identities) -> Prepared:
+    """One file read, filled by `filler` and put in its envelope, with the bank that sends it (`gateway replay`, and
+    each step of `gateway demo`). Raises CannotRun."""
     try:
         data = entry.path.read_bytes()
     except OSError as error:
@@ -444,7 +446,8 @@ def answer_facts(answer: Answer) -> tuple[str, str, str]:
     return name, status, " ".join(dict.fromkeys(reasons))
 
 
-def _check_expectation(expect: Expectation | None, answer: Answer, facts: tuple[str, str, str]) -> list[str]:
+def check_expectation(expect: Expectation | None, answer: Answer, facts: tuple[str, str, str]) -> list[str]:
+    """How an answer differs from what a manifest's `expect` says, one sentence per difference."""
     if expect is None:
         return []
     message, status, reasons = facts

@@ -1,4 +1,4 @@
-"""Imports point inward: transport -> wiring -> the inbound path -> flows -> handling -> ledger and messages -> domain,
+"""Imports point inward: transport (and the demo) -> wiring -> the inbound path -> flows -> handling -> ledger and messages -> domain,
 and no flow imports another; the gateway reaches adapters only through gateway.runtime (the one place that wires
 them), and adapters reach the gateway only through its ports, domain, message layer and settings."""
 
@@ -14,6 +14,7 @@ root = Path(__file__).resolve().parents[1]
 # Outer to inner: a package may import its own layer's modules only within itself, and any inner layer.
 layers: list[set[str]] = [
     {"gateway.cli"},
+    {"gateway.demo"},  # a scripted day: a replay client of a gateway it runs
     {"gateway.app", "gateway.replay"},
     {"gateway.http"},
     {"gateway.runtime"},

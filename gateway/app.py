@@ -14,6 +14,7 @@ from gateway.http.edge import edge_middleware
 from gateway.http.errors import error_middleware
 from gateway.http.keys import HttpSettings, gateway_key, metrics_key, overdue_key, settings_key
 from gateway.http.metrics import Metrics, metrics_handler
+from gateway.messages.signing import published_pem
 from gateway.runtime import background, running_gateway
 
 
@@ -39,6 +40,7 @@ def make_app(
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/v1/ledger/head", ledger_head)
+    app.router.add_get("/v1/signing-certificates", signing_certificates)
     app.router.add_post("/v1/messages", messages.post_message)
     app.router.add_get("/v1/messages", messages.get_mailbox)
     app.router.add_get("/v1/admin/emission", admin.get_emission)
@@ -101,3 +103,13 @@ async def ledger_head(request: web.Request) -> web.Response:
             "pending_mints_rub": text_from_kopecks(issuance.debits_pending_kopecks),
         }
     )
+
+
+async def signing_certificates(request: web.Request) -> web.Response:
+    """The certificates of the gateway's message-signing key, PEM: the one in use, then the next during a rotation,
+    so that a bank can register the next before the gateway switches to it."""
+    published = request.app[gateway_key].signing.published
+    if not published:
+        text = "this gateway signs no messages: its config has no [message_signing]"
+        return web.json_response({"error": text}, status=404)
+    return web.Response(body=published_pem(published), content_type="application/x-pem-file")

@@ -74,6 +74,9 @@ signature_rsa_key_bits_min = 2048
 signature_rsa_key_bits_max = 4096
 # KeyInfo's Id, which the KeyInfo reference names as "#Id". A UUID with a prefix is under 50 characters.
 signature_id_chars_max = 128
+# Signing certificates registered for one participant at once: the current one and the next, during a rotation's
+# overlap, with room for a key renewed while a rotation is still open.
+signing_certificates_per_participant_max = 4
 
 # Message layer: how much a refusal reports, and how large one message may be in transactions.
 schema_rejections_max = 10  # schema errors reported per message: the first ones, the rest add nothing

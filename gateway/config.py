@@ -34,10 +34,17 @@ _wallet_name_pattern = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _rtgs_account_pattern = re.compile(r"[0-9A-Z]{1,34}")
 _clearing_code_pattern = re.compile(r"[0-9]{9}")  # Russian BIK, carried as ClrSysMmbId (RUCBC)
 _webhook_url_pattern = re.compile(r"https?://[^\s]{1,2000}")
+_path_pattern = re.compile(r"[^\x00]{1,4096}")
 # What a participant's app_hdr_version may name: the AppHdr versions the gateway writes. Settings sit below the message
 # layer, so the names are written here; gateway.messages.writers asserts that it has a writer for each.
 app_hdr_version_names = ("head.001.001.01", "head.001.001.02", "head.001.001.03")
 _app_hdr_of_2013 = "head.001.001.01"  # the AppHdr version that names banks only by BICs of the pattern of 2013
+# What a participant's signature_policy may be (gateway.messages.signing says what each does to its messages).
+signature_policy_names = ("required", "optional", "off")
+# Optional by default: an existing config, whose banks sign nothing yet, keeps working (an unsigned message is taken
+# as before), while a signature that is sent is checked, never ignored, and the gateway's own messages are signed as
+# soon as [message_signing] names its key. "required" is each bank's switch once it signs everything.
+signature_policy_default = "optional"
 
 
 class ConfigError(ValueError):
@@ -120,6 +127,24 @@ class ParticipantConfig:
     # The AppHdr version every message to it is written in (one of app_hdr_version_names); None: an answer takes the
     # version of the message it answers, anything else head.001.001.02 (messages.writers.answer_app_hdr_version).
     app_hdr_version: str | None
+    # Whether its messages must carry an XML signature in AppHdr/Sgntr (one of signature_policy_names), and whether
+    # the gateway signs what it sends it ("off": not).
+    signature_policy: str
+    # Its registered message-signing certificates (PEM or DER files): each verifies its signatures while valid, so
+    # that a new key can be registered beside the old one for a rotation's overlap.
+    signing_certificates: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSigningConfig:
+    """The gateway's own key for signing the messages it sends (AppHdr/Sgntr), and the certificates it publishes.
+    Read and checked at start-up by gateway.messages.signing.load_message_signing."""
+
+    key_file: Path
+    certificate_file: Path
+    # The certificate of the key that comes next, published beside the current one before a rotation, so that banks
+    # register it before the gateway switches; None outside a rotation.
+    next_certificate_file: Path | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +185,7 @@ class Config:
     limits: Limits
     rtgs: RtgsConfig
     business_days: BusinessDaysConfig
+    message_signing: MessageSigningConfig | None = None  # None: the gateway signs nothing it sends
 
     @property
     def is_demo(self) -> bool:
@@ -319,7 +345,9 @@ class _Reader:
 
 
 def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> Config:
-    known_sections = {"database", "http", "central_bank", "participants", "limits", "rtgs", "business_days"}
+    known_sections = {
+        "database", "http", "central_bank", "participants", "limits", "rtgs", "business_days", "message_signing"
+    }
     unknown = set(raw) - known_sections
     if unknown:
         raise ConfigError(", ".join(sorted(unknown)), "unknown section")
@@ -349,7 +377,8 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
     )
     cb.finish()
 
-    participants = _parse_participants(raw.get("participants", []), cb_config.bic)
+    participants = _parse_participants(raw.get("participants", []), cb_config.bic, base_dir)
+    message_signing_config = _message_signing(raw.get("message_signing"), base_dir)
 
     limits = _Reader(raw.get("limits", {}), "limits")
     limits_config = Limits(
@@ -407,7 +436,22 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
         limits=limits_config,
         rtgs=rtgs_config,
         business_days=business_days_config,
+        message_signing=message_signing_config,
     )
+
+
+def _message_signing(value: Any, base_dir: Path) -> MessageSigningConfig | None:
+    if value is None:
+        return None
+    reader = _Reader(value, "message_signing")
+    next_certificate = reader.optional_text("next_certificate_file")
+    config = MessageSigningConfig(
+        key_file=base_dir / reader.text("key_file"),
+        certificate_file=base_dir / reader.text("certificate_file"),
+        next_certificate_file=None if next_certificate is None else base_dir / next_certificate,
+    )
+    reader.finish()
+    return config
 
 
 _time_pattern = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
@@ -448,7 +492,7 @@ def _database_url(database: _Reader, base_dir: Path) -> str:
     return url
 
 
-def _parse_participants(value: Any, cb_bic: str) -> tuple[ParticipantConfig, ...]:
+def _parse_participants(value: Any, cb_bic: str, base_dir: Path) -> tuple[ParticipantConfig, ...]:
     if not isinstance(value, list):
         raise ConfigError("participants", "must be an array of tables ([[participants]])")
     if len(value) > bounds.participants_max:
@@ -478,9 +522,21 @@ def _parse_participants(value: Any, cb_bic: str) -> tuple[ParticipantConfig, ...
                 webhook_url=reader.optional_text("webhook_url", pattern=_webhook_url_pattern),
                 credit_notifications=reader.boolean("credit_notifications", default=False),
                 app_hdr_version=_app_hdr_version(reader, bic, cb_bic),
+                signature_policy=reader.text(
+                    "signature_policy", default=signature_policy_default, pattern=_signature_policy_pattern
+                ),
+                signing_certificates=tuple(
+                    base_dir / path for path in reader.list_of_text(
+                        "signing_certificates", _path_pattern, count_max=bounds.signing_certificates_per_participant_max,
+                        default=(), allow_empty=True,
+                    )
+                ),
             )
         )
         reader.finish()
+        if parsed[-1].signature_policy == "required" and not parsed[-1].signing_certificates:
+            raise ConfigError(f"participants[{index}].signing_certificates",
+                              f"is empty, yet signature_policy = \"required\": {bic} could sign nothing we would take")
     return tuple(parsed)
 
 
@@ -499,6 +555,9 @@ def _app_hdr_version(reader: _Reader, bic: str, cb_bic: str) -> str | None:
         raise ConfigError(key, f"head.001.001.01 cannot name {unfit[0]}: its BICs have no digit in the first six "
                                "characters, no 0 or 1 as the seventh, no O as the eighth")
     return version
+
+
+_signature_policy_pattern = re.compile("|".join(signature_policy_names))
 
 
 def _required(value: int | None) -> int:

@@ -39,6 +39,7 @@ from gateway.conversion.controls import EmissionControls
 from gateway.conversion.ports import Rtgs
 from gateway.conversion.reserve import ReserveCheck, check_reserve
 from gateway.conversion.service import Conversions
+from gateway.domain.calendar import instant
 from gateway.domain.ledger import AccountKind
 from gateway.handling.directory import Directory
 from gateway.handling.journaling import Journaling
@@ -58,7 +59,8 @@ from gateway.messages.commands import (
     StatusRequest,
 )
 from gateway.messages.reports import ResolutionOfInvestigation
-from gateway.messages.writers import configured_app_hdr_versions
+from gateway.messages.signing import MessageSigning, load_message_signing
+from gateway.messages.writers import configured_recipients
 from gateway.registry import bootstrap
 from gateway.reporting.service import ReportRequests
 from gateway.settlement.investigations import Cancellations, Resolutions
@@ -87,6 +89,7 @@ class Gateway:
     conversion_records: SqlConversions
     rtgs: Rtgs
     environment: Environment
+    signing: MessageSigning  # the gateway's message-signing key, and whose signatures it asks for and trusts
     journaling: Journaling
     inbound: Inbound
     warehouse: Warehouse
@@ -173,6 +176,8 @@ async def running_gateway(
     yesterday's business day on it."""
     clock = clock or clock_us
     signer = ChainSigner(load_private_key(config.central_bank.signing_key_file))
+    # Its key and certificates are checked before the database is opened: a bad one stops the start with one line.
+    signing = load_message_signing(config, instant(clock()))
     store = await open_store(config, upgrade)
     try:
         ledger = Ledger(store, signer, config.limits, clock_us=clock, is_transient=is_transient)
@@ -187,7 +192,7 @@ async def running_gateway(
         await batcher.start()
         try:
             async with open_rtgs(config, store, clock) as rtgs:
-                gateway = await _assemble(config, store, ledger, batcher, rtgs, after_conversion_step, clock)
+                gateway = await _assemble(config, store, ledger, batcher, rtgs, signing, after_conversion_step, clock)
                 await gateway.days.open_first()
                 yield gateway
         finally:
@@ -197,7 +202,7 @@ async def running_gateway(
 
 
 async def _assemble(
-    config: Config, store: SqlStore, ledger: Ledger, batcher: AutoBatcher, rtgs: Rtgs,
+    config: Config, store: SqlStore, ledger: Ledger, batcher: AutoBatcher, rtgs: Rtgs, signing: MessageSigning,
     after_conversion_step: Callable[[str], None] | None, clock: Callable[[], int],
 ) -> Gateway:
     """The services, and the table of which flow handles which command."""
@@ -206,7 +211,7 @@ async def _assemble(
     calendar = config.business_days.calendar
     environment = Environment(clock, await read_directory(config, store), calendar)
     day_store = SqlBusinessDays(store.engine)
-    journaling = Journaling(config.central_bank.bic, batcher, journal, configured_app_hdr_versions(config))
+    journaling = Journaling(config.central_bank.bic, batcher, journal, configured_recipients(config, signing))
     credit_notified = frozenset(p.bic for p in config.participants if p.credit_notifications)
     issuance = next(a for a in await store.accounts() if a.kind is AccountKind.ISSUANCE)
     payments = Payments(journaling, credit_notified)
@@ -234,8 +239,9 @@ async def _assemble(
         conversion_records=conversion_records,
         rtgs=rtgs,
         environment=environment,
+        signing=signing,
         journaling=journaling,
-        inbound=Inbound(journaling, environment, flows),
+        inbound=Inbound(journaling, environment, flows, signing),
         warehouse=Warehouse(journaling, credit_notified, environment),
         conversions=conversions,
         reports=reports,

@@ -493,7 +493,7 @@ class Conversions:
             transaction_id=c.transaction_id, uetr=c.uetr, debtor_agent_bic=None, creditor_agent_bic=None,
             kind=TransferKind.MINT, additional_info=conversion_entry_info[TransferKind.MINT],
         )
-        configured = self.journaling.app_hdr_versions.get(c.bank_bic)
+        configured = self.journaling.recipients.get(c.bank_bic)
         return answers.credit_notification(self.gateway_bic, c.bank_bic, instant(at_us), [credit], configured)
 
     def _camt_025(
@@ -501,7 +501,7 @@ class Conversions:
         transaction_id: str | None, *handlings: tuple[str, str], payment: LongPaymentIdentification | None = None,
     ) -> Outbound:
         """A receipt for the bank, in its configured AppHdr version if it has one."""
-        configured = self.journaling.app_hdr_versions.get(bank_bic)
+        configured = self.journaling.recipients.get(bank_bic)
         return answers.receipt(self.gateway_bic, bank_bic, now, answering, request_message_id, camt_050,
                                transaction_id, handlings, configured, payment)
 

@@ -32,8 +32,8 @@ from gateway.ledger.batcher import AutoBatcher
 from gateway.messages import answers, codes
 from gateway.messages.answers import Outbound
 from gateway.messages.commands import BusinessHeader
-from gateway.messages.identity import MessageId
 from gateway.messages.rejections import Layer, Rejection
+from gateway.messages.writers import Recipient
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +104,14 @@ class Journaling:
     """One process's journal writer and reader for the flows. Holds no per-message state."""
 
     def __init__(
-        self, gateway_bic: str, batcher: AutoBatcher, journal: JournalReads, app_hdr_versions: Mapping[str, MessageId]
+        self, gateway_bic: str, batcher: AutoBatcher, journal: JournalReads, recipients: Mapping[str, Recipient]
     ) -> None:
         self.gateway_bic = gateway_bic
         self.batcher = batcher
         self.journal = journal
-        # The AppHdr version of each bank configured for one, by BIC (writers.configured_app_hdr_versions): every
-        # message the gateway sends a bank, whichever flow builds it, passes the bank's as `configured`.
-        self.app_hdr_versions = app_hdr_versions
+        # How each participant is written to, by BIC (writers.configured_recipients): its AppHdr version and who signs.
+        # Every message the gateway sends a bank, whichever flow builds it, passes the bank's as `configured`.
+        self.recipients = recipients
 
     def inbound_record(
         self, payload: bytes, sender_bic: str | None, message_type: str | None, reference: str | None,
@@ -155,7 +155,7 @@ class Journaling:
         same id is welcome."""
         answer = answers.message_rejected(
             self.gateway_bic, message.sender_bic, message.received_at, message.header, rejection, message.reference,
-            self.app_hdr_versions.get(message.sender_bic),
+            self.recipients.get(message.sender_bic),
         )
         refused = self.inbound(message, MessageStatus.REJECTED, reason_code=rejection.code)
         await self.answered(refused, answer, message.sender_bic)

@@ -1,5 +1,6 @@
-"""Inbound.receive: one message from a bank through the message layer, the checks every message passes, and the
-flow registered for its command, which settles it and answers it.
+"""Inbound.receive: one message from a bank through the message layer, the checks every message passes (its AppHdr
+addressed to the gateway, its signature as the sender's signature_policy asks), and the flow registered for its
+command, which settles it and answers it.
 
 Every message, accepted or refused, is journaled with its answer. A message whose flow met a journal conflict is
 answered as a repeat when it is one (the same sender and MsgId already journaled), else prepared again.
@@ -25,18 +26,21 @@ from gateway.ledger.ports import JournalConflict
 from gateway.messages import codes
 from gateway.messages.intake import Refused, intake
 from gateway.messages.rejections import Layer, Rejection
+from gateway.messages.signing import MessageSigning, unsigned
 
 
 class Inbound:
     """Turns one message into its answer. Shares the process's auto-batcher; holds no per-message state."""
 
     def __init__(
-        self, journaling: Journaling, environment: Environment, flows: Mapping[type, Flow]
+        self, journaling: Journaling, environment: Environment, flows: Mapping[type, Flow],
+        signing: MessageSigning = unsigned,
     ) -> None:
         self.journaling = journaling
         self.gateway_bic = journaling.gateway_bic
         self.environment = environment
         self.flows = flows  # by command type
+        self.signing = signing
 
     async def receive(self, data: bytes, authenticated_bic: str | None) -> Reply:
         """The answer to one message from a bank. `authenticated_bic` is the mTLS client certificate's BIC (None
@@ -72,6 +76,11 @@ class Inbound:
             path = f"{header.path}/To/FIId/FinInstnId/BICFI"
             return await self.journaling.reject(message, Rejection(codes.invalid_bank_identifier, path, text,
                                                                    Layer.BUSINESS))
+        # A signature refused is answered like the AppHdr's other problems: an admi.002 with its code, journaled,
+        # claiming nothing (a signed resend under the same id is welcome), and nothing settled.
+        refusal = self.signing.check(message.sender_bic, outcome.unwrapped, message.received_at)
+        if refusal is not None:
+            return await self.journaling.reject(message, refusal)
         flow = self.flows.get(type(outcome.command))
         if flow is None:
             text = f"{message.message_type} is read but not settled by this gateway"

@@ -21,10 +21,10 @@ from gateway.messages.commands import (
     FinancialInstitutionTransfer,
     OriginalMessage,
 )
-from gateway.messages.identity import MessageId
 from gateway.messages.intake import Refused
 from gateway.messages.rejections import Rejection
 from gateway.messages.reports import PaymentStatus
+from gateway.messages.writers import Recipient
 
 
 async def answer_refused(
@@ -38,7 +38,7 @@ async def answer_refused(
     command = outcome.command
     message_type = None if outcome.message_id is None else str(outcome.message_id)
     gateway_bic = journaling.gateway_bic
-    versions = journaling.app_hdr_versions  # each answer in its receiver's configured AppHdr version, if it has one
+    versions = journaling.recipients  # each answer written as its receiver is: its AppHdr version, who signs
     # A bank acting for another (sending in its name, debiting its wallet, asking for its reports) is not
     # authorised: HTTP 403 with an admi.002 for the whole message, never a business answer about its transactions,
     # whatever else the message holds. A message sent in another bank's name says so first.
@@ -84,7 +84,7 @@ def _payments_refused(
     command: CreditTransfer | FinancialInstitutionTransfer,
     message_type: str,
     rejections: Sequence[Rejection],
-    configured: MessageId | None,
+    configured: Recipient | None,
 ) -> Outbound:
     """A pacs.002 refusing every transaction of a message a rule refused: each transaction with the reasons
     found in it, or a narrative pointing at the group's reasons."""

@@ -54,6 +54,7 @@ from gateway.messages.statements import (
     ReportHeader,
 )
 from gateway.messages.writers import (
+    Recipient,
     answer_app_hdr_version,
     in_envelope,
     message_reject_message,
@@ -94,9 +95,10 @@ class Outbound:
 
 def header(
     gateway_bic: str, receiver_bic: str, message_id: MessageId, reference: str, now: datetime,
-    answering: BusinessHeader | None, configured: MessageId | None = None, *, answers_receiver: bool = True,
+    answering: BusinessHeader | None, configured: Recipient | None = None, *, answers_receiver: bool = True,
 ) -> BusinessHeader:
-    """`configured`: the receiver's AppHdr version (its app_hdr_version), if it has one. `answers_receiver`: whether
+    """`configured`: how the receiver is written to (its app_hdr_version, and who signs), if it is a participant.
+    `answers_receiver`: whether
     `answering` is the receiver's own message; it is not for what is passed on to a bank from another (a forwarded
     payment, a cancellation request), whose version then says nothing of the receiver's."""
     related = ()
@@ -124,7 +126,10 @@ def header(
         copy_duplicate=None,
         possible_duplicate=None,
         related=related,
-        version=answer_app_hdr_version(answering if answers_receiver else None, configured),
+        version=answer_app_hdr_version(
+            answering if answers_receiver else None, None if configured is None else configured.app_hdr_version
+        ),
+        signer=None if configured is None else configured.signer,
     )
 
 
@@ -138,7 +143,7 @@ def status_report(
     transactions: Sequence[TransactionStatus],
     group_reasons: Sequence[StatusReason] = (),
     group_status: PaymentStatus | None = None,
-    configured: MessageId | None = None,
+    configured: Recipient | None = None,
 ) -> Outbound:
     """A pacs.002 for one original message. The group status is the transactions' common status when they share
     one (ACSC all settled, PDNG all waiting for their settlement date, RJCT all refused), else PART, with
@@ -168,7 +173,7 @@ def status_report_for_request(
     now: datetime,
     answering: BusinessHeader | None,
     transactions: Sequence[TransactionStatus],
-    configured: MessageId | None = None,
+    configured: Recipient | None = None,
 ) -> Outbound:
     """A pacs.002 answering a pacs.028: transactions of possibly several original messages, each naming its own."""
     return _pacs_002(gateway_bic, receiver_bic, now, answering, (), transactions, configured)
@@ -181,7 +186,7 @@ def _pacs_002(
     answering: BusinessHeader | None,
     groups: tuple[GroupStatus, ...],
     transactions: Sequence[TransactionStatus],
-    configured: MessageId | None,
+    configured: Recipient | None,
 ) -> Outbound:
     reference = new_message_id()
     report = StatusReport(
@@ -231,7 +236,7 @@ def transaction_status(
 def receipt(
     gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None, original_message_id: str,
     original_message_name_id: str, original_transaction_id: str | None, handlings: Sequence[tuple[str, str]],
-    configured: MessageId | None = None, payment: LongPaymentIdentification | None = None,
+    configured: Recipient | None = None, payment: LongPaymentIdentification | None = None,
 ) -> Outbound:
     """A camt.025 for a request the gateway handled (a camt.050): each handling a status or reason code and its
     wording, in order (ACSC, PDNG or RJCT first; after RJCT, the reason); the transfer named in full when known."""
@@ -261,7 +266,7 @@ def rejection_reasons(rejections: Sequence[Rejection], path_prefix: str | None =
 
 def message_rejected(
     gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None,
-    rejection: Rejection, reference: str | None, configured: MessageId | None = None,
+    rejection: Rejection, reference: str | None, configured: Recipient | None = None,
 ) -> Outbound:
     """An admi.002: the message as a whole could not be processed (unreadable, not allowed, not a command)."""
     own_reference = new_message_id()
@@ -272,7 +277,7 @@ def message_rejected(
 
 def forwarded(
     gateway_bic: str, forward_message_id: MessageId, forward: Forward, now: datetime, answering: BusinessHeader | None,
-    configured: MessageId | None = None,
+    configured: Recipient | None = None,
 ) -> Outbound:
     """A settled pacs.008, pacs.009 or pacs.004 for the bank it credits. The AppHdr relates it to the paying bank's
     message, in the credited bank's configured version (`configured`), else head.001.001.02."""
@@ -297,7 +302,7 @@ camt_056 = MessageId("camt", "056", "001", "08")
 
 def resolution(
     gateway_bic: str, receiver_bic: str, now: datetime, answering: BusinessHeader | None,
-    value: ResolutionOfInvestigation, configured: MessageId | None = None,
+    value: ResolutionOfInvestigation, configured: Recipient | None = None,
 ) -> Outbound:
     """A camt.029 from the gateway answering a cancellation request it resolved (or passed on) itself."""
     reference = value.assignment.assignment_id
@@ -317,7 +322,7 @@ def reassign(
 
 def passed_on(
     gateway_bic: str, receiver_bic: str, message_id: MessageId, document: etree._Element, now: datetime,
-    answering: BusinessHeader | None, configured: MessageId | None = None,
+    answering: BusinessHeader | None, configured: Recipient | None = None,
 ) -> Outbound:
     """A bank's own Document passed on to another bank under a new AppHdr from the gateway: a cancellation request
     for the creditor agent, or the creditor agent's camt.029 for the bank that asked. The Document was checked
@@ -379,7 +384,7 @@ class Credit:
 
 
 def credit_notification(
-    gateway_bic: str, receiver_bic: str, now: datetime, credits: Sequence[Credit], configured: MessageId | None = None
+    gateway_bic: str, receiver_bic: str, now: datetime, credits: Sequence[Credit], configured: Recipient | None = None
 ) -> Outbound:
     """A camt.054 for the credits one message brought to one bank's wallets: one Ntfctn per wallet, one entry per
     credit, booked at the time the ledger settled it."""

@@ -18,10 +18,13 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from gateway import bounds
 from gateway.messages.identity import MessageId
+
+if TYPE_CHECKING:
+    from gateway.messages.signing import GatewaySigner
 
 _Class = TypeVar("_Class", bound=type)
 
@@ -131,6 +134,9 @@ class BusinessHeader:
     version: MessageId
     # Where the AppHdr was in the message read ("" for one the gateway writes). Provenance, not compared.
     path: str = field(default="", compare=False)
+    # Who signs the AppHdr the gateway writes, in AppHdr/Sgntr (gateway.messages.signing); None: unsigned. Always
+    # None for a header read: a received signature is verified (gateway.inbound), not carried.
+    signer: GatewaySigner | None = field(default=None, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------------------------------------------

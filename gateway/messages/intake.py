@@ -9,7 +9,7 @@ runs the layers up to the readers; intake runs them all.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from gateway import bounds
@@ -47,6 +47,9 @@ class Accepted:
     command: Command | ResolutionOfInvestigation
     header: BusinessHeader | None  # None only for a bare Document, where the caller allowed one
     message_id: MessageId  # the Document's message version
+    # The AppHdr and Document the command was read from: a signature is verified on these very elements, so that
+    # what was checked is what was read (gateway.messages.signing).
+    unwrapped: Unwrapped = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class Read:
     header: BusinessHeader | None  # None only for a bare Document, where the caller allowed one
     message_id: MessageId
     reference: str | None  # as Refused.reference
+    unwrapped: Unwrapped = field(compare=False, repr=False)  # what `value` and `header` were read from
 
 
 def intake(
@@ -87,7 +91,7 @@ def intake(
         return read
     command, header, message_id, reference = read.value, read.header, read.message_id, read.reference
     if isinstance(command, ResolutionOfInvestigation):  # routed to another bank: only the transport's rule applies
-        return _routed(command, header, message_id, reference, context)
+        return _routed(command, header, message_id, reference, context, read.unwrapped)
     assert message_id not in routed_readers, message_id
     with SharedViews(command):  # both layers' rules read the same views of the command, built once
         departures = check_usage_guideline(command, header)
@@ -96,7 +100,7 @@ def intake(
         violations = check_business(command, header, context)
     if violations:
         return _refused(violations, message_id, reference, header, command)
-    return Accepted(command, header, message_id)
+    return Accepted(command, header, message_id, read.unwrapped)
 
 
 def read_message(data: bytes, *, allow_bare_document: bool, schemas: SchemaSet | None = None) -> Read | Refused:
@@ -110,7 +114,7 @@ def read_message(data: bytes, *, allow_bare_document: bool, schemas: SchemaSet |
     value = read_command(unwrapped) if routed_reader is None else routed_reader(unwrapped)
     if isinstance(value, list):
         return _refused(value, message_id, reference, header)
-    return Read(value, header, message_id, reference)
+    return Read(value, header, message_id, reference, unwrapped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,7 @@ def _routed(
     message_id: MessageId,
     reference: str | None,
     context: RuleContext,
+    unwrapped: Unwrapped,
 ) -> Accepted | Refused:
     if header is None:
         text = f"a {message_id} is routed between banks: its AppHdr must name the sender"
@@ -169,7 +174,7 @@ def _routed(
         path = f"{header.path}/Fr/FIId/FinInstnId/BICFI"
         return _refused([Rejection(codes.transaction_forbidden, path, text, Layer.BUSINESS)], message_id, reference,
                         header)
-    return Accepted(value, header, message_id)
+    return Accepted(value, header, message_id, unwrapped)
 
 
 def check_iso(data: bytes, schemas: SchemaSet | None = None) -> tuple[MessageId | None, list[Rejection]]:

@@ -58,7 +58,7 @@ from gateway.messages.statements import (
     ReportHeader,
     page_number_max,
 )
-from gateway.messages.writers import report_message
+from gateway.messages.writers import Recipient, report_message
 from gateway.reporting.ports import (
     AccountHistory,
     WalletHistory,
@@ -151,7 +151,7 @@ class ReportRequests(AnsweringFlow):
         self, journaling: Journaling, history: AccountHistory, days: BusinessDayStore, calendar: BusinessCalendar
     ) -> None:
         super().__init__(journaling)
-        self.reports = AccountReports(history, journaling.gateway_bic, journaling.app_hdr_versions)
+        self.reports = AccountReports(history, journaling.gateway_bic, journaling.recipients)
         self.days = days
         self.calendar = calendar
 
@@ -179,11 +179,11 @@ class AccountReports:
     """Builds the report messages answering one camt.060, and the end-of-day statements of a closed day."""
 
     def __init__(
-        self, history: AccountHistory, gateway_bic: str, app_hdr_versions: Mapping[str, MessageId] = MappingProxyType({})
+        self, history: AccountHistory, gateway_bic: str, recipients: Mapping[str, Recipient] = MappingProxyType({})
     ) -> None:
         self._history = history
         self._gateway_bic = gateway_bic
-        self._app_hdr_versions = app_hdr_versions  # reports are written in a bank's AppHdr version, if it set one
+        self._recipients = recipients  # reports are written as each bank is (Journaling.recipients)
         self.page_entries_max = bounds.report_entries_max  # entries per page; smaller only in tests of paging
 
     async def answer(
@@ -304,7 +304,7 @@ class AccountReports:
     ) -> Outbound:
         reference = new_message_id()
         report = BankToCustomerReport(ReportHeader(reference, now, PartyIdentification(None, receiver), original), (page,))
-        configured = self._app_hdr_versions.get(receiver)
+        configured = self._recipients.get(receiver)
         app_hdr = answers.header(self._gateway_bic, receiver, message, reference, now, answering, configured)
         return Outbound(message, reference, receiver, report_message(message, app_hdr, report))
 

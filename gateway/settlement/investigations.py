@@ -121,7 +121,7 @@ class Cancellations(AnsweringFlow):
             else:
                 reasons = (CancellationReason(None, ("the payment was rejected and never settled",)),)
             statuses.append(_cancellation_status(tx, payment, status, reasons))
-        versions = self.journaling.app_hdr_versions
+        versions = self.journaling.recipients
         answer = answers.resolution(
             gateway_bic, sender, now, message.header, _resolution(gateway_bic, sender, command, now, statuses),
             versions.get(sender),
@@ -170,7 +170,7 @@ class Resolutions(AnsweringFlow):
         _, unwrapped = reread(message.payload)
         passed_on = answers.passed_on(
             self.journaling.gateway_bic, requester, answers.camt_029, unwrapped.document, message.received_at,
-            message.header, self.journaling.app_hdr_versions.get(requester),
+            message.header, self.journaling.recipients.get(requester),
         )
         inbound = self.journaling.inbound(message, MessageStatus.ACCEPTED, claimed=True)
         await self.journaling.batcher.submit((), _InvestigationJournal(inbound, [passed_on], []))

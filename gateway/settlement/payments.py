@@ -69,6 +69,7 @@ from gateway.messages.reports import (
     TransactionStatus,
     status_reason,
 )
+from gateway.messages.writers import Recipient
 from gateway.messages.writers._credit_transfer import Forward, SettledTransaction
 from gateway.settlement import originals
 from gateway.settlement.originals import OriginalReference, Party
@@ -159,7 +160,7 @@ class PaymentsJournal:
     payments: list[Payment]
     inbound_id: UUID
     credit_notified: frozenset[str]  # banks that asked for a camt.054 for every credit
-    app_hdr_versions: Mapping[str, MessageId]  # of banks configured for one (Journaling.app_hdr_versions)
+    recipients: Mapping[str, Recipient]  # how each bank is written to (Journaling.recipients)
     answer: Outbound | None = field(default=None)
 
     @property
@@ -251,16 +252,16 @@ class PaymentsJournal:
             original_message(command, message.message_type),
             len(self.payments),
             statuses,
-            configured=self.app_hdr_versions.get(message.sender_bic),
+            configured=self.recipients.get(message.sender_bic),
         )
         forward_type = forward_message_id(command)
         forwarded = forwards(
             self.gateway_bic, forward_type, command.group.settlement_method, settled, settled_at, message.header,
-            self.app_hdr_versions,
+            self.recipients,
         )
         notifications = credit_notifications(
             self.gateway_bic, self.credit_notified, message.directory.settlement_wallet_codes, message.reference,
-            forward_type == answers.pacs_004, settled, settled_at, self.app_hdr_versions,
+            forward_type == answers.pacs_004, settled, settled_at, self.recipients,
         )
         inbound = MessageRecord(
             id=self.inbound_id,
@@ -313,7 +314,7 @@ def forwards(
     settled: Sequence[Payment],
     settled_at: datetime,
     answering: BusinessHeader | None,
-    app_hdr_versions: Mapping[str, MessageId],
+    recipients: Mapping[str, Recipient],
 ) -> list[Outbound]:
     """One forwarded message per credited bank, holding that bank's settled transactions in message order, in the
     bank's configured AppHdr version if it has one."""
@@ -331,7 +332,7 @@ def forwards(
             total=Amount(sum(p.amount.kopecks for p in payments), payments[0].amount.currency),
             transactions=tuple(SettledTransaction(p.xml, settled_at) for p in payments),
         )
-        configured = app_hdr_versions.get(creditor_bic)
+        configured = recipients.get(creditor_bic)
         forwarded.append(answers.forwarded(gateway_bic, forward_type, forward, settled_at, answering, configured))
     return forwarded
 
@@ -344,7 +345,7 @@ def credit_notifications(
     is_return: bool,
     settled: Sequence[Payment],
     settled_at: datetime,
-    app_hdr_versions: Mapping[str, MessageId],
+    recipients: Mapping[str, Recipient],
 ) -> list[Outbound]:
     """A camt.054 per credited bank that subscribed, for the credits this message brought it."""
     by_creditor: dict[str, list[answers.Credit]] = {}
@@ -369,7 +370,7 @@ def credit_notifications(
             )
         )
     return [
-        answers.credit_notification(gateway_bic, bic, settled_at, credits, app_hdr_versions.get(bic))
+        answers.credit_notification(gateway_bic, bic, settled_at, credits, recipients.get(bic))
         for bic, credits in by_creditor.items()
     ]
 
@@ -458,7 +459,7 @@ class Payments(AnsweringFlow):
             payments=payments,
             inbound_id=uuid.uuid4(),
             credit_notified=self.credit_notified,
-            app_hdr_versions=self.journaling.app_hdr_versions,
+            recipients=self.journaling.recipients,
         )
         await self.journaling.batcher.submit(attachment.requests(), attachment)
         assert attachment.answer is not None, "the batch journaled the message, so its answer was built"

@@ -61,7 +61,7 @@ class StatusRequests(AnsweringFlow):
                 statuses.append(_status_of(found, request.original_message, request.status_request_id))
         answer = answers.status_report_for_request(
             self.journaling.gateway_bic, sender, message.received_at, message.header, statuses,
-            self.journaling.app_hdr_versions.get(sender),
+            self.journaling.recipients.get(sender),
         )
         await self.journaling.answered(self.journaling.inbound(message, MessageStatus.ACCEPTED), answer, sender)
         return Reply(200, answer.payload, "accepted", message.message_type)

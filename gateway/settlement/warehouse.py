@@ -33,6 +33,7 @@ from gateway.messages.identity import MessageId
 from gateway.messages.intake import reread
 from gateway.messages.readers import read_command
 from gateway.messages.reports import PaymentStatus, status_reason
+from gateway.messages.writers import Recipient
 from gateway.settlement.payments import (
     Payment,
     credit_notifications,
@@ -60,7 +61,7 @@ class _WarehouseRelease:
     inbound_id: UUID
     directory: Directory
     credit_notified: frozenset[str]
-    app_hdr_versions: Mapping[str, MessageId]  # of banks configured for one (Journaling.app_hdr_versions)
+    recipients: Mapping[str, Recipient]  # how each bank is written to (Journaling.recipients)
 
     @property
     def claim_keys(self) -> Sequence[str]:
@@ -98,15 +99,15 @@ class _WarehouseRelease:
             statuses.append(payment.status(status, reasons, settled_at))
         report = answers.status_report(
             self.gateway_bic, self.sender_bic, settled_at, self.header, self.original, self.number_of_transactions,
-            statuses, configured=self.app_hdr_versions.get(self.sender_bic),
+            statuses, configured=self.recipients.get(self.sender_bic),
         )
         forwarded = forwards(
             self.gateway_bic, self.forward_type, self.settlement_method, settled, settled_at, self.header,
-            self.app_hdr_versions,
+            self.recipients,
         )
         notifications = credit_notifications(
             self.gateway_bic, self.credit_notified, self.directory.settlement_wallet_codes, self.original.message_id,
-            False, settled, settled_at, self.app_hdr_versions,
+            False, settled, settled_at, self.recipients,
         )
         messages, mailbox = outbound_records(
             self.gateway_bic, [report, *forwarded, *notifications], self.inbound_id, settled_at_us
@@ -154,7 +155,7 @@ class Warehouse:
                 inbound_id=message_id,
                 directory=directory,
                 credit_notified=self.credit_notified,
-                app_hdr_versions=self.journaling.app_hdr_versions,
+                recipients=self.journaling.recipients,
             )
             try:
                 await self.journaling.batcher.submit(release.requests(), release)

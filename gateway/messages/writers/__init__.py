@@ -20,6 +20,7 @@ from gateway.messages.reports import (
     ResolutionOfInvestigation,
     StatusReport,
 )
+from gateway.messages.signing import GatewaySigner, MessageSigning
 from gateway.messages.statements import BankToCustomerReport, DebitCreditNotification
 from gateway.messages.writers import (
     admi_002_001_01,
@@ -61,15 +62,26 @@ app_hdr_writers: Mapping[MessageId, AppHdrWriter] = MappingProxyType(
 assert {MessageId.parse(name) for name in app_hdr_version_names} <= set(app_hdr_writers), app_hdr_version_names
 
 
-def configured_app_hdr_versions(config: Config) -> Mapping[str, MessageId]:
-    """The AppHdr version of each participant configured for one (its app_hdr_version), by BIC: the `configured`
-    that answer_app_hdr_version takes for every message to it."""
-    versions: dict[str, MessageId] = {}
-    for bic, name in config.app_hdr_versions.items():
-        version = MessageId.parse(name)
-        assert version is not None and version in app_hdr_writers, f"{bic}'s app_hdr_version {name} is not written"
-        versions[bic] = version
-    return MappingProxyType(versions)
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """How the gateway writes every message to one participant, whichever flow builds it: in the AppHdr version the
+    participant is configured for (None: as answer_app_hdr_version chooses), signed by `signer` (None: unsigned)."""
+
+    app_hdr_version: MessageId | None
+    signer: GatewaySigner | None
+
+
+def configured_recipients(config: Config, signing: MessageSigning) -> Mapping[str, Recipient]:
+    """Each participant's Recipient, by BIC: its app_hdr_version, and the gateway's signer unless its signature_policy
+    is off. A receiver that is not a participant (the gateway itself, for an answer given on HTTP only) gets no
+    Recipient: default version, unsigned."""
+    recipients: dict[str, Recipient] = {}
+    for participant in config.participants:
+        name = participant.app_hdr_version
+        version = None if name is None else MessageId.parse(name)
+        assert name is None or (version is not None and version in app_hdr_writers), f"{name} is not written"
+        recipients[participant.bic] = Recipient(version, signing.signer_for(participant.bic))
+    return MappingProxyType(recipients)
 
 
 def answer_app_hdr_version(answering: BusinessHeader | None, configured: MessageId | None) -> MessageId:
@@ -156,4 +168,7 @@ def in_envelope(header: BusinessHeader, document: etree._Element) -> bytes:
     and is written in the header version `header` names (app_hdr)."""
     document_id = MessageId.from_namespace(etree.QName(document).namespace or "")
     assert header.message_definition_id == str(document_id), (header.message_definition_id, document_id)
-    return envelope.to_bytes(envelope.envelope(app_hdr(header), document))
+    root = envelope.envelope(app_hdr(header), document)
+    if header.signer is not None:
+        header.signer.sign(root[0], root[1])  # last: nothing in the AppHdr or the Document may change after it
+    return envelope.to_bytes(root)

@@ -58,6 +58,17 @@ def test_environment_overrides_take_precedence_and_are_validated(tmp_path: Path)
         ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "pacs.008.001.08"', "participants[0].app_hdr_version"),
         ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "head.001.001.1"', "participants[0].app_hdr_version"),
         ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = 2', "participants[0].app_hdr_version"),
+        ('name = "Sberbank"', 'name = "Sberbank"\nsignature_policy = "always"', "participants[0].signature_policy"),
+        ('name = "Sberbank"', 'name = "Sberbank"\nsignature_policy = "required"',
+         "participants[0].signing_certificates"),
+        ('name = "Sberbank"', 'name = "Sberbank"\nsigning_certificates = "sber.pem"',
+         "participants[0].signing_certificates"),
+        ('name = "Sberbank"', 'name = "Sberbank"\nsigning_certificates = ["a.pem", "b.pem", "c.pem", "d.pem", "e.pem"]',
+         "participants[0].signing_certificates"),
+        ("[limits]\n", '[message_signing]\ncertificate_file = "gw.pem"\n[limits]\n', "message_signing.key_file"),
+        ("[limits]\n", '[message_signing]\nkey_file = "gw.key"\n[limits]\n', "message_signing.certificate_file"),
+        ("[limits]\n", '[message_signing]\nkey_file = "k"\ncertificate_file = "c"\nnext = "n"\n[limits]\n',
+         "message_signing"),
     ],
 )
 def test_each_bad_value_is_refused_naming_its_key(tmp_path: Path, replace_from: str, replace_to: str, key: str) -> None:
@@ -116,3 +127,27 @@ def test_the_first_app_hdr_version_needs_bics_of_its_pattern(tmp_path: Path, par
     assert "VTBRRU0MXXX" in str(error.value) or "CBRFRU1MXXX" in str(error.value)
     path.write_text(text.replace('name = "VTB Bank"', 'name = "VTB Bank"\napp_hdr_version = "head.001.001.02"', 1))
     assert str(load_config(path, environ={}).participants[1].app_hdr_version) == "head.001.001.02"
+
+
+def test_signing_is_optional_by_default_and_its_files_are_relative_to_the_config(tmp_path: Path) -> None:
+    """Without a word about signing, an existing config keeps working: every bank "optional", no gateway key."""
+    path = write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+    config = load_config(path, environ={})
+    assert {p.signature_policy for p in config.participants} == {"optional"}
+    assert {p.signing_certificates for p in config.participants} == {()}
+    assert config.message_signing is None
+    text = path.read_text().replace(
+        'name = "Sberbank"', 'name = "Sberbank"\nsignature_policy = "required"\n'
+        'signing_certificates = ["certs/sber-2026.pem", "/etc/sber-2027.pem"]', 1
+    )
+    text = text.replace('name = "VTB Bank"', 'name = "VTB Bank"\nsignature_policy = "off"', 1)
+    text += '\n[message_signing]\nkey_file = "keys/gw.key"\ncertificate_file = "keys/gw.pem"\n'
+    path.write_text(text + 'next_certificate_file = "keys/gw-next.pem"\n')
+    config = load_config(path, environ={})
+    sber, vtb, alfa = config.participants
+    assert (sber.signature_policy, vtb.signature_policy, alfa.signature_policy) == ("required", "off", "optional")
+    assert sber.signing_certificates == (tmp_path / "certs/sber-2026.pem", Path("/etc/sber-2027.pem"))
+    assert config.message_signing is not None
+    assert config.message_signing.key_file == tmp_path / "keys/gw.key"
+    assert config.message_signing.certificate_file == tmp_path / "keys/gw.pem"
+    assert config.message_signing.next_certificate_file == tmp_path / "keys/gw-next.pem"

@@ -17,7 +17,12 @@ from gateway.config import Config, ConfigError, load_config
 from gateway.messages.signing import load_message_signing, published_pem
 from tests.conftest import write_config
 from tests.settlement.builders import SBER, VTB
-from tests.signing.conftest import Pki, Signer, message_signing_toml, participant_signing_toml
+from tests.signing.conftest import (
+    Pki,
+    Signer,
+    message_signing_toml,
+    participant_signing_toml,
+)
 
 now = datetime.now(UTC)
 

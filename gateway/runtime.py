@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from gateway_adapters.rtgs.simulator import RtgsSimulator
@@ -39,7 +39,6 @@ from gateway.conversion.controls import EmissionControls
 from gateway.conversion.ports import Rtgs
 from gateway.conversion.reserve import ReserveCheck, check_reserve
 from gateway.conversion.service import Conversions
-from gateway.domain.calendar import instant
 from gateway.domain.ledger import AccountKind
 from gateway.handling.directory import Directory
 from gateway.handling.journaling import Journaling
@@ -68,8 +67,8 @@ from gateway.settlement.payments import Payments
 from gateway.settlement.status import StatusRequests
 from gateway.settlement.warehouse import Warehouse
 from gateway.treasury.days import BusinessDays
-from gateway.treasury.reconciliation import Reconciliation
 from gateway.treasury.figures import TreasuryFigures
+from gateway.treasury.reconciliation import Reconciliation
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +175,9 @@ async def running_gateway(
     yesterday's business day on it."""
     clock = clock or clock_us
     signer = ChainSigner(load_private_key(config.central_bank.signing_key_file))
-    # Its key and certificates are checked before the database is opened: a bad one stops the start with one line.
-    signing = load_message_signing(config, instant(clock()))
+    # Its key and certificates are checked before the database is opened, a bad one stopping the start with one line;
+    # against the wall clock, as whoever verifies a certificate does, whatever business day `gateway demo` replays.
+    signing = load_message_signing(config, datetime.now(UTC))
     store = await open_store(config, upgrade)
     try:
         ledger = Ledger(store, signer, config.limits, clock_us=clock, is_transient=is_transient)

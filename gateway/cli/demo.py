@@ -32,7 +32,12 @@ from rich.console import Console
 
 from gateway import bounds
 from gateway.app import make_app
-from gateway.cli.serve import allow_open_files, demo_signing_key, server_tls
+from gateway.cli.serve import (
+    allow_open_files,
+    demo_message_signing,
+    demo_signing_key,
+    server_tls,
+)
 from gateway.cli.usage import UsageError
 from gateway.config import Config, demo_found_by, load_demo_config
 from gateway.demo.clock import DemoClock
@@ -80,6 +85,7 @@ def demo(config: Config, args: argparse.Namespace) -> int:
     try:
         demo_signing_key(demo_config)
         ssl_context = server_tls(demo_config, http.tls_dir, fresh_hint)
+        demo_message_signing(demo_config)
     finally:
         logging.getLogger("gateway").setLevel(logging.NOTSET)
     calendar = demo_config.business_days.calendar

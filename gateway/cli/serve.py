@@ -1,5 +1,6 @@
 """`gateway serve`: TLS with client certificates by default; plain HTTP only with --plain-http, only on loopback.
-The packaged demo creates its own throw-away signing key and development PKI under ./var on first start."""
+The packaged demo creates its own throw-away signing key, development PKI and message-signing certificate under ./var
+on first start."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from gateway.config import Config
 from gateway.http import heap
 from gateway.http.listener import serve_forever
 from gateway.ledger.signing import generate_key_file
-from gateway.security.certs import parties_of, server_ssl_context, write_development_pki
+from gateway.security.certs import (
+    PkiError,
+    ca_file_names,
+    issue_signing_certificate,
+    parties_of,
+    server_ssl_context,
+    write_development_pki,
+)
 
 log = logging.getLogger("gateway")
 
@@ -44,6 +52,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     else:
         ssl_context = server_tls(config, args.tls_dir or config.http.tls_dir,
                                  "or serve --plain-http on loopback for development")
+    demo_message_signing(config)
     # The embedded SQLite default migrates itself; a shared PostgreSQL is migrated deliberately with `db upgrade`.
     upgrade = config.database.url.startswith("sqlite")
     scheme = "http" if ssl_context is None else "https (client certificates required)"
@@ -84,6 +93,25 @@ def demo_signing_key(config: Config) -> None:
     if config.is_demo and not key_file.exists():
         generate_key_file(key_file)
         log.warning("DEMO: generated a throw-away central bank signing key at %s", key_file)
+
+
+def demo_message_signing(config: Config) -> None:
+    """The packaged demo signs what it sends with a development key: issued on first start by the development CA in
+    http.tls_dir (written first if absent, as server_tls would), where demo.toml's [message_signing] names it."""
+    settings = config.message_signing
+    if not config.is_demo or settings is None or settings.key_file.exists() or settings.certificate_file.exists():
+        return
+    tls_dir = config.http.tls_dir
+    parties = parties_of(config)
+    if not (tls_dir / ca_file_names[1]).exists():
+        write_development_pki(tls_dir, parties[0], parties, force=False)
+        log.warning("DEMO: created a development PKI in %s (client certificates for every participant)", tls_dir)
+    try:
+        issued = issue_signing_certificate(tls_dir, parties[0], force=False)
+    except PkiError as error:  # an expired development CA kept from long ago
+        raise UsageError(f"cannot issue the demo's message-signing certificate: {error}") from None
+    assert (issued.key, issued.certificate) == (settings.key_file, settings.certificate_file), "demo.toml names them"
+    log.warning("DEMO: issued the gateway a development message-signing key and certificate, %s", issued.certificate)
 
 
 def server_tls(config: Config, tls_dir: Path, otherwise: str) -> ssl.SSLContext:

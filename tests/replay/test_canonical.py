@@ -102,6 +102,16 @@ def test_namespaces_are_written_as_default_namespaces_whatever_the_prefixes() ->
     assert canonical(prefixed) == canonical(plain)
 
 
+def test_an_app_hdr_signature_is_left_out_and_nothing_else() -> None:
+    """Sgntr is new on every run: a signed and an unsigned answer compare equal, and a Sgntr outside an AppHdr (a
+    Document's own element of that name) is compared as any other element."""
+    signature = '<Sgntr><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">x</ds:Signature></Sgntr>'
+    unsigned = '<Envelope xmlns="urn:e"><AppHdr xmlns="urn:h"><Id>1</Id></AppHdr><Doc><Sgntr>y</Sgntr></Doc></Envelope>'
+    signed = unsigned.replace("<Id>1</Id>", "<Id>1</Id>" + signature)
+    assert canonical(signed) == canonical(unsigned)
+    assert "<Sgntr>y</Sgntr>" in canonical(unsigned)
+
+
 def golden(answer_xml: str, mailbox: list[tuple[str, str]] = ()) -> etree._Element:  # type: ignore[assignment]
     canonicaliser = Canonicaliser(values, today)
     answer = Answer(200, "accepted", "application/xml", answer_xml.encode())

@@ -39,11 +39,14 @@ from gateway.messages.identity import supported_message_ids
 from gateway.security.certs import (
     Party,
     client_ssl_context,
+    development_ca,
     parties_of,
     server_ssl_context,
     write_development_pki,
 )
 from tests.conftest import write_config
+from tests.signing.conftest import Pki as SigningPki
+from tests.signing.conftest import message_signing_toml
 from tests.conversion.conftest import receipt
 from tests.settlement.builders import (
     ALFA,
@@ -257,6 +260,7 @@ def test_the_document_names_exactly_the_routes_make_app_registers(document: dict
     assert served == {
         ("post", "/v1/messages"),
         ("get", "/v1/messages"),
+        ("get", "/v1/signing-certificates"),
         ("get", "/v1/ledger/head"),
         ("get", "/healthz"),
         ("get", "/readyz"),
@@ -554,6 +558,32 @@ async def test_operations_routes_answer_as_documented(
     for path in ("/healthz", "/readyz", "/v1/ledger/head", "/metrics"):
         assert contract.seen("get", path) == contract.documented("get", path), path
 
+
+
+@sqlite_only
+async def test_signing_certificates_answer_as_documented(
+    aiohttp_client, build_gateway: Build, contract: Contract, database_url: str, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    path = signing_certificates_path
+    unsigned = await exchange((await build_gateway()).client, "GET", path)
+    assert contract.check(unsigned) is None and unsigned.status == 404
+
+    pki_dir = tmp_path / "pki"
+    pki_dir.mkdir()
+    ca, ca_key = development_ca(Party(CBRF, "Bank of Russia"))
+    pki = SigningPki(pki_dir, ca, ca_key)
+    current, following = pki.signer(CBRF, "gateway"), pki.signer(CBRF, "gateway-next")
+    config_path = write_config(tmp_path / "signing", database_url.replace(".sqlite3", "-signing.sqlite3"))
+    config_path.write_text(config_path.read_text() + message_signing_toml(current, following.file))
+    client = await aiohttp_client(make_app(load_config(config_path, environ={}), upgrade_database=True,
+                                           plain_http=True))
+    published = await exchange(client, "GET", path)
+    assert contract.check(published) is None and published.status == 200
+    assert published.body == current.file.read_bytes() + following.file.read_bytes()
+    assert contract.seen("get", path) == contract.documented("get", path) - {"500"}
+
+
+signing_certificates_path = "/v1/signing-certificates"
 
 # --------------------------------------------------------------------------------------------------------------
 # The central bank: /v1/admin/emission, /v1/admin/emission-cap, /v1/admin/conversion-limits/{bic}

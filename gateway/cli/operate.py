@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from gateway.cli.usage import UsageError
-from gateway.config import Config, ParticipantConfig, canonical_bic, is_bic
+from gateway.config import Config, ParticipantConfig, canonical_bic, is_bic, signature_policy_default
 from gateway.conversion.controls import NotARegisteredBank
 from gateway.conversion.ports import CapBelowIssued, FiatReferences
 from gateway.domain.calendar import instant
@@ -206,6 +206,9 @@ def participants_add(config: Config, args: argparse.Namespace) -> int:
         webhook_url=None,  # push delivery is configured in the config file, where the relay reads it
         credit_notifications=False,
         app_hdr_version=None,  # like push delivery, configured in the config file, where the answers read it
+        # Signing too: a bank added here has the default policy until its config entry registers certificates.
+        signature_policy=signature_policy_default,
+        signing_certificates=(),
     )
 
     async def run() -> int:

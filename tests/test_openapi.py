@@ -45,8 +45,6 @@ from gateway.security.certs import (
     write_development_pki,
 )
 from tests.conftest import write_config
-from tests.signing.conftest import Pki as SigningPki
-from tests.signing.conftest import message_signing_toml
 from tests.conversion.conftest import receipt
 from tests.settlement.builders import (
     ALFA,
@@ -61,6 +59,8 @@ from tests.settlement.builders import (
     today_in_moscow,
 )
 from tests.settlement.conftest import FUNDING, GatewayUnderTest, Message, message_reject
+from tests.signing.conftest import Pki as SigningPki
+from tests.signing.conftest import message_signing_toml
 
 document_path = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
 http_methods = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

@@ -12,7 +12,13 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from gateway.cli.usage import UsageError
-from gateway.config import Config, ParticipantConfig, canonical_bic, is_bic, signature_policy_default
+from gateway.config import (
+    Config,
+    ParticipantConfig,
+    canonical_bic,
+    is_bic,
+    signature_policy_default,
+)
 from gateway.conversion.controls import NotARegisteredBank
 from gateway.conversion.ports import CapBelowIssued, FiatReferences
 from gateway.domain.calendar import instant

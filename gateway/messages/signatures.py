@@ -76,7 +76,6 @@ never wrongly accepted.
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import hashlib
 import hmac
@@ -518,7 +517,7 @@ def _base64(element: etree._Element, bytes_max: int, code: str = signature_inval
         _refuse(element, f"{name} is longer than {bytes_max} bytes", code)
     try:
         value = base64.b64decode(text, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or the ValueError b64decode raises for a str with a character outside ASCII
         _refuse(element, f"{name} is not base64", code)
     if not value:
         _refuse(element, f"{name} is empty", code)

@@ -17,6 +17,7 @@ a claim taken meanwhile. Used by tests/messages/test_receive_fuzz.py and bench/f
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import enum
 import random
@@ -30,10 +31,18 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from uuid import UUID
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
 
 from gateway.config import demo_config_path, load_config
-from gateway.conversion.ports import FiatBalance, FiatReferences, FiatStatement, RtgsOutcome, RtgsUnavailable
+from gateway.conversion.ports import (
+    FiatBalance,
+    FiatReferences,
+    FiatStatement,
+    RtgsOutcome,
+    RtgsUnavailable,
+)
 from gateway.conversion.service import Conversions
 from gateway.domain.calendar import BusinessCalendar, minutes_per_day
 from gateway.domain.conversion import ConversionRecord
@@ -63,7 +72,12 @@ from gateway.handling.journaling import Journaling
 from gateway.handling.received import Environment, Flow, JournalConflictsPersist, Reply
 from gateway.inbound.path import Inbound
 from gateway.ledger.batcher import LedgerBusy, LedgerHalted
-from gateway.ledger.ports import BatchAttachment, JournalConflict, Participant, StorageUnavailable
+from gateway.ledger.ports import (
+    BatchAttachment,
+    JournalConflict,
+    Participant,
+    StorageUnavailable,
+)
 from gateway.messages import answers, codes
 from gateway.messages.commands import (
     AccountReportingRequest,
@@ -78,13 +92,18 @@ from gateway.messages.identity import iso_namespace_prefix, supported_message_id
 from gateway.messages.intake import Opened, open_message
 from gateway.messages.rejections import Layer, Rejection
 from gateway.messages.reports import ResolutionOfInvestigation
+from gateway.messages.signatures import TrustedCertificate, Verified, verify
+from gateway.messages.signing import GatewaySigner, MessageSigning
+from gateway.messages.writers import Recipient
 from gateway.reporting.ports import WalletHistory, WalletMovement
 from gateway.reporting.service import ReportRequests
+from gateway.security.certs import Party, development_ca, signing_certificate
 from gateway.settlement.investigations import Cancellations, Resolutions
 from gateway.settlement.payments import Payments
 from gateway.settlement.status import StatusRequests
 
 seeds_directory = Path(__file__).with_name("fuzz_seeds")
+signed_seed_name = "pacs.008.001.08-signed-payment.gateway.xml"  # signed by SBER (AppHdr/Sgntr)
 
 CBRF = "CBRFRUMMXXX"
 SBER, VTB, ALFA = "SABRRUMMXXX", "VTBRRUMMXXX", "ALFARUMMXXX"
@@ -528,7 +547,13 @@ class ReceiveTarget:
         self.batcher = FuzzBatcher(self.journal, self.clock)
         self.rtgs = FuzzRtgs()
         config = load_config(demo_config_path, environ={})
-        journaling = self.journaling = Journaling(CBRF, self.batcher, self.journal, {})  # type: ignore[arg-type]
+        # SBER's certificate is the signed seed's, registered; the gateway signs every answer to a bank, each of
+        # which `check` verifies: mutated signatures meet the verifier, mutated messages the signer.
+        self.signing, self.gateway_certificate = _signing()
+        recipients = {bic: Recipient(None, self.signing.signer) for bic in (*BANKS, SUSPENDED)}
+        journaling = self.journaling = Journaling(
+            CBRF, self.batcher, self.journal, recipients  # type: ignore[arg-type]
+        )
         environment = Environment(self.clock, _directory(), FuzzDays.calendar)
         conversions = Conversions(config, journaling, self.journal, self.rtgs, 1, self.clock)
         payments = Payments(journaling, frozenset({VTB}))
@@ -542,7 +567,7 @@ class ReceiveTarget:
             LiquidityTransfer: conversions,
             AccountReportingRequest: ReportRequests(journaling, FuzzHistory(), FuzzDays(), FuzzDays.calendar),
         }
-        self.inbound = Inbound(journaling, environment, flows)
+        self.inbound = Inbound(journaling, environment, flows, self.signing)
         self.loop = asyncio.new_event_loop()
         # What a repeat is answered with: an answer journaled earlier, as the journal would hand it back.
         earlier = answers.message_rejected(
@@ -566,7 +591,7 @@ class ReceiveTarget:
             reply = self.loop.run_until_complete(self.inbound.receive(case.data, case.authenticated_bic))
         except unavailable:
             raise
-        except Exception as error:  # noqa: BLE001 - that anything escapes is the finding
+        except Exception as error:
             raise EscapedException(f"{type(error).__name__} escaped receive:\n{traceback.format_exc()}") from error
         return self.check(case, reply)
 
@@ -582,6 +607,11 @@ class ReceiveTarget:
             _expect(str(opened.message_id) == message.message_type, f"journaled as {message.message_type}")
             _expect(opened.header is not None and opened.header.to_bic == message.receiver_bic,
                     f"an outbound message's AppHdr/To is not its receiver {message.receiver_bic}")
+            app_hdr = opened.unwrapped.app_hdr
+            assert app_hdr is not None
+            verified = verify(app_hdr, opened.unwrapped.document, [self.gateway_certificate], arrival)
+            _expect(message.receiver_bic == CBRF or isinstance(verified, Verified),
+                    f"an outbound message's signature does not verify: {verified}")
         if reply.http_status == 202:
             _expect(reply.message_type == "camt.029.001.09" and reply.body == b"", "a 202 is a camt.029 passed on")
             return Seen(202, reply.outcome, "", frozenset())
@@ -612,6 +642,21 @@ class ReceiveTarget:
             _expect(case.authenticated_bic is not None and codes.transaction_forbidden in found,
                     "a 403 answers a message sent in another bank's name (AG01)")
         return Seen(reply.http_status, reply.outcome, kind, frozenset(found), reply.body)
+
+
+def _signing() -> tuple[MessageSigning, TrustedCertificate]:
+    """SBER (optional) with the signed seed's certificate registered, and the gateway's key from a CA of its own;
+    with the gateway's certificate as a bank registers it."""
+    seed = (seeds_directory / signed_seed_name).read_bytes()
+    found = re.search(rb"<ds:X509Certificate>([^<]+)</ds:X509Certificate>", seed)
+    assert found is not None, signed_seed_name
+    registered = TrustedCertificate.load(SBER, base64.b64decode(found.group(1)))
+    central_bank = Party(CBRF, "Bank of Russia")
+    ca, ca_key = development_ca(central_bank, arrival - timedelta(days=30))
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = signing_certificate(ca, ca_key, central_bank, key.public_key(), issued_at=arrival - timedelta(days=1))
+    gateway = TrustedCertificate.load(CBRF, certificate.public_bytes(serialization.Encoding.DER))
+    return MessageSigning(GatewaySigner(key, certificate), (certificate,), {SBER: "optional"}, (registered,)), gateway
 
 
 def _expect(condition: bool, text: str) -> None:

@@ -689,6 +689,22 @@ def test_a_digest_of_another_length(sber: Signer) -> None:
     assert refusal.path.endswith("/SignedInfo/Reference/DigestValue") and "32 bytes" in refusal.text
 
 
+@pytest.mark.parametrize("text", ["MIIB\u00e9", "\u0416" * 8, "AAAA\u200b"])
+def test_base64_with_characters_outside_ascii(sber: Signer, text: str) -> None:
+    """Found by the receive fuzzer: base64 of a str outside ASCII raises ValueError, not binascii.Error. Refused,
+    with the code of the element, like any text that is not base64."""
+    message = unwrapped(signed(sber))
+    _, _, references = parts(message)
+    references[0][2].text = text
+    refusal = refused(serialized(message), [sber.trusted()], "DS0B")
+    assert refusal.path.endswith("/SignedInfo/Reference/DigestValue") and "not base64" in refusal.text
+    message = unwrapped(signed(sber))
+    certificate = next(message.app_hdr.iter(ds("X509Certificate")))  # type: ignore[union-attr]
+    certificate.text = text
+    refusal = refused(serialized(message), [sber.trusted()], "DS0E")
+    assert "not base64" in refusal.text
+
+
 @pytest.mark.parametrize("key_info_id", ["two words", "x')or('1", "k" * (bounds.signature_id_chars_max + 1)])
 def test_a_key_info_id_that_is_no_identifier(sber: Signer, key_info_id: str) -> None:
     message = unwrapped(signed(sber))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -33,7 +33,7 @@ from gateway.messages import answers, codes
 from gateway.messages.answers import Outbound
 from gateway.messages.commands import BusinessHeader
 from gateway.messages.rejections import Layer, Rejection
-from gateway.messages.writers import Recipient
+from gateway.messages.writers import Recipients
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class Journaling:
     """One process's journal writer and reader for the flows. Holds no per-message state."""
 
     def __init__(
-        self, gateway_bic: str, batcher: AutoBatcher, journal: JournalReads, recipients: Mapping[str, Recipient]
+        self, gateway_bic: str, batcher: AutoBatcher, journal: JournalReads, recipients: Recipients
     ) -> None:
         self.gateway_bic = gateway_bic
         self.batcher = batcher

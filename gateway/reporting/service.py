@@ -12,10 +12,9 @@ Every request of a camt.060 is answered; the answers go to the bank's mailbox, a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from types import MappingProxyType
 
 from gateway import bounds
 from gateway.domain.calendar import (
@@ -58,7 +57,7 @@ from gateway.messages.statements import (
     ReportHeader,
     page_number_max,
 )
-from gateway.messages.writers import Recipient, report_message
+from gateway.messages.writers import Recipients, report_message, unconfigured
 from gateway.reporting.ports import (
     AccountHistory,
     WalletHistory,
@@ -179,7 +178,7 @@ class AccountReports:
     """Builds the report messages answering one camt.060, and the end-of-day statements of a closed day."""
 
     def __init__(
-        self, history: AccountHistory, gateway_bic: str, recipients: Mapping[str, Recipient] = MappingProxyType({})
+        self, history: AccountHistory, gateway_bic: str, recipients: Recipients = unconfigured
     ) -> None:
         self._history = history
         self._gateway_bic = gateway_bic

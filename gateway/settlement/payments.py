@@ -20,7 +20,7 @@ OrgnlTxId and OrgnlUETR.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
@@ -69,7 +69,7 @@ from gateway.messages.reports import (
     TransactionStatus,
     status_reason,
 )
-from gateway.messages.writers import Recipient
+from gateway.messages.writers import Recipients
 from gateway.messages.writers._credit_transfer import Forward, SettledTransaction
 from gateway.settlement import originals
 from gateway.settlement.originals import OriginalReference, Party
@@ -160,7 +160,7 @@ class PaymentsJournal:
     payments: list[Payment]
     inbound_id: UUID
     credit_notified: frozenset[str]  # banks that asked for a camt.054 for every credit
-    recipients: Mapping[str, Recipient]  # how each bank is written to (Journaling.recipients)
+    recipients: Recipients  # how each bank is written to (Journaling.recipients)
     answer: Outbound | None = field(default=None)
 
     @property
@@ -314,7 +314,7 @@ def forwards(
     settled: Sequence[Payment],
     settled_at: datetime,
     answering: BusinessHeader | None,
-    recipients: Mapping[str, Recipient],
+    recipients: Recipients,
 ) -> list[Outbound]:
     """One forwarded message per credited bank, holding that bank's settled transactions in message order, in the
     bank's configured AppHdr version if it has one."""
@@ -345,7 +345,7 @@ def credit_notifications(
     is_return: bool,
     settled: Sequence[Payment],
     settled_at: datetime,
-    recipients: Mapping[str, Recipient],
+    recipients: Recipients,
 ) -> list[Outbound]:
     """A camt.054 per credited bank that subscribed, for the credits this message brought it."""
     by_creditor: dict[str, list[answers.Credit]] = {}

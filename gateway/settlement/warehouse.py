@@ -5,7 +5,7 @@ payment, as if it had settled on arrival.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -33,7 +33,7 @@ from gateway.messages.identity import MessageId
 from gateway.messages.intake import reread
 from gateway.messages.readers import read_command
 from gateway.messages.reports import PaymentStatus, status_reason
-from gateway.messages.writers import Recipient
+from gateway.messages.writers import Recipients
 from gateway.settlement.payments import (
     Payment,
     credit_notifications,
@@ -61,7 +61,7 @@ class _WarehouseRelease:
     inbound_id: UUID
     directory: Directory
     credit_notified: frozenset[str]
-    recipients: Mapping[str, Recipient]  # how each bank is written to (Journaling.recipients)
+    recipients: Recipients  # how each bank is written to (Journaling.recipients)
 
     @property
     def claim_keys(self) -> Sequence[str]:

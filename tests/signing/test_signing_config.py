@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.config import Config, ConfigError, load_config
 from gateway.messages.signing import load_message_signing, published_pem
+from gateway.messages.writers import configured_recipients
 from tests.conftest import write_config
 from tests.settlement.builders import SBER, VTB
 from tests.signing.conftest import (
@@ -101,3 +102,17 @@ def test_serve_says_a_bad_signing_setup_in_one_line(tmp_path: Path, gateway_sign
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith("gateway: config message_signing.key_file: "), result.stderr
+
+
+def test_who_gets_signed_messages(tmp_path: Path, pki: Pki, gateway_signer: Signer) -> None:
+    """Each participant as its policy says; a receiver the config does not name (a bank added with `participants
+    add`) as the default policy, optional: signed. Without [message_signing], nobody."""
+    participants = {SBER: participant_signing_toml("off"), VTB: 'app_hdr_version = "head.001.001.03"\n'}
+    config = config_with(tmp_path, gateway_signer, participants)
+    recipients = configured_recipients(config, load_message_signing(config, now))
+    sber, vtb, added = recipients.get(SBER), recipients.get(VTB), recipients.get("TICSRUMMXXX")
+    assert sber is not None and sber.signer is None
+    assert vtb is not None and vtb.signer is not None and str(vtb.app_hdr_version) == "head.001.001.03"
+    assert added is not None and added.signer is vtb.signer and added.app_hdr_version is None
+    unsigned = config_with(tmp_path, None, participants)
+    assert configured_recipients(unsigned, load_message_signing(unsigned, now)).get("TICSRUMMXXX") is None

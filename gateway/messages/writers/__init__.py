@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from lxml import etree
 
-from gateway.config import Config, app_hdr_version_names
+from gateway.config import Config, app_hdr_version_names, signature_policy_default
 from gateway.messages.commands import BusinessHeader
 from gateway.messages.identity import MessageId, app_hdr_message_id_default
 from gateway.messages.reports import (
@@ -71,17 +71,34 @@ class Recipient:
     signer: GatewaySigner | None
 
 
-def configured_recipients(config: Config, signing: MessageSigning) -> Mapping[str, Recipient]:
-    """Each participant's Recipient, by BIC: its app_hdr_version, and the gateway's signer unless its signature_policy
-    is off. A receiver that is not a participant (the gateway itself, for an answer given on HTTP only) gets no
-    Recipient: default version, unsigned."""
+class Recipients:
+    """How the gateway writes to each receiver, by BIC (Journaling.recipients): a participant of the config as it is
+    configured; any other receiver (a bank added with `participants add`, the gateway itself for an answer given on
+    HTTP only) with no AppHdr version of its own, signed as the default signature_policy has it."""
+
+    def __init__(self, configured: Mapping[str, Recipient], default: Recipient | None) -> None:
+        self._configured = MappingProxyType(dict(configured))
+        self._default = default
+
+    def get(self, bic: str) -> Recipient | None:
+        """The `configured` for every message to `bic`; None: default version, unsigned."""
+        return self._configured.get(bic, self._default)
+
+
+unconfigured = Recipients({}, None)  # every receiver in the default version, unsigned: a gateway without a config
+
+
+def configured_recipients(config: Config, signing: MessageSigning) -> Recipients:
+    """Each participant's Recipient: its app_hdr_version, and the gateway's signer unless its signature_policy is off;
+    for anyone else, the gateway's signer unless the default policy is off."""
     recipients: dict[str, Recipient] = {}
     for participant in config.participants:
         name = participant.app_hdr_version
         version = None if name is None else MessageId.parse(name)
         assert name is None or (version is not None and version in app_hdr_writers), f"{name} is not written"
         recipients[participant.bic] = Recipient(version, signing.signer_for(participant.bic))
-    return MappingProxyType(recipients)
+    signed = signing.signer is not None and signature_policy_default != "off"
+    return Recipients(recipients, Recipient(None, signing.signer) if signed else None)
 
 
 def answer_app_hdr_version(answering: BusinessHeader | None, configured: MessageId | None) -> MessageId:

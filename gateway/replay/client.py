@@ -17,10 +17,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from lxml import etree
 
 from gateway import bounds
 from gateway.config import canonical_bic
-from gateway.security.certs import bic_from_certificate, client_ssl_context
+from gateway.messages.envelope import Unwrapped, unwrap
+from gateway.messages.rejections import Rejection
+from gateway.messages.safe_xml import parse_bounded
+from gateway.messages.signatures import SigningKey, sign
+from gateway.security.certs import (
+    bic_from_certificate,
+    client_ssl_context,
+    signing_file_suffixes,
+)
 
 
 class TransportError(Exception):
@@ -58,7 +70,11 @@ class Identities:
     certs_dir: Path | None = None
     forced_bic: str | None = None  # --as
     forced_files: tuple[Path, Path] | None = None  # --cert, --key
+    # --sign: each message is signed (AppHdr/Sgntr) with its sender's <BIC>.signing.key and <BIC>.signing.pem from
+    # this folder, as gateway.security.certs.issue_signing_certificate writes them; None: sent as it is.
+    signing_dir: Path | None = None
     _contexts: dict[str, ssl.SSLContext] = field(default_factory=dict, init=False, repr=False)
+    _signers: dict[str, tuple[SigningKey, x509.Certificate]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def plain(self) -> bool:
@@ -114,6 +130,38 @@ class Identities:
             raise IdentityError(f"cannot load {certificate}, {key} or {self.ca_file}: {error}") from None
         self._contexts[bic] = context
         return context
+
+    def signed(self, data: bytes, bic: str) -> bytes:
+        """`data` signed by `bic`'s signing key when the replay signs (--sign) and it is a message with an AppHdr
+        not signed yet; else `data` as it is (a file meant to be refused is sent as it was written)."""
+        if self.signing_dir is None:
+            return data
+        parsed = parse_bounded(data)
+        unwrapped = None if isinstance(parsed, Rejection) else unwrap(parsed)
+        if not isinstance(unwrapped, Unwrapped) or unwrapped.app_hdr is None:
+            return data
+        namespace = etree.QName(unwrapped.app_hdr).namespace
+        if unwrapped.app_hdr.find(f"{{{namespace}}}Sgntr") is not None:
+            return data
+        key, certificate = self._signer(bic)
+        sign(unwrapped.app_hdr, unwrapped.document, key, certificate)
+        return etree.tostring(unwrapped.app_hdr.getroottree(), encoding="UTF-8", xml_declaration=True)
+
+    def _signer(self, bic: str) -> tuple[SigningKey, x509.Certificate]:
+        known = self._signers.get(bic)
+        if known is not None:
+            return known
+        assert self.signing_dir is not None
+        certificate_file, key_file = (self.signing_dir / f"{bic}{suffix}" for suffix in signing_file_suffixes)
+        try:
+            certificate = x509.load_pem_x509_certificate(certificate_file.read_bytes())
+            key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as error:
+            raise IdentityError(f"cannot sign as {bic} with {key_file} and {certificate_file}: {error}") from None
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise IdentityError(f"{key_file} is not an RSA or EC key, which the profile signs with")
+        self._signers[bic] = key, certificate
+        return key, certificate
 
     @staticmethod
     def _bic_of(certificate: Path) -> str:

@@ -45,6 +45,10 @@ def add_replay_commands(commands: Any) -> None:
     replay.add_argument("--key", type=Path, metavar="FILE", help="the key of --cert")
     replay.add_argument("--cacert", type=Path, metavar="FILE",
                         help="the CA the gateway's server certificate is checked against (default: ca.pem in --certs)")
+    replay.add_argument("--sign", action="store_true",
+                        help="sign each message (AppHdr/Sgntr) with its sender's <BIC>.signing.key and"
+                             " <BIC>.signing.pem from the --certs folder: for a bank whose signature_policy is"
+                             " required")
     replay.add_argument("--expect", type=Path, metavar="DIR", help="compare with the golden files in DIR")
     replay.add_argument("--record", type=Path, metavar="DIR",
                         help="write golden files to DIR (replacing goldens there)")
@@ -139,6 +143,8 @@ def replay_command(config: Any, args: argparse.Namespace) -> int:
             return _fail("replay: --cert/--key send as one bank; --certs and --as choose from a folder: not both")
         if args.cacert is None:
             return _fail("replay: --cert needs --cacert, the CA that issued the gateway's server certificate")
+        if args.sign:
+            return _fail("replay: --sign takes each bank's signing key from a --certs folder, not from --cert")
         identities = Identities(ca_file=args.cacert, forced_files=(args.cert, args.key))
     else:
         certs = args.certs or Path("var/certs")
@@ -150,7 +156,7 @@ def replay_command(config: Any, args: argparse.Namespace) -> int:
                 return _fail(f"replay: --as {args.as_bic!r} is not a BIC")
             forced = canonical_bic(args.as_bic)
         identities = Identities(ca_file=None if plain else (args.cacert or certs / "ca.pem"), certs_dir=certs,
-                                forced_bic=forced)
+                                forced_bic=forced, signing_dir=certs if args.sign else None)
     options = Options(
         folder=args.folder,
         url=args.url,

@@ -264,6 +264,10 @@ def prepare(entry: Entry, filler: Filler, identities: Identities) -> Prepared:
     to_text = message.header_text("To", "FIId", "FinInstnId", "BICFI")
     to_bic = canonical_bic(to_text.strip()) if to_text is not None and is_bic(to_text.strip()) else None
     bics = frozenset(canonical_bic(bic) for bic in message.bics if is_bic(bic))
+    try:
+        filled = identities.signed(filled, sender)
+    except IdentityError as error:
+        raise CannotRun(f"{entry.relative}: {error}") from None
     return Prepared(entry, filled, sender, key, bics | {sender}, to_bic)
 
 

@@ -37,7 +37,7 @@ def admi_002_response(request: web.Request, status: int, code: str, text: str, r
     rejection = Rejection(code, "", text, Layer.WELL_FORMEDNESS)
     gateway_bic = gateway.config.central_bank.bic
     receiver = receiver_bic or gateway_bic
-    configured = gateway.journaling.app_hdr_versions.get(receiver)  # the receiver's AppHdr version, if it set one
+    configured = gateway.journaling.recipients.get(receiver)  # the receiver's AppHdr version, who signs
     answer = answers.message_rejected(gateway_bic, receiver, now, None, rejection, None, configured)
     return web.Response(status=status, body=answer.payload, content_type="application/xml", charset="utf-8")
 

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from gateway import bounds
@@ -191,11 +190,6 @@ class Config:
     def is_demo(self) -> bool:
         """The packaged demo, found because no other config was named: it may create its key and PKI itself."""
         return self.found_by == demo_found_by
-
-    @property
-    def app_hdr_versions(self) -> Mapping[str, str]:
-        """The AppHdr version of each participant configured for one, by BIC: every message to it is written in it."""
-        return MappingProxyType({p.bic: p.app_hdr_version for p in self.participants if p.app_hdr_version is not None})
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -200,11 +200,19 @@ class Payments:
 # --- the banks' side -----------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Exchange:
+    started: float  # time.monotonic()
+    finished: float
+    answer: Answer
+
+
 class Banks:
     """One HTTP client per bank, each presenting the bank's own client certificate (mutual TLS)."""
 
     def __init__(self, certs_dir: Path, bank_bics: Iterable[str], connections_per_bank: int = 4) -> None:
         self.sessions: dict[str, aiohttp.ClientSession] = {}
+        self.timeline: list[Exchange] = []  # every request, for drills that judge answers by when they came
         for bic in [*bank_bics, central_bank]:
             context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(certs_dir / "ca.pem"))
             context.load_cert_chain(certs_dir / f"{bic}.pem", certs_dir / f"{bic}.key")
@@ -218,13 +226,16 @@ class Banks:
             await session.close()
 
     async def post(self, sender: str, port: int, body: bytes, instance: int = 0) -> Answer:
+        started = time.monotonic()
         try:
             async with self.sessions[sender].post(
                 f"https://127.0.0.1:{port}/v1/messages", data=body, headers={"Content-Type": "application/xml"}
             ) as response:
-                return classify(response.status, dict(response.headers), await response.read(), instance)
+                answer = classify(response.status, dict(response.headers), await response.read(), instance)
         except (aiohttp.ClientError, OSError, TimeoutError):
-            return Answer("none", instance=instance)
+            answer = Answer("none", instance=instance)
+        self.timeline.append(Exchange(started, time.monotonic(), answer))
+        return answer
 
     async def send(self, payment: Payment, port: int, instance: int = 0) -> Answer:
         answer = await self.post(payment.debtor, port, payment.body, instance)

@@ -63,7 +63,7 @@ def judge(timeline: list[Exchange], bounds: list[tuple[str, float, float]]) -> t
             other = [e.answer.describe() for e in within if e.answer.kind != "503"]
             without_retry_after = sum(not e.answer.retry_after for e in unavailable)
             longest_outage_answer = max([longest_outage_answer, *(e.finished - e.started for e in within)])
-            figures.append(f"{name} {len(unavailable):,} x 503 with Retry-After")
+            figures.append(f"{name} {len(unavailable) - without_retry_after:,} x 503 with Retry-After")
             if not unavailable:
                 problems.append(f"{name}: no 503 at all")
             if other:

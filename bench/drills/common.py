@@ -131,6 +131,7 @@ class Answer:
     reason: str = ""
     retry_after: bool = False
     instance: int = 0  # which gateway answered (drills with more than one)
+    outcome: str = ""  # X-Gateway-Outcome: "accepted", or "replayed" when answered from the journal
 
     @property
     def final(self) -> bool:
@@ -146,12 +147,14 @@ def classify(status: int, headers: dict[str, str], body: bytes, instance: int = 
     if status != 200:
         return Answer("HTTP", str(status), instance=instance)
     found = _status.search(body)
+    outcome = headers.get("X-Gateway-Outcome", "")
     if found is None:
-        return Answer("HTTP", f"200 without a status: {body[:200]!r}", instance=instance)
+        return Answer("HTTP", f"200 without a status: {body[:200]!r}", instance=instance, outcome=outcome)
     if found.group(1) == b"ACSC":
-        return Answer("ACSC", instance=instance)
+        return Answer("ACSC", instance=instance, outcome=outcome)
     reason = _reason.search(body)
-    return Answer("RJCT", (reason.group(1) if reason else found.group(1)).decode(), instance=instance)
+    return Answer("RJCT", (reason.group(1) if reason else found.group(1)).decode(), instance=instance,
+                  outcome=outcome)
 
 
 @dataclass

@@ -26,7 +26,15 @@ import asyncio
 import random
 import sys
 
-from drills.common import Banks, Payments, Site, arguments, closed_loop, report, resend_unanswered
+from drills.common import (
+    Banks,
+    Payments,
+    Site,
+    arguments,
+    closed_loop,
+    report,
+    resend_unanswered,
+)
 
 funding_kopecks = 10**11  # a billion roubles a bank: no payment of the drill runs short of funds
 

@@ -25,7 +25,16 @@ import asyncio
 import sys
 from collections import Counter
 
-from drills.common import Banks, Payment, Payments, Site, arguments, closed_loop, report, resend_unanswered
+from drills.common import (
+    Banks,
+    Payment,
+    Payments,
+    Site,
+    arguments,
+    closed_loop,
+    report,
+    resend_unanswered,
+)
 
 funding_kopecks = 500_000_00
 payment_kopecks = (10_000_00, 300_000_00)

@@ -29,7 +29,15 @@ import sys
 import time
 from pathlib import Path
 
-from drills.common import Banks, Payments, Site, arguments, closed_loop, report, resend_unanswered
+from drills.common import (
+    Banks,
+    Payments,
+    Site,
+    arguments,
+    closed_loop,
+    report,
+    resend_unanswered,
+)
 
 funding_kopecks = 10**11
 listen_seconds_max = 60

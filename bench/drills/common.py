@@ -126,7 +126,8 @@ _reason = re.compile(rb"<Rsn><Cd>(\w{4})</Cd>")
 @dataclass(frozen=True)
 class Answer:
     """What one attempt got. kind: "ACSC", "RJCT" (reason: its code), "503", "HTTP" (another status: reason says
-    which) or "none" (no answer: connection broken, refused or too late)."""
+    which), "unreached" (no connection could be opened: the gateway is down and never saw the request) or "none"
+    (sent, and no answer: the connection broke, or the answer came too late)."""
 
     kind: str
     reason: str = ""
@@ -172,11 +173,6 @@ class Payment:
     def final(self) -> Answer | None:
         """Its settled fate as the bank heard it: the first ACSC or RJCT."""
         return next((a for a in self.answers if a.final), None)
-
-    @property
-    def acknowledged(self) -> bool:
-        """Answered ACSC before any re-sending of the drill's end."""
-        return bool(self.answers) and self.answers[0].kind == "ACSC"
 
 
 class Payments:
@@ -236,6 +232,8 @@ class Banks:
                 f"https://127.0.0.1:{port}/v1/messages", data=body, headers={"Content-Type": "application/xml"}
             ) as response:
                 answer = classify(response.status, dict(response.headers), await response.read(), instance)
+        except aiohttp.ClientConnectorError:
+            answer = Answer("unreached", instance=instance)
         except (aiohttp.ClientError, OSError, TimeoutError):
             answer = Answer("none", instance=instance)
         self.timeline.append(Exchange(started, time.monotonic(), answer))
@@ -250,17 +248,23 @@ class Banks:
 async def closed_loop(banks: Banks, payments: Payments, ports: Sequence[int], connections: int,
                       stop: asyncio.Event, both: bool = False) -> None:
     """`connections` senders, each sending its next payment when the previous one was answered, until `stop`. A
-    sender that got no final answer pauses a little (the gateway may be down) and goes on with a new payment: the
-    unanswered one is re-sent at the end, as a bank's reconciliation would. `both`: every payment goes to every port
-    at once (conflicting load on several instances); otherwise each sender keeps to one port."""
+    payment that reached no gateway (no connection) is tried again after a pause, as it never left the bank; one
+    that was sent and got no final answer is left for the re-sending at the end, as a bank's reconciliation would,
+    and the sender pauses a little before its next payment. `both`: every payment goes to every port at once
+    (conflicting load on several instances); otherwise each sender keeps to one port."""
+
+    async def send(payment: Payment, number: int) -> list[Answer]:
+        if both:
+            return list(await asyncio.gather(*(banks.send(payment, port, i) for i, port in enumerate(ports))))
+        return [await banks.send(payment, ports[number % len(ports)])]
 
     async def sender(number: int) -> None:
         while not stop.is_set():
             payment = payments.next()
-            if both:
-                answers = await asyncio.gather(*(banks.send(payment, port, i) for i, port in enumerate(ports)))
-            else:
-                answers = [await banks.send(payment, ports[number % len(ports)])]
+            answers = await send(payment, number)
+            while all(a.kind == "unreached" for a in answers) and not stop.is_set():
+                await asyncio.sleep(0.2)
+                answers = await send(payment, number)
             if not all(a.final for a in answers):
                 await asyncio.sleep(0.2)
 
@@ -299,7 +303,7 @@ class Settled:
 @dataclass
 class Verdict:
     sent: int = 0
-    acknowledged: int = 0  # ACSC at the first attempt
+    acknowledged: int = 0  # answered ACSC during the load, before the re-sending
     acknowledged_settled_once: int = 0
     resent: int = 0
     resent_settled: int = 0
@@ -380,7 +384,7 @@ def check(payments: Sequence[Payment], resent: Sequence[Payment], settled: Seque
                 verdict.mismatched.append(f"{payment.message_id}: sent {payment.debtor}->{payment.creditor} "
                                           f"{payment.kopecks}, settled {transfer}")
         settled_once = len(found) == 1
-        if payment.acknowledged:
+        if final is not None and final.kind == "ACSC" and payment.message_id not in resent_ids:
             verdict.acknowledged += 1
             verdict.acknowledged_settled_once += settled_once
         if payment.message_id in resent_ids:

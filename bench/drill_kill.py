@@ -10,7 +10,8 @@ One gateway (`gateway serve`, mutual TLS) on a scratch PostgreSQL database (dril
 server --pg-url names and dropped at the end), every bank's wallet funded by a camt.050 conversion. `--connections`
 senders post single-transaction pacs.008 between random banks, each with its bank's client certificate, each sending
 its next payment when the previous one was answered. At `--kills` random moments (0.3 to 2.5 s apart, drawn from
---seed) the gateway gets SIGKILL and is started again on the same port; payments in flight then get no answer.
+--seed) the gateway gets SIGKILL and is started again on the same port; payments in flight then get no answer, and
+while it is down the senders retry their next payment until a connection opens (it never reached the gateway).
 
 Afterwards every payment without a final answer is re-sent, the same bytes (same BizMsgIdr, same UETR), until the
 gateway answers it: one that had settled before the kill is answered from the journal, one that had not settles now.

@@ -307,6 +307,7 @@ class Verdict:
     acknowledged_settled_once: int = 0
     resent: int = 0
     resent_settled: int = 0
+    resent_replayed: int = 0  # re-sent payments answered from the journal: they had settled, unanswered
     lost: list[str] = field(default_factory=list)  # answered ACSC, not in the ledger
     doubled: list[str] = field(default_factory=list)  # more than one transfer for one UETR
     unexplained: list[str] = field(default_factory=list)  # a transfer of a payment answered RJCT, or of none sent
@@ -328,7 +329,8 @@ class Verdict:
         parts = [
             f"{self.sent:,} payments sent, {self.acknowledged:,} acknowledged, {self.acknowledged_settled_once:,} "
             + "settled once",
-            f"{self.resent:,} unanswered re-sent -> {self.resent_settled:,} settled at most once",
+            f"{self.resent:,} unanswered re-sent -> {self.resent_settled:,} settled at most once "
+            + f"({self.resent_replayed:,} of them answered from the journal)",
             f"{len(self.lost)} lost, {len(self.doubled)} doubled",
         ]
         for label, found in (("unexplained transfers", self.unexplained), ("mismatched", self.mismatched),
@@ -389,6 +391,7 @@ def check(payments: Sequence[Payment], resent: Sequence[Payment], settled: Seque
             verdict.acknowledged_settled_once += settled_once
         if payment.message_id in resent_ids:
             verdict.resent_settled += settled_once
+            verdict.resent_replayed += final is not None and final.outcome == "replayed"
     for bic in sorted(set(model) | set(balances)):
         expected, actual = model.get(bic), balances.get(bic)
         if expected != actual:

@@ -3,7 +3,7 @@
 Run (from the repository root, with the gateway installed):
 
     python bench/drill_outage.py               # four phases of 10 s each
-    python bench/drill_outage.py --short       # 3 s each, as CI runs it
+    python bench/drill_outage.py --short       # 4 s each, as CI runs it
     python bench/drill_outage.py --phase-seconds 30 --connections 16 --seed 3
 
 One gateway (`gateway serve`, mutual TLS) reaches its scratch PostgreSQL database (drills_outage_<random>, dropped at
@@ -114,7 +114,7 @@ async def drill(site: Site, phase_seconds: float, connections: int, seed: int, p
 
 def main() -> int:
     args = arguments(__doc__, full={"phase_seconds": 10.0, "connections": 8},
-                     short={"phase_seconds": 3.0, "connections": 4})
+                     short={"phase_seconds": 4.0, "connections": 4})
     with Site("outage", args.pg_url, bank_count=10, limits_toml=outage_limits) as site:
         return asyncio.run(drill(site, args.phase_seconds, args.connections, args.seed, args.port + 10))
 

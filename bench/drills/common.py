@@ -443,10 +443,14 @@ class Site:
 
     def __enter__(self) -> Self:
         asyncio.run(self._admin(f'CREATE DATABASE "{self.database}"'))
-        self.write_config(self.config_path, self.database_url)
-        self.run("keys", "init")
-        self.run("db", "upgrade")
-        self.run("certs", "init", str(self.certs_dir))
+        try:
+            self.write_config(self.config_path, self.database_url)
+            self.run("keys", "init")
+            self.run("db", "upgrade")
+            self.run("certs", "init", str(self.certs_dir))
+        except BaseException:
+            self.__exit__()  # no scratch database left behind
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -598,7 +597,3 @@ def arguments(description: str, full: dict[str, float], short: dict[str, float])
             setattr(args, name, (short if args.short else full)[name])
     return args
 
-
-def describe_counts(answers: Iterable[Answer]) -> str:
-    counts = Counter(a.describe() for a in answers)
-    return ", ".join(f"{count:,} {kind}" for kind, count in counts.most_common())

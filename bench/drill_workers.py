@@ -14,9 +14,11 @@ killed worker get no answer; the others keep serving.
 
 Afterwards every payment without a final answer is re-sent, same bytes, until answered, and the checks of every
 drill follow (each acknowledged payment settled exactly once, each re-sent one at most once, balances = model,
-`gateway ledger verify`). The figure line also says how many children were alive at the end: N - 1 when the serve
-process replaces a killed worker, fewer when it does not (a kill finding no child alive is counted as skipped). The
-exit status is non-zero if any loss check failed; fewer workers alive alone does not fail it.
+`gateway ledger verify`). The figure line also says how many killed workers were replaced before the next kill
+(the serve process had as many children alive again) and the slowest replacement, and how many children were alive
+at the end: N - 1 when the serve process replaces killed workers, fewer when it does not (a kill finding no child
+alive is counted as skipped). The exit status is non-zero if any loss check failed; workers not replaced alone do
+not fail it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import random
 import signal
 import sys
 import time
-from pathlib import Path
 
 from drills.common import (
     Banks,
@@ -38,45 +39,9 @@ from drills.common import (
     report,
     resend_unanswered,
 )
+from drills.processes import children_alive, replaced, wait_listening
 
 funding_kopecks = 10**11
-listen_seconds_max = 60
-
-
-def children_alive(parent: int) -> list[int]:
-    """Processes whose parent is `parent` and that are not zombies (killed and not yet reaped), from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # it ended while we looked
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == parent and state != "Z":
-            found.append(int(entry.name))
-    return sorted(found)
-
-
-def listening_sockets(port: int) -> int:
-    """Sockets in LISTEN state on the port (one per worker), from /proc/net/tcp and tcp6."""
-    count = 0
-    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
-        if table.exists():
-            for line in table.read_text().splitlines()[1:]:
-                fields = line.split()
-                count += fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
-    return count
-
-
-def wait_listening(port: int, workers: int) -> None:
-    """The load's keep-alive connections go to the sockets listening when they open: wait for every worker's."""
-    deadline = time.monotonic() + listen_seconds_max
-    while listening_sockets(port) < workers:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"only {listening_sockets(port)} of {workers} workers listen after {listen_seconds_max} s")
-        time.sleep(0.1)
 
 
 async def drill(site: Site, workers: int, kills: int, connections: int, seed: int, port: int) -> int:
@@ -85,19 +50,27 @@ async def drill(site: Site, workers: int, kills: int, connections: int, seed: in
     await asyncio.to_thread(wait_listening, port, workers)
     banks = Banks(site.certs_dir, site.banks)
     killed, skipped = 0, 0
+    replacements: list[float] = []  # seconds from a kill until the serve process had as many children again
     try:
         funding = await site.fund(banks, port, funding_kopecks)
         payments = Payments("workers", seed, site.banks, (1_00, 5_000_000_00))
         stop = asyncio.Event()
         load = asyncio.create_task(closed_loop(banks, payments, [port], connections, stop))
+        await asyncio.sleep(moments.uniform(0.5, 3.0))
         for _ in range(kills):
-            await asyncio.sleep(moments.uniform(0.5, 3.0))
+            gap = moments.uniform(0.5, 3.0)  # until the next kill
             alive = children_alive(serve.pid)
             if not alive:
                 skipped += 1
+                await asyncio.sleep(gap)
                 continue
-            os.kill(moments.choice(alive), signal.SIGKILL)
+            victim = moments.choice(alive)
+            os.kill(victim, signal.SIGKILL)
             killed += 1
+            started = time.monotonic()
+            if await replaced(serve.pid, victim, len(alive), gap):
+                replacements.append(time.monotonic() - started)
+            await asyncio.sleep(max(0.0, gap - (time.monotonic() - started)))
         await asyncio.sleep(1.5)  # the load goes on; a supervising serve process has replaced the last one by now
         alive_at_end = len(children_alive(serve.pid))
         stop.set()
@@ -108,8 +81,10 @@ async def drill(site: Site, workers: int, kills: int, connections: int, seed: in
         verdict = await site.conclude(payments.made, resent, funding)
     finally:
         await banks.close()
+    replaced_figure = (f"{len(replacements)} replaced within {max(replacements):.2f} s" if replacements
+                       else "none replaced")
     figures = (f"--workers {workers}, {killed} workers killed ({skipped} kills skipped: no child alive), "
-               f"{alive_at_end} of {workers - 1} children alive at the end")
+               f"{replaced_figure}, {alive_at_end} of {workers - 1} children alive at the end")
     return report("workers", verdict, figures)
 
 

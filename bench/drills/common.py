@@ -441,7 +441,11 @@ class Site:
         self.logs: list[Path] = []
 
     def __enter__(self) -> Self:
-        asyncio.run(self._admin(f'CREATE DATABASE "{self.database}"'))
+        try:
+            asyncio.run(self._admin(f'CREATE DATABASE "{self.database}"'))
+        except (OSError, asyncpg.PostgresError) as error:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise SystemExit(f"cannot create the drill's database on {self.admin_url}: {error}") from None
         try:
             self.write_config(self.config_path, self.database_url)
             self.run("keys", "init")

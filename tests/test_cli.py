@@ -67,6 +67,11 @@ def test_participants_add_suspend_resume_and_list(config_path: Path) -> None:
     assert gateway(config_path, "participants", "add", "GAZPRUMMXXX", "--name", "Again",
                    "--rtgs-account", "1").returncode == 2  # fmt: skip
     assert gateway(config_path, "participants", "add", "not-a-bic", "--name", "X", "--rtgs-account", "1").returncode == 2
+    # An RTGS account is its bank's own: never the reserve account, never another bank's.
+    for account, owner in (("30101810000000000001", "the central bank's reserve account"),
+                           ("30101810400000000225", "SABRRUMMXXX")):
+        taken = gateway(config_path, "participants", "add", "MOSCRUMM", "--name", "X", "--rtgs-account", account)
+        assert taken.returncode == 2 and f"RTGS account {account} is taken: {owner}" in taken.stderr, taken.stderr
     assert gateway(config_path, "participants", "suspend", "VTBRRUMMXXX").returncode == 0
     assert gateway(config_path, "participants", "suspend", "NOSUCHBKXXX").returncode == 2
     assert gateway(config_path, "participants", "suspend", "CBRFRUMMXXX").returncode == 2

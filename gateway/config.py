@@ -372,6 +372,7 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
     cb.finish()
 
     participants = _parse_participants(raw.get("participants", []), cb_config.bic, base_dir)
+    _check_rtgs_accounts(participants, cb_config.reserve_rtgs_account)
     message_signing_config = _message_signing(raw.get("message_signing"), base_dir)
 
     limits = _Reader(raw.get("limits", {}), "limits")
@@ -532,6 +533,16 @@ def _parse_participants(value: Any, cb_bic: str, base_dir: Path) -> tuple[Partic
             raise ConfigError(f"participants[{index}].signing_certificates",
                               f"is empty, yet signature_policy = \"required\": {bic} could sign nothing we would take")
     return tuple(parsed)
+
+
+def _check_rtgs_accounts(participants: tuple[ParticipantConfig, ...], reserve_account: str) -> None:
+    """Each bank's RTGS account is its own: the reserve account backs the cryptoroubles in circulation, and a conversion
+    debiting it, or a second bank's, would move money that is not the sender's."""
+    owners = {reserve_account: "the central bank's reserve account"}
+    for index, participant in enumerate(participants):
+        owner = owners.setdefault(participant.rtgs_account, f"{participant.bic}'s")
+        if owner != f"{participant.bic}'s":
+            raise ConfigError(f"participants[{index}].rtgs_account", f"{participant.rtgs_account} is {owner}")
 
 
 def _app_hdr_version(reader: _Reader, bic: str, cb_bic: str) -> str | None:

@@ -69,6 +69,9 @@ def test_environment_overrides_take_precedence_and_are_validated(tmp_path: Path)
         ("[limits]\n", '[message_signing]\nkey_file = "gw.key"\n[limits]\n', "message_signing.certificate_file"),
         ("[limits]\n", '[message_signing]\nkey_file = "k"\ncertificate_file = "c"\nnext = "n"\n[limits]\n',
          "message_signing"),
+        # A bank's RTGS account that is the reserve account, or another bank's.
+        ('rtgs_account = "30101810700000000187"', 'rtgs_account = "30101810000000000001"', "participants[1].rtgs_account"),
+        ('rtgs_account = "30101810700000000187"', 'rtgs_account = "30101810400000000225"', "participants[1].rtgs_account"),
     ],
 )
 def test_each_bad_value_is_refused_naming_its_key(tmp_path: Path, replace_from: str, replace_to: str, key: str) -> None:

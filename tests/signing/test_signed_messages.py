@@ -220,11 +220,11 @@ async def test_rotation_two_certificates_in_the_overlap_then_the_retired_one_ref
 async def test_every_answer_and_forward_is_signed_in_each_app_hdr_version(
     signing_gateway: SigningGatewayFactory, gateway_signer: Signer, version: str
 ) -> None:
-    """SBER and VTB configured for `version`: the pacs.002, the forwarded pacs.008, a cancellation request passed on
-    and its camt.029 passed back, the camt.025 of a conversion, a camt.052 report and an admi.002 all come in it,
+    """SBER and VTB configured for `version`: the pacs.002, the forwarded pacs.008, VTB's camt.054 for the credit, a
+    cancellation request passed on and its camt.029 passed back, the camt.025 of a conversion, a camt.052 report and an admi.002 all come in it,
     signed by the gateway, and verify with its certificate."""
     setting = f'app_hdr_version = "{version}"\n'
-    gw = await signing_gateway(gateway_signer, {SBER: setting, VTB: setting})
+    gw = await signing_gateway(gateway_signer, {SBER: setting, VTB: setting + "credit_notifications = true\n"})
     data, paid = payment(f"SBER-V-{version[-2:]}", version=version)
     report = await gw.settle(data)
     assert str(report.message.app_hdr_version) == version
@@ -237,8 +237,8 @@ async def test_every_answer_and_forward_is_signed_in_each_app_hdr_version(
                            app_hdr_version=version))
     sent = [m for bic in (SBER, VTB) for m in await gw.whole_mailbox(bic)]
     kinds = {m.kind for m in sent}
-    assert kinds == {"pacs.002.001.10", "pacs.008.001.08", "camt.056.001.08", "camt.029.001.09", "camt.025.001.05",
-                     "camt.052.001.08", "admi.002.001.01"}
+    assert kinds == {"pacs.002.001.10", "pacs.008.001.08", "camt.054.001.08", "camt.056.001.08", "camt.029.001.09",
+                     "camt.025.001.05", "camt.052.001.08", "admi.002.001.01"}
     for message in sent:
         assert str(message.app_hdr_version) == version, message.kind
         verified_by_gateway(message.payload, gateway_signer)

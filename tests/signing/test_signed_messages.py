@@ -93,6 +93,10 @@ async def test_a_signed_payment_settles_and_every_message_back_is_signed(
     # The same bytes again are a repeat: answered from the journal, signed as first sent.
     again = await gw.post(signed)
     assert (again.headers["X-Gateway-Outcome"], again.body) == ("replayed", report.message.payload)
+    # Signed again, it is other content under the same BizMsgIdr: refused DUPL, nothing settled twice.
+    resigned = await gw.post(sber.sign(data))
+    assert message_reject(resigned.body).text("Rsn/RjctgPtyRsn") == "DUPL"
+    assert len(await gw.payments(SBER, tx.uetr)) == 1
 
 
 async def test_an_unsigned_payment_under_required_is_refused_ds0a(

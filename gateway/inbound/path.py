@@ -26,15 +26,14 @@ from gateway.ledger.ports import JournalConflict
 from gateway.messages import codes
 from gateway.messages.intake import Refused, intake
 from gateway.messages.rejections import Layer, Rejection
-from gateway.messages.signing import MessageSigning, unsigned
+from gateway.messages.signing import MessageSigning
 
 
 class Inbound:
     """Turns one message into its answer. Shares the process's auto-batcher; holds no per-message state."""
 
     def __init__(
-        self, journaling: Journaling, environment: Environment, flows: Mapping[type, Flow],
-        signing: MessageSigning = unsigned,
+        self, journaling: Journaling, environment: Environment, flows: Mapping[type, Flow], signing: MessageSigning
     ) -> None:
         self.journaling = journaling
         self.gateway_bic = journaling.gateway_bic

@@ -37,7 +37,7 @@ from gateway.messages.signatures import (
     verify,
 )
 
-required, optional, off = "required", "optional", "off"
+optional, off = "optional", "off"  # the signature_policy values that spare a check ("required" spares none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +83,6 @@ class MessageSigning:
             return None
         outcome = verify(app_hdr, unwrapped.document, self.trusted, at)
         return outcome.rejection() if isinstance(outcome, SignatureRefusal) else None
-
-
-unsigned = MessageSigning(None, (), MappingProxyType({}), ())  # no key, every policy the default's, nobody registered
 
 
 def load_message_signing(config: Config, at: datetime) -> MessageSigning:

@@ -150,6 +150,8 @@ mailbox_page_default = 100
 mailbox_cursor_max = 2**63 - 1  # mailbox sequence numbers are 64-bit
 admin_body_bytes_max = 4_096  # a JSON body of the central bank's admin routes
 emission_changes_listed_max = 50  # changes of emission controls GET /v1/admin/emission lists
+readiness_check_seconds = 1.0  # a readiness probe's database query and RTGS call each answer within this, or fail
+ready_queue_high_water_percent = 80  # not ready while the auto-batcher's queue is fuller than this of its maximum
 retry_after_seconds = 1  # what a 503 asks the client to wait before it retries
 
 # Rule contexts cached per directory snapshot, by (date, participant); a fresh snapshot every few seconds empties it.

@@ -4,7 +4,6 @@ The packaged demo creates its own throw-away signing key and development PKI und
 from __future__ import annotations
 
 import argparse
-import errno
 import ipaddress
 import logging
 import resource
@@ -14,12 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from aiohttp import web
+
 from gateway import bounds
 from gateway.app import make_app
 from gateway.cli.usage import UsageError
 from gateway.config import Config
 from gateway.http import heap
-from gateway.http.listener import serve_forever
+from gateway.http.listener import CannotListen, serve_forever
 from gateway.ledger.signing import generate_key_file
 from gateway.security.certs import parties_of, server_ssl_context, write_development_pki
 
@@ -61,12 +62,10 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             limits=config.limits,
             reuse_port=args.workers > 1 or args.reuse_port,
             announce=lambda line: log.info("%s", line),
+            ops_site=lambda runner: web.TCPSite(runner, config.http.ops_host, config.http.ops_port),
         )
-    except OSError as error:
-        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
-            raise
-        reason = "in use by another process" if error.errno == errno.EADDRINUSE else error.strerror
-        raise UsageError(f"cannot listen on {host}:{port}: {reason} (serve --port P, or [http] port)") from None
+    except CannotListen as error:
+        raise UsageError(str(error)) from None
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGINT)

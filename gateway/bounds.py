@@ -223,6 +223,11 @@ demo_piped_width_chars = 200  # the demo's tables' width when output goes to a f
 # The HTTP listener's edge (gateway/http/edge.py): what one connection may hold before it sends a request.
 # A TLS handshake not finished within this is cut: a real client finishes in a few round trips.
 tls_handshake_timeout_ms = 10_000
+# Refused connections (a TLS handshake refused or cut, a connection bound reached) are logged with the peer, at most
+# once per peer address per interval and at most refusal_log_lines_max lines per interval in all: a flood is counted,
+# not written out line by line.
+refusal_log_interval_seconds = 60.0
+refusal_log_lines_max = 100
 # Request line, one header field, and the number of header fields (aiohttp's parser refuses more with a 400). The
 # gateway's clients send a dozen short headers; these only bound what a hostile one can make the parser hold.
 request_line_bytes_max = 8_190

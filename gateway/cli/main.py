@@ -88,10 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--plain-http", action="store_true",
                        help="DEVELOPMENT ONLY: no TLS, no client certificates, loopback addresses only")
     serve.add_argument("--workers", type=int, default=1,
-                       help="serve from this many processes sharing the port (PostgreSQL only)")
+                       help="serve from this many worker processes sharing the port, under a supervisor that"
+                            " replaces a worker that dies (PostgreSQL only)")
     serve.add_argument("--log-format", choices=("console", "json"),
                        help="console: lines to read; json: one JSON object a line (default: [log] format, console)")
-    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set on the extra workers
+    # A worker's part, which the supervisor of `serve --workers N` adds (gateway.cli.supervise).
+    serve.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--ops-socket", type=Path, help=argparse.SUPPRESS)
+    serve.add_argument("--supervisor-pid", type=int, help=argparse.SUPPRESS)
     serve.set_defaults(handler="gateway.cli.serve:serve")
 
     demo = commands.add_parser(

@@ -174,12 +174,12 @@ async def _serve(
     try:
         edge_limits = EdgeLimits.of(limits)
         site = EdgeSite(runner, host, port, ssl_context=ssl_context, limits=edge_limits, reuse_port=reuse_port)
-        await _bound(site.start(), "serve --port P, or [http] port")
+        await bind_or_explain(site.start(), "serve --port P, or [http] port")
         announce(f"serving on {site.name}")
         if ops_site is not None:
             await ops_runner.setup()
             ops = ops_site(ops_runner)
-            await _bound(ops.start(), "[http] ops_port, or GATEWAY_HTTP__OPS_PORT")
+            await bind_or_explain(ops.start(), "[http] ops_port, or GATEWAY_HTTP__OPS_PORT")
             announce(f"ops listener (/healthz, /readyz, /metrics; no client certificate) on {_site_name(ops)}")
         if alongside is None or await alongside(app, site.name):
             await asyncio.Event().wait()  # until a signal raises GracefulExit
@@ -198,7 +198,8 @@ class CannotListen(Exception):
         super().__init__(f"cannot listen on {address}: {reason} ({hint})")
 
 
-async def _bound(starting: Awaitable[None], hint: str) -> None:
+async def bind_or_explain(starting: Awaitable[None], hint: str) -> None:
+    """Await a site's start; an address it cannot bind is a CannotListen saying why, ending with `hint`."""
     try:
         await starting
     except OSError as error:
@@ -220,10 +221,12 @@ def _address_of(error: OSError) -> str:
 
 
 def _site_name(site: web.BaseSite) -> str:
-    """The site's URL with the port it bound (port 0 asks for any free one)."""
+    """The site's address as bound (port 0 asks for any free one): a URL, or a unix socket's path."""
+    if isinstance(site, web.UnixSite):
+        return f"unix socket {site._path}"  # type: ignore[attr-defined]
     server = getattr(site, "_server", None)
     sockets = getattr(server, "sockets", None)
-    if isinstance(site, web.TCPSite) and sockets:
+    if sockets:
         host, port = sockets[0].getsockname()[:2]
         return f"http://{host}:{port}"
     return site.name

@@ -52,7 +52,7 @@ async def served(edge_gateway: EdgeFactory) -> AsyncIterator[tuple[EdgeGateway, 
 async def test_the_ops_port_answers_without_a_certificate_and_serves_nothing_else(
     served: tuple[EdgeGateway, str],
 ) -> None:
-    gw, ops = served
+    _, ops = served
     assert await get(f"{ops}/healthz") == (200, '{"status": "alive"}')
     status, body = await get(f"{ops}/readyz")
     assert status == 200

@@ -93,12 +93,20 @@ class Supervisor:
                      " http://%s:%d", len(self.workers), host, port)
             for worker in self.workers:
                 worker.watcher = asyncio.create_task(self.watch(worker), name=f"worker-{worker.number}")
+                worker.watcher.add_done_callback(self.watcher_done)
             await self.stopping.wait()
             await self.stop_all()
         finally:
             await ops.cleanup()
             shutil.rmtree(self.directory, ignore_errors=True)
         return self.exit_status
+
+    def watcher_done(self, watcher: asyncio.Task[None]) -> None:
+        """A watcher that failed (it could not start a process) leaves its worker unsupervised: stop them all."""
+        if not watcher.cancelled() and watcher.exception() is not None:
+            log.error("%s failed: %r; stopping every worker", watcher.get_name(), watcher.exception())
+            self.exit_status = 1
+            self.stopping.set()
 
     def serving_sockets(self) -> dict[int, Path]:
         return {w.number: w.socket for w in self.workers if w.serving and w.process and w.process.returncode is None}
@@ -108,6 +116,8 @@ class Supervisor:
         while not self.stopping.is_set():
             await self.start(worker)
             assert worker.process is not None
+            if self.stopping.is_set():  # started while stop_all signalled the others: stopped the same way
+                _terminate(worker)
             serving = asyncio.create_task(self.until_serving(worker))
             returncode = await worker.process.wait()  # reaps it
             serving.cancel()
@@ -157,33 +167,31 @@ class Supervisor:
                 return
 
     async def stop_all(self) -> None:
-        """SIGTERM to every worker in order of their numbers, then wait for each; SIGKILL after its grace."""
+        """SIGTERM to every worker in order of their numbers, then wait for each; SIGKILL after its grace. A worker
+        started just as the supervisor began stopping is stopped by its watcher (see watch)."""
         running = [w for w in self.workers if w.process is not None and w.process.returncode is None]
         log.info("stopping %d workers: each finishes its requests within %d ms", len(running),
                  self.config.limits.shutdown_timeout_ms)
         for worker in running:
-            assert worker.process is not None
-            with contextlib.suppress(ProcessLookupError):
-                worker.process.send_signal(signal.SIGTERM)
+            _terminate(worker)
         grace = self.config.limits.shutdown_timeout_ms / 1000 + bounds.worker_stop_grace_seconds
-        deadline = time.monotonic() + grace
-        for worker in running:
-            assert worker.process is not None
-            try:
-                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                    await worker.process.wait()
-            except TimeoutError:
+        watchers = [w.watcher for w in self.workers if w.watcher is not None]
+        late = (await asyncio.wait(watchers, timeout=grace))[1] if watchers else set()
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
                 log.warning("worker %d (pid %d) did not stop within %g s: killed", worker.number, worker.process.pid,
                             grace, extra={"worker": worker.number, "pid": worker.process.pid})
                 with contextlib.suppress(ProcessLookupError):
                     worker.process.kill()
-                await worker.process.wait()
-        for worker in self.workers:
-            if worker.watcher is not None:
-                worker.watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker.watcher
+        if late:
+            await asyncio.wait(late)  # each returns once its process, killed, is reaped
         log.info("every worker stopped")
+
+
+def _terminate(worker: Worker) -> None:
+    assert worker.process is not None
+    with contextlib.suppress(ProcessLookupError):
+        worker.process.send_signal(signal.SIGTERM)
 
 
 def restart_delay(early_deaths: int) -> float:

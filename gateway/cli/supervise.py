@@ -85,7 +85,7 @@ class Supervisor:
         try:
             site = web.TCPSite(ops, self.config.http.ops_host, self.config.http.ops_port)
             try:
-                await bind_or_explain(site.start(), "[http] ops_port, or GATEWAY_HTTP__OPS_PORT")
+                await bind_or_explain(site, "[http] ops_port, or GATEWAY_HTTP__OPS_PORT")
             except CannotListen as error:
                 raise UsageError(str(error)) from None
             host, port = ops.addresses[0][:2]

@@ -174,12 +174,12 @@ async def _serve(
     try:
         edge_limits = EdgeLimits.of(limits)
         site = EdgeSite(runner, host, port, ssl_context=ssl_context, limits=edge_limits, reuse_port=reuse_port)
-        await bind_or_explain(site.start(), "serve --port P, or [http] port")
+        await bind_or_explain(site, "serve --port P, or [http] port")
         announce(f"serving on {site.name}")
         if ops_site is not None:
             await ops_runner.setup()
             ops = ops_site(ops_runner)
-            await bind_or_explain(ops.start(), "[http] ops_port, or GATEWAY_HTTP__OPS_PORT")
+            await bind_or_explain(ops, "[http] ops_port, or GATEWAY_HTTP__OPS_PORT")
             announce(f"ops listener (/healthz, /readyz, /metrics; no client certificate) on {_site_name(ops)}")
         if alongside is None or await alongside(app, site.name):
             await asyncio.Event().wait()  # until a signal raises GracefulExit
@@ -198,26 +198,15 @@ class CannotListen(Exception):
         super().__init__(f"cannot listen on {address}: {reason} ({hint})")
 
 
-async def bind_or_explain(starting: Awaitable[None], hint: str) -> None:
-    """Await a site's start; an address it cannot bind is a CannotListen saying why, ending with `hint`."""
+async def bind_or_explain(site: web.BaseSite, hint: str) -> None:
+    """Start a site; an address it cannot bind is a CannotListen saying why, ending with `hint`."""
     try:
-        await starting
+        await site.start()
     except OSError as error:
         if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise
         reason = "in use by another process" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
-        address = f"{error.filename}" if error.filename else _address_of(error)
-        raise CannotListen(address, reason, hint) from None
-
-
-def _address_of(error: OSError) -> str:
-    # asyncio's create_server says "[Errno 98] error while attempting to bind on address ('127.0.0.1', 8443): ..."
-    text = str(error)
-    start, end = text.find("("), text.find(")")
-    if 0 <= start < end:
-        host, _, port = text[start + 1 : end].replace("'", "").partition(", ")
-        return f"{host}:{port}"
-    return "its address"
+        raise CannotListen(site.name.partition("://")[2], reason, hint) from None
 
 
 def _site_name(site: web.BaseSite) -> str:

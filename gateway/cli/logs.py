@@ -1,6 +1,7 @@
 """The process's log: stdlib logging, in one of two formats ([log] format, or `gateway serve --log-format`).
 
-  console   a line to read: time, level, logger, message, then the record's fields as key=value
+  console   a line to read: time, level, logger, message, then the gateway's own records' fields as key=value
+            (aiohttp's access log repeats its fields in its message)
   json      one JSON object a line, for a log collector: ts (UTC, ISO 8601), level, logger, message, the fields,
             and `traceback` when an error has one
 
@@ -43,7 +44,7 @@ class ConsoleFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = fields_of(record)
+        fields = fields_of(record) if record.name.startswith("gateway") else {}
         if not fields:
             return line
         head, newline, rest = line.partition("\n")  # a traceback stays below the fields

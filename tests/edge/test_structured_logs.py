@@ -90,6 +90,9 @@ def test_the_console_format_shows_the_fields_after_the_message() -> None:
     line = ConsoleFormatter().format(record)
     assert line.endswith(f"INFO gateway.messages.handled: handled x [participant={SBER} transfer_ids=ab,cd"
                          " reason_code=-]"), line
+    access = logging.LogRecord("aiohttp.access", logging.INFO, __file__, 1, '"GET /healthz HTTP/1.1" 200', (), None)
+    access.first_request_line = "GET /healthz HTTP/1.1"
+    assert ConsoleFormatter().format(access).endswith('INFO aiohttp.access: "GET /healthz HTTP/1.1" 200')
 
 
 def test_refused_connections_are_logged_once_per_peer_per_interval_and_bounded_in_all(

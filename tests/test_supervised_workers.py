@@ -228,6 +228,13 @@ def test_an_unmigrated_database_stops_the_supervisor_before_any_worker_starts(
     assert "worker 0 started" not in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_workers_part_given_by_hand_is_refused(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+    done = subprocess.run(gateway_command(config, "serve", "--plain-http", "--worker", "0"), capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "by the supervisor of `serve --workers N` only" in done.stderr, done.stderr
+
+
 def test_workers_dying_soon_after_their_start_are_restarted_ever_later() -> None:
     first, most = bounds.worker_restart_delay_seconds_first, bounds.worker_restart_delay_seconds_max
     assert [restart_delay(n) for n in range(5)] == [0, 0, first, 2 * first, 4 * first]

@@ -35,6 +35,8 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     port = args.port or config.http.port
     worker = args.worker is not None
     if worker:
+        if args.supervisor_pid is None or args.ops_socket is None:
+            raise UsageError("--worker is given by the supervisor of `serve --workers N` only")
         die_with_supervisor(args.supervisor_pid)
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be within 1..64")

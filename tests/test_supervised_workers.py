@@ -156,6 +156,8 @@ def test_a_killed_worker_is_logged_and_replaced_and_sigterm_stops_them_all(super
     assert set(answer["worker_checks"]) == {"0", "1"}
     assert gw.metric("gateway_workers_live") == 2 and gw.metric("gateway_workers_configured") == 2
     assert gw.metric("gateway_worker_restarts_total") == 0
+    for worker in ("0", "1"):  # each worker's own metrics, scraped over its socket and labelled
+        assert gw.metric("gateway_ledger_queued_transfers", {"worker": worker}) == 0
     originals = children_of(gw.process.pid)
     assert len(originals) == 2
 

@@ -23,7 +23,7 @@ from gateway.ledger.batcher import AutoBatcher
 from tests.conftest import write_config
 from tests.edge.conftest import EdgeFactory, EdgeGateway, read_until_closed
 from tests.settlement.builders import SBER
-from tests.tcp_proxy import TcpProxy
+from bench.drills.tcp_proxy import TcpProxy
 
 
 async def start_ops(app: web.Application) -> tuple[web.AppRunner, str]:

@@ -150,7 +150,7 @@ mailbox_page_default = 100
 mailbox_cursor_max = 2**63 - 1  # mailbox sequence numbers are 64-bit
 admin_body_bytes_max = 4_096  # a JSON body of the central bank's admin routes
 emission_changes_listed_max = 50  # changes of emission controls GET /v1/admin/emission lists
-readiness_check_seconds = 1.0  # a readiness probe's database query and RTGS call each answer within this, or fail
+readiness_check_seconds = 2.0  # a readiness probe's database query and RTGS call each answer within this, or fail
 ready_queue_high_water_percent = 80  # not ready while the auto-batcher's queue is fuller than this of its maximum
 retry_after_seconds = 1
 # `gateway serve --workers N`: the supervisor asks a worker's ops socket (readiness, metrics, whether a new one serves
@@ -158,7 +158,7 @@ retry_after_seconds = 1
 # the first early death is replaced at once, each further one in a row waits twice as long as the one before, from
 # worker_restart_delay_seconds_first up to worker_restart_delay_seconds_max. Stopping, each worker has
 # limits.shutdown_timeout_ms to finish its requests, and worker_stop_grace_seconds more to exit, before SIGKILL.
-worker_ops_timeout_seconds = 2.0
+worker_ops_timeout_seconds = 3.0  # more than readiness_check_seconds: a worker's own 503 comes back, with its reasons
 worker_serving_poll_seconds = 0.2
 worker_stable_seconds = 10.0
 worker_restart_delay_seconds_first = 1.0

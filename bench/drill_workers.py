@@ -7,8 +7,8 @@ Run (from the repository root, with the gateway installed):
     python bench/drill_workers.py --workers 8 --kills 30 --seed 2
 
 One `gateway serve --workers N` (mutual TLS) on a scratch PostgreSQL database (drills_workers_<random>, dropped at
-the end). Its workers share the port (SO_REUSEPORT): the serve process itself and its children. `--connections`
-senders post single-transaction pacs.008; at `--kills` random moments (0.5 to 3 s apart, drawn from --seed) the
+the end). Its workers share the port (SO_REUSEPORT): the children of the serve process, their supervisor.
+`--connections` senders post single-transaction pacs.008; at `--kills` random moments (0.5 to 3 s apart, drawn from --seed) the
 drill sends SIGKILL to one child of the serve process, chosen at random among those alive. Payments in flight on the
 killed worker get no answer; the others keep serving.
 
@@ -16,7 +16,7 @@ Afterwards every payment without a final answer is re-sent, same bytes, until an
 drill follow (each acknowledged payment settled exactly once, each re-sent one at most once, balances = model,
 `gateway ledger verify`). The figure line also says how many killed workers were replaced before the next kill
 (the serve process had as many children alive again) and the slowest replacement, and how many children were alive
-at the end: N - 1 when the serve process replaces killed workers, fewer when it does not (a kill finding no child
+at the end: N when the serve process replaces killed workers, fewer when it does not (a kill finding no child
 alive is counted as skipped). The exit status is non-zero if any loss check failed; workers not replaced alone do
 not fail it.
 """
@@ -84,7 +84,7 @@ async def drill(site: Site, workers: int, kills: int, connections: int, seed: in
     replaced_figure = (f"{len(replacements)} replaced within {max(replacements):.2f} s" if replacements
                        else "none replaced")
     figures = (f"--workers {workers}, {killed} workers killed ({skipped} kills skipped: no child alive), "
-               f"{replaced_figure}, {alive_at_end} of {workers - 1} children alive at the end")
+               f"{replaced_figure}, {alive_at_end} of {workers} children alive at the end")
     return report("workers", verdict, figures)
 
 

@@ -153,7 +153,20 @@ mailbox_page_default = 100
 mailbox_cursor_max = 2**63 - 1  # mailbox sequence numbers are 64-bit
 admin_body_bytes_max = 4_096  # a JSON body of the central bank's admin routes
 emission_changes_listed_max = 50  # changes of emission controls GET /v1/admin/emission lists
-retry_after_seconds = 1  # what a 503 asks the client to wait before it retries
+readiness_check_seconds = 2.0  # a readiness probe's database query and RTGS call each answer within this, or fail
+ready_queue_high_water_percent = 80  # not ready while the auto-batcher's queue is fuller than this of its maximum
+retry_after_seconds = 1
+# `gateway serve --workers N`: the supervisor asks a worker's ops socket (readiness, metrics, whether a new one serves
+# yet) within worker_ops_timeout_seconds. A worker that dies within worker_stable_seconds of its start dies "early":
+# the first early death is replaced at once, each further one in a row waits twice as long as the one before, from
+# worker_restart_delay_seconds_first up to worker_restart_delay_seconds_max. Stopping, each worker has
+# limits.shutdown_timeout_ms to finish its requests, and worker_stop_grace_seconds more to exit, before SIGKILL.
+worker_ops_timeout_seconds = 3.0  # more than readiness_check_seconds: a worker's own 503 comes back, with its reasons
+worker_serving_poll_seconds = 0.2
+worker_stable_seconds = 10.0
+worker_restart_delay_seconds_first = 1.0
+worker_restart_delay_seconds_max = 30.0
+worker_stop_grace_seconds = 5.0  # what a 503 asks the client to wait before it retries
 
 # Rule contexts cached per directory snapshot, by (date, participant); a fresh snapshot every few seconds empties it.
 rule_contexts_cached_max = 4_096
@@ -224,6 +237,11 @@ demo_piped_width_chars = 200  # the demo's tables' width when output goes to a f
 # The HTTP listener's edge (gateway/http/edge.py): what one connection may hold before it sends a request.
 # A TLS handshake not finished within this is cut: a real client finishes in a few round trips.
 tls_handshake_timeout_ms = 10_000
+# Refused connections (a TLS handshake refused or cut, a connection bound reached) are logged with the peer, at most
+# once per peer address per interval and at most refusal_log_lines_max lines per interval in all: a flood is counted,
+# not written out line by line.
+refusal_log_interval_seconds = 60.0
+refusal_log_lines_max = 100
 # Request line, one header field, and the number of header fields (aiohttp's parser refuses more with a 400). The
 # gateway's clients send a dozen short headers; these only bound what a hostile one can make the parser hold.
 request_line_bytes_max = 8_190

@@ -78,6 +78,16 @@ class HttpConfig:
     port: int
     mailbox_retention_days: int  # how long a message stays readable with GET /v1/messages
     tls_dir: Path  # server.pem, server.key and ca.pem (the CA that issues participants' client certificates)
+    # The ops listener: /healthz, /readyz and /metrics in plain HTTP without a client certificate, for a load
+    # balancer and Prometheus. Loopback by default; port 0 takes any free port (tests), named in the start-up log.
+    ops_host: str
+    ops_port: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    format: str  # "console": a line to read; "json": one JSON object a line, for a log collector
+    level: str  # DEBUG, INFO, WARNING or ERROR
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +194,7 @@ class Config:
     limits: Limits
     rtgs: RtgsConfig
     business_days: BusinessDaysConfig
+    log: LogConfig
     message_signing: MessageSigningConfig | None = None  # None: the gateway signs nothing it sends
 
     @property
@@ -340,7 +351,7 @@ class _Reader:
 
 def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> Config:
     known_sections = {
-        "database", "http", "central_bank", "participants", "limits", "rtgs", "business_days", "message_signing"
+        "database", "http", "central_bank", "participants", "limits", "rtgs", "business_days", "log", "message_signing"
     }
     unknown = set(raw) - known_sections
     if unknown:
@@ -358,8 +369,19 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
             "mailbox_retention_days", default=bounds.mailbox_retention_days_default, minimum=1, maximum=3660
         ),
         tls_dir=base_dir / http.text("tls_dir", default="var/certs"),
+        ops_host=http.text("ops_host", default="127.0.0.1"),
+        ops_port=http.integer("ops_port", default=9464, minimum=0, maximum=65535),
     )
     http.finish()
+    if http_config.ops_port != 0 and (http_config.ops_host, http_config.ops_port) == (http_config.host, http_config.port):
+        raise ConfigError("http.ops_port", f"{http_config.ops_port} is the banks' port (http.port): pick another")
+
+    logs = _Reader(raw.get("log", {}), "log")
+    log_config = LogConfig(
+        format=logs.text("format", default="console", pattern=log_format_pattern),
+        level=logs.text("level", default="INFO", pattern=_log_level_pattern),
+    )
+    logs.finish()
 
     cb = _Reader(raw.get("central_bank"), "central_bank")
     cb_config = CentralBankConfig(
@@ -431,6 +453,7 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
         limits=limits_config,
         rtgs=rtgs_config,
         business_days=business_days_config,
+        log=log_config,
         message_signing=message_signing_config,
     )
 
@@ -449,6 +472,8 @@ def _message_signing(value: Any, base_dir: Path) -> MessageSigningConfig | None:
     return config
 
 
+log_format_pattern = re.compile("console|json")
+_log_level_pattern = re.compile("DEBUG|INFO|WARNING|ERROR")
 _time_pattern = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
 _date_pattern = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _weekdays = {

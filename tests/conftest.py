@@ -73,6 +73,8 @@ def write_config(
         )
     text = (
         f'[database]\nurl = "{database_url}"\n\n'
+        # The ops listener on any free port: gateways of tests running at once never meet on the default 9464.
+        "[http]\nops_port = 0\n\n"
         f'[central_bank]\nbic = "CBRFRUMMXXX"\nname = "Bank of Russia"\nsigning_key_file = "{key_file}"\n'
         f'emission_cap_rub = "{emission_cap_rub}"\nreserve_rtgs_account = "30101810000000000001"\n\n'
         + "\n".join(participants)

@@ -220,6 +220,22 @@ def test_serve_on_a_port_in_use_says_so_and_exits_2(config_path: Path) -> None:
     assert "Traceback" not in refused.stderr
 
 
+def test_serve_with_its_ops_port_in_use_says_so_and_exits_2(config_path: Path) -> None:
+    with socket.socket() as taken, socket.socket() as free:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ops_port = taken.getsockname()[1]
+        free.bind(("127.0.0.1", 0))
+        banks_port = free.getsockname()[1]
+        free.close()
+        config_path.write_text(config_path.read_text().replace("ops_port = 0", f"ops_port = {ops_port}"))
+        refused = gateway(config_path, "serve", "--plain-http", "--port", str(banks_port))
+    assert refused.returncode == 2, refused.stderr
+    assert (f"cannot listen on 127.0.0.1:{ops_port}: in use by another process ([http] ops_port, or"
+            " GATEWAY_HTTP__OPS_PORT)") in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def _gateway_in(cwd: Path, *args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The command as a user runs it in `cwd`, with no --config unless args give one."""
     import os

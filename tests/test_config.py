@@ -153,3 +153,29 @@ def test_signing_is_optional_by_default_and_its_files_are_relative_to_the_config
     assert config.message_signing.key_file == tmp_path / "keys/gw.key"
     assert config.message_signing.certificate_file == tmp_path / "keys/gw.pem"
     assert config.message_signing.next_certificate_file == tmp_path / "keys/gw-next.pem"
+
+
+def test_the_ops_listener_and_the_log_have_safe_defaults_and_take_environment_overrides() -> None:
+    demo = load_config(environ={})
+    assert (demo.http.ops_host, demo.http.ops_port) == ("127.0.0.1", 9464)  # loopback: no certificate asked there
+    assert (demo.log.format, demo.log.level) == ("console", "INFO")
+    config = load_config(environ={"GATEWAY_HTTP__OPS_HOST": "0.0.0.0", "GATEWAY_HTTP__OPS_PORT": "19464",
+                                  "GATEWAY_LOG__FORMAT": "json", "GATEWAY_LOG__LEVEL": "WARNING"})
+    assert (config.http.ops_host, config.http.ops_port) == ("0.0.0.0", 19464)
+    assert (config.log.format, config.log.level) == ("json", "WARNING")
+
+
+@pytest.mark.parametrize(
+    ("environ", "key"),
+    [
+        ({"GATEWAY_HTTP__OPS_PORT": "70000"}, "http.ops_port"),
+        ({"GATEWAY_HTTP__OPS_PORT": "8443"}, "http.ops_port"),  # the banks' port of the demo: one listener each
+        ({"GATEWAY_LOG__FORMAT": "xml"}, "log.format"),
+        ({"GATEWAY_LOG__LEVEL": "LOUD"}, "log.level"),
+        ({"GATEWAY_LOG__COLOUR": "red"}, "log"),
+    ],
+)
+def test_a_bad_ops_listener_or_log_setting_names_its_key(environ: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(environ=environ)
+    assert error.value.key == key

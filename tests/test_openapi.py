@@ -511,7 +511,8 @@ async def test_operations_routes_answer_as_documented(
 
     ready = await exchange(client, "GET", "/readyz")
     contract.check(ready)
-    assert ready.json() == {"status": "ready", "ledger_seq": 3}  # the three mints of the funding
+    checks_ok = {"database": "ok", "ledger": "ok", "queue": "ok", "rtgs": "ok"}
+    assert ready.json() == {"status": "ready", "checks": checks_ok, "ledger_seq": 3}  # the three mints of the funding
 
     head = await exchange(client, "GET", "/v1/ledger/head")
     contract.check(head)
@@ -533,7 +534,8 @@ async def test_operations_routes_answer_as_documented(
         not_ready = await exchange(client, "GET", "/readyz")
         head_unavailable = await exchange(client, "GET", "/v1/ledger/head")
     contract.check(not_ready)
-    assert not_ready.status == 503 and not_ready.json()["status"] == "database unavailable"
+    assert not_ready.status == 503 and not_ready.json()["status"] == "not ready"
+    assert not_ready.json()["checks"]["database"] != "ok", not_ready.json()
     contract.check(head_unavailable)
     assert head_unavailable.status == 503 and head_unavailable.headers["Retry-After"] == "1"
 

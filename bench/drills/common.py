@@ -477,7 +477,8 @@ class Site:
         )
         url = database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
         path.write_text(
-            f'[database]\nurl = "{url}"\n\n[http]\nhost = "127.0.0.1"\n\n'
+            f'[database]\nurl = "{url}"\n\n'
+            '[http]\nhost = "127.0.0.1"\nops_port = 0\n\n'  # the ops listener on any free port: gateways side by side
             f'[central_bank]\nbic = "{central_bank}"\nname = "Bank of Russia"\nsigning_key_file = "cb-key.pem"\n'
             'emission_cap_rub = "90000000000000000.00"\nreserve_rtgs_account = "30101810000000000001"\n\n'
             f'[rtgs]\nopening_balance_rub = "{amount(rtgs_opening_kopecks)}"\n\n'

@@ -28,27 +28,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from datetime import date
 from pathlib import Path
 
 from gateway_adapters.rtgs.cli import add_rtgs_sim_command
 
+from gateway.cli.logs import configure_logging
 from gateway.cli.usage import UsageError
 from gateway.config import ConfigError, load_config
 from gateway.replay.commands import add_replay_commands
-
-log = logging.getLogger("gateway")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # it narrates every migration context at INFO
+    configure_logging("console", "INFO")  # until the config says otherwise
     try:
         config = load_config(args.config)
+        configure_logging(getattr(args, "log_format", None) or config.log.format, config.log.level)
         module_name, _, function_name = args.handler.partition(":")
         # Each command's module is imported only when it runs: `gateway --help` needs none of them.
         handler = getattr(importlib.import_module(module_name), function_name)
@@ -90,8 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--plain-http", action="store_true",
                        help="DEVELOPMENT ONLY: no TLS, no client certificates, loopback addresses only")
     serve.add_argument("--workers", type=int, default=1,
-                       help="serve from this many processes sharing the port (PostgreSQL only)")
-    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set on the extra workers
+                       help="serve from this many worker processes sharing the port, under a supervisor that"
+                            " replaces a worker that dies (PostgreSQL only)")
+    serve.add_argument("--log-format", choices=("console", "json"),
+                       help="console: lines to read; json: one JSON object a line (default: [log] format, console)")
+    # A worker's part, which the supervisor of `serve --workers N` adds (gateway.cli.supervise).
+    serve.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--ops-socket", type=Path, help=argparse.SUPPRESS)
+    serve.add_argument("--supervisor-pid", type=int, help=argparse.SUPPRESS)
     serve.set_defaults(handler="gateway.cli.serve:serve")
 
     demo = commands.add_parser(

@@ -5,23 +5,26 @@ on first start."""
 from __future__ import annotations
 
 import argparse
-import errno
+import asyncio
 import ipaddress
 import logging
 import resource
-import signal
 import ssl
-import subprocess
 import sys
 from pathlib import Path
 
+from aiohttp import web
+
 from gateway import bounds
 from gateway.app import make_app
+from gateway.cli.supervise import die_with_supervisor, supervise, worker_command
 from gateway.cli.usage import UsageError
 from gateway.config import Config
 from gateway.http import heap
-from gateway.http.listener import serve_forever
+from gateway.http.listener import CannotListen, serve_forever
+from gateway.ledger.ports import SchemaOutOfDate
 from gateway.ledger.signing import generate_key_file
+from gateway.runtime import schema_revisions
 from gateway.security.certs import (
     PkiError,
     ca_file_names,
@@ -35,8 +38,14 @@ log = logging.getLogger("gateway")
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
+    """One process serving (the default), a supervisor of --workers N processes, or one of its workers (--worker)."""
     host = args.host or config.http.host
     port = args.port or config.http.port
+    worker = args.worker is not None
+    if worker:
+        if args.supervisor_pid is None or args.ops_socket is None:
+            raise UsageError("--worker is given by the supervisor of `serve --workers N` only")
+        die_with_supervisor(args.supervisor_pid)
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be within 1..64")
     if args.workers > 1 and config.database.url.startswith("sqlite"):
@@ -46,7 +55,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     if args.plain_http:
         if not ipaddress.ip_address(host if host != "localhost" else "127.0.0.1").is_loopback:
             raise UsageError(f"refusing plain HTTP on {host}: without TLS the gateway serves on a loopback address only")
-        for _ in range(3):
+        for _ in range(0 if worker else 3):
             log.warning("PLAIN HTTP on %s:%d: NO TLS, NO CLIENT CERTIFICATES, the AppHdr sender is taken at its word."
                         " For development on this machine only, never for banks' traffic.", host, port)
     else:
@@ -56,11 +65,21 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     # The embedded SQLite default migrates itself; a shared PostgreSQL is migrated deliberately with `db upgrade`.
     upgrade = config.database.url.startswith("sqlite")
     scheme = "http" if ssl_context is None else "https (client certificates required)"
-    log.info("config %s, database %s, %s on %s:%d", config.source, _redacted(config.database.url), scheme, host, port)
-    workers = _start_extra_workers(args) if args.workers > 1 else []
+    if not worker:
+        log.info("config %s, database %s, %s on %s:%d", config.source, _redacted(config.database.url), scheme, host,
+                 port)
+    if args.workers > 1 and not worker:
+        _require_schema(config)
+        return supervise(config, args.workers, worker_command(sys.argv[1:]))
     # Before the first connection: large blocks (the TLS layer's buffers) then leave the heap unfragmented.
     heap.map_large_blocks()
     allow_open_files(config.limits.connections_max + bounds.open_files_besides_connections)
+
+    def ops_site(runner: web.AppRunner) -> web.BaseSite:
+        if worker:  # its ops routes on the unix socket its supervisor asks; the supervisor serves the ops port
+            return web.UnixSite(runner, str(args.ops_socket))
+        return web.TCPSite(runner, config.http.ops_host, config.http.ops_port)
+
     try:
         serve_forever(
             make_app(config, upgrade_database=upgrade, plain_http=args.plain_http),
@@ -68,23 +87,28 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             port=port,
             ssl_context=ssl_context,
             limits=config.limits,
-            reuse_port=args.workers > 1 or args.reuse_port,
-            announce=lambda line: log.info("%s", line),
+            reuse_port=worker,
+            announce=lambda line: log.info("%s%s", f"worker {args.worker}: " if worker else "", line),
+            ops_site=ops_site,
         )
-    except OSError as error:
-        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
-            raise
-        reason = "in use by another process" if error.errno == errno.EADDRINUSE else error.strerror
-        raise UsageError(f"cannot listen on {host}:{port}: {reason} (serve --port P, or [http] port)") from None
-    finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGINT)
-        for worker in workers:
-            try:
-                worker.wait(timeout=config.limits.shutdown_timeout_ms / 1000 + 5)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+    except CannotListen as error:
+        raise UsageError(str(error)) from None
     return 0
+
+
+def _require_schema(config: Config) -> None:
+    """The supervisor's check, once, of what every worker would refuse: a database without the newest schema. A
+    database that does not answer yet is the workers' to wait for (they are restarted until it does)."""
+    try:
+        current, newest = asyncio.run(schema_revisions(config))
+    except Exception as error:  # noqa: BLE001 - not answering yet: said, and left to the workers
+        log.warning("could not read the database's schema revision (%s): the workers will try", type(error).__name__)
+        return
+    if current is None:
+        raise SchemaOutOfDate("the database holds no gateway schema yet: run `gateway db upgrade`")
+    if current != newest:
+        raise SchemaOutOfDate(f"the database schema is at revision {current}, this gateway needs {newest}:"
+                              " run `gateway db upgrade`")
 
 
 def demo_signing_key(config: Config) -> None:
@@ -140,21 +164,6 @@ def allow_open_files(needed: int) -> None:
     if target < needed:
         log.warning("open files are limited to %d: fewer than limits.connections_max and the files beside them (%d)",
                     target, needed)
-
-
-def _start_extra_workers(args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
-    """The other worker processes: this same command, one worker each, on the same port (SO_REUSEPORT lets the
-    kernel spread connections). They coordinate only through PostgreSQL, as separate gateway hosts would."""
-    argv, skip_next = [], False
-    for arg in sys.argv[1:]:
-        if skip_next:
-            skip_next = False
-        elif arg == "--workers":
-            skip_next = True
-        elif not arg.startswith("--workers="):
-            argv.append(arg)
-    command = [sys.executable, "-m", "gateway.cli.main", *argv, "--reuse-port"]
-    return [subprocess.Popen(command) for _ in range(args.workers - 1)]
 
 
 def _redacted(url: str) -> str:

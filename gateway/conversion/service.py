@@ -268,7 +268,7 @@ class Conversions:
             replay = await self.journaling.replay(message, self)
             assert replay is not None
             return replay
-        return Reply(200, receipt.payload, "rejected", message.message_type)
+        return Reply(200, receipt.payload, "rejected", message.message_type, message.reference, code)
 
     # --- driving the saga ----------------------------------------------------------------------------------------
 

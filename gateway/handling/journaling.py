@@ -159,12 +159,12 @@ class Journaling:
         )
         refused = self.inbound(message, MessageStatus.REJECTED, reason_code=rejection.code)
         await self.answered(refused, answer, message.sender_bic)
-        return Reply(200, answer.payload, "rejected", message.message_type)
+        return Reply(200, answer.payload, "rejected", message.message_type, message.reference, rejection.code)
 
     async def first_answer(self, message: Received, first: StoredMessage, *, newest: bool = False) -> Reply | None:
         """The journaled answer to `first` that went to the sender: the first one, or the latest with `newest`."""
         answer = await self.journal.answer_to(first.id, message.sender_bic, newest=newest)
-        return None if answer is None else Reply(200, answer.payload, "replayed", message.message_type)
+        return None if answer is None else Reply(200, answer.payload, "replayed", message.message_type, message.reference)
 
     async def replay(self, message: Received, flow: Flow) -> Reply | None:
         """The answer to a message whose (sender, MsgId) is already journaled: the flow's answer to a repeat when it

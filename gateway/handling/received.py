@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
+from uuid import UUID
 
 from gateway.domain.calendar import BusinessCalendar, instant
 from gateway.domain.journal import StoredMessage, message_key
@@ -56,6 +57,12 @@ class Reply:
     body: bytes
     outcome: str  # accepted | rejected | replayed | pending
     message_type: str  # of the message answered, e.g. pacs.008.001.08; "unreadable" when it could not be told
+    # For the log line of the message handled (gateway.http.messages): its AppHdr/BizMsgIdr when it could be read,
+    # the first reason code of a refusal (of the whole message or of a transaction in it), and the ledger transfers
+    # it settled.
+    reference: str | None = None
+    reason_code: str | None = None
+    transfer_ids: tuple[UUID, ...] = ()
 
 
 @dataclass(slots=True)

@@ -15,8 +15,9 @@ A connection cut for any of these gets no answer: it is aborted, which frees its
 logged with the peer's address.
 
 The TLS handshake is done here (loop.start_tls) rather than by the listening socket, so that a connection is counted
-from the moment it is accepted and a refused handshake is logged once with the peer address, at WARNING, instead of
-vanishing (asyncio logs failed server handshakes only in debug mode). A client without a certificate from the
+from the moment it is accepted and a refused handshake is logged once with the peer address, at WARNING (RefusalLog
+bounds those lines per peer and in all), instead of vanishing (asyncio logs failed server handshakes only in debug
+mode). A client without a certificate from the
 gateway's client CA never gets past it: no HTTP answer at all (gateway.security.certs.server_ssl_context).
 """
 
@@ -26,6 +27,7 @@ import asyncio
 import hashlib
 import logging
 import ssl
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -89,6 +91,38 @@ def certificate_key(der: bytes | None) -> str:
     return "sha256:" + hashlib.sha256(der or b"").hexdigest()[:16]
 
 
+class RefusalLog:
+    """Refused connections, logged at WARNING with the peer and what was wrong, but bounded so that a flood cannot
+    fill the disk: one line per peer address per refusal_log_interval_seconds, at most refusal_log_lines_max lines
+    per interval in all, and one line at the end of an interval counting the refusals not logged in it."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._last: dict[str, float] = {}  # peer host -> when its last line was logged (within one interval or two)
+        self._interval_started = -float("inf")
+        self._lines = 0  # in this interval
+        self._unlogged = 0  # in this interval
+
+    def refused(self, peer: str, message: str, *args: object, reason: str) -> None:
+        """Log `message % args` about `peer` (host:port) with its fields, if the bounds allow."""
+        now = self._clock()
+        interval = bounds.refusal_log_interval_seconds
+        if now - self._interval_started >= interval:
+            if self._unlogged:
+                log.warning("%d more refused connections were not logged (at most one line per peer per %g s, %d"
+                            " lines in all)", self._unlogged, interval, bounds.refusal_log_lines_max)
+            self._last = {host: at for host, at in self._last.items() if now - at < interval}
+            self._interval_started, self._lines, self._unlogged = now, 0, 0
+        host = peer.rpartition(":")[0] or peer
+        last = self._last.get(host)
+        if (last is not None and now - last < interval) or self._lines >= bounds.refusal_log_lines_max:
+            self._unlogged += 1
+            return
+        self._last[host] = now
+        self._lines += 1
+        log.warning(message, *args, extra={"peer": peer, "refusal": reason})
+
+
 class Edge:
     """The connections of one listening socket: how many are open, how many per client certificate, and the memory
     they leave behind when they close."""
@@ -104,6 +138,7 @@ class Edge:
         self._open: set[EdgeConnection] = set()
         self._per_certificate: Counter[str] = Counter()
         self._closed_since_trim = 0
+        self.refusals = RefusalLog()
 
     def connection(self) -> EdgeConnection:
         """The protocol factory for loop.create_server."""
@@ -202,8 +237,8 @@ class EdgeConnection(asyncio.Protocol):
         self._peer = peer_address(transport)
         edge = self._edge
         if not edge._admit(self):
-            log.warning("refused a connection from %s: %d connections open (connections_max)", self._peer,
-                        edge.limits.connections_max)
+            edge.refusals.refused(self._peer, "refused a connection from %s: %d connections open (connections_max)",
+                                  self._peer, edge.limits.connections_max, reason="connections_max")
             self._closed = True
             transport.abort()
             return
@@ -275,11 +310,14 @@ class EdgeConnection(asyncio.Protocol):
                     transport, self, context, server_side=True, ssl_handshake_timeout=2 * timeout_ms / 1000
                 )
         except ssl.SSLError as error:
-            log.warning("refused the TLS handshake of %s: %s", self._peer, _tls_reason(error))
+            reason = _tls_reason(error)
+            self._edge.refusals.refused(self._peer, "refused the TLS handshake of %s: %s", self._peer, reason,
+                                        reason=reason)
             self._release()
             return
         except TimeoutError:
-            log.warning("cut the TLS handshake of %s: not finished within %d ms", self._peer, timeout_ms)
+            self._edge.refusals.refused(self._peer, "cut the TLS handshake of %s: not finished within %d ms",
+                                        self._peer, timeout_ms, reason="handshake timeout")
             self._release()
             return
         except OSError as error:  # the client hung up or reset: nothing refused, nothing worth a warning
@@ -297,9 +335,11 @@ class EdgeConnection(asyncio.Protocol):
         ssl_object = tls.get_extra_info("ssl_object")
         certificate = certificate_key(None if ssl_object is None else ssl_object.getpeercert(binary_form=True))
         if not self._edge._admit_certificate(certificate):
-            log.warning("refused a connection from %s: certificate %s already holds %d connections"
-                        " (connections_per_certificate_max)", self._peer, certificate,
-                        self._edge.limits.connections_per_certificate_max)
+            self._edge.refusals.refused(
+                self._peer, "refused a connection from %s: certificate %s already holds %d connections"
+                " (connections_per_certificate_max)", self._peer, certificate,
+                self._edge.limits.connections_per_certificate_max, reason="connections_per_certificate_max",
+            )
             self._transport = tls
             self.abort()
             self._release()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from gateway import bounds
 from gateway.config import Limits
 from gateway.http.edge import Edge, EdgeLimits, excerpt
+from gateway.http.ops import make_ops_app
 
 log = logging.getLogger(__name__)
 
@@ -121,16 +123,21 @@ def serve_forever(
     reuse_port: bool,
     announce: Callable[[str], None],
     alongside: Callable[[web.Application, str], Awaitable[bool]] | None = None,
+    ops_site: OpsSite | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM, then close gracefully: stop listening, let requests in progress finish within
     shutdown_timeout_ms, and run the app's cleanup (the auto-batcher settles what it holds).
+
+    `ops_site` makes the ops listener's site (gateway.http.ops) on its runner, started once the app is: a TCP site
+    for `gateway serve`, a unix socket its supervisor asks for a worker of `serve --workers N`. A listener that cannot
+    bind raises CannotListen, saying which setting moves it.
 
     `alongside` (`gateway demo`) runs in the same loop once the site listens, given the app and the site's URL; it
     returns whether to go on serving until a signal (False: close now). What it raises closes the server and goes
     on to the caller."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    main = loop.create_task(_serve(app, host, port, ssl_context, limits, reuse_port, announce, alongside))
+    main = loop.create_task(_serve(app, host, port, ssl_context, limits, reuse_port, announce, alongside, ops_site))
     try:
         loop.run_until_complete(main)
     except (web.GracefulExit, KeyboardInterrupt):
@@ -157,15 +164,58 @@ async def _serve(
     reuse_port: bool,
     announce: Callable[[str], None],
     alongside: Callable[[web.Application, str], Awaitable[bool]] | None,
+    ops_site: OpsSite | None,
 ) -> None:
     runner = web.AppRunner(app, handle_signals=True, **runner_options(limits))
     await runner.setup()
+    # Its own runner (no access log: a scrape every few seconds is no news), stopped after the banks' port.
+    ops_runner = web.AppRunner(make_ops_app(app), handle_signals=False, access_log=None,
+                               shutdown_timeout=limits.shutdown_timeout_ms / 1000)
     try:
         edge_limits = EdgeLimits.of(limits)
         site = EdgeSite(runner, host, port, ssl_context=ssl_context, limits=edge_limits, reuse_port=reuse_port)
-        await site.start()
+        await bind_or_explain(site, "serve --port P, or [http] port")
         announce(f"serving on {site.name}")
+        if ops_site is not None:
+            await ops_runner.setup()
+            ops = ops_site(ops_runner)
+            await bind_or_explain(ops, "[http] ops_port, or GATEWAY_HTTP__OPS_PORT")
+            announce(f"ops listener (/healthz, /readyz, /metrics; no client certificate) on {_site_name(ops)}")
         if alongside is None or await alongside(app, site.name):
             await asyncio.Event().wait()  # until a signal raises GracefulExit
     finally:
         await runner.cleanup()
+        await ops_runner.cleanup()
+
+
+OpsSite = Callable[[web.AppRunner], web.BaseSite]
+
+
+class CannotListen(Exception):
+    """A listener could not bind its address (in use, not this host's, a privileged port)."""
+
+    def __init__(self, address: str, reason: str, hint: str) -> None:
+        super().__init__(f"cannot listen on {address}: {reason} ({hint})")
+
+
+async def bind_or_explain(site: web.BaseSite, hint: str) -> None:
+    """Start a site; an address it cannot bind is a CannotListen saying why, ending with `hint`."""
+    try:
+        await site.start()
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        reason = "in use by another process" if error.errno == errno.EADDRINUSE else error.strerror or str(error)
+        raise CannotListen(site.name.partition("://")[2], reason, hint) from None
+
+
+def _site_name(site: web.BaseSite) -> str:
+    """The site's address as bound (port 0 asks for any free one): a URL, or a unix socket's path."""
+    if isinstance(site, web.UnixSite):
+        return f"unix socket {site._path}"  # type: ignore[attr-defined]
+    server = getattr(site, "_server", None)
+    sockets = getattr(server, "sockets", None)
+    if sockets:
+        host, port = sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+    return site.name

@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from datetime import datetime
+from uuid import UUID
 
 from aiohttp import web
 
@@ -25,13 +26,39 @@ from gateway.messages import answers, codes
 from gateway.messages.rejections import Layer, Rejection
 
 log = logging.getLogger(__name__)
+# One line at INFO for every POST /v1/messages answered (fields below); never the payload.
+handled_log = logging.getLogger("gateway.messages.handled")
 
+_started = web.RequestKey("started", float)  # perf_counter() when post_message began: the latency logged
 xml_media_types = frozenset({"application/xml", "text/xml"})
 _cursor = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also take "+5", " 5", "1_0" and other scripts
 
 
+def log_handled(
+    participant: str | None, started: float, http_status: int, outcome: str, message_type: str,
+    reference: str | None = None, reason_code: str | None = None, transfer_ids: tuple[UUID, ...] = (),
+) -> None:
+    """The log line of one message answered: who sent it (the certificate's BIC), what it was, how it ended."""
+    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    handled_log.info(
+        "%s %s from %s: %s %d in %.1f ms", message_type, reference or "-", participant or "-", outcome, http_status,
+        latency_ms,
+        extra={
+            "participant": participant,
+            "biz_msg_id": reference,
+            "message_type": message_type,
+            "outcome": outcome,
+            "reason_code": reason_code,
+            "http_status": http_status,
+            "transfer_ids": [transfer_id.hex for transfer_id in transfer_ids],
+            "latency_ms": latency_ms,
+        },
+    )
+
+
 def admi_002_response(request: web.Request, status: int, code: str, text: str, receiver_bic: str | None) -> web.Response:
     """A transport-level refusal: an admi.002 naming the problem, with the HTTP status that fits it."""
+    log_handled(receiver_bic, request.get(_started, time.perf_counter()), status, "refused", "unread", reason_code=code)
     gateway = request.app[gateway_key]
     now: datetime = instant(gateway.environment.clock_us())
     rejection = Rejection(code, "", text, Layer.WELL_FORMEDNESS)
@@ -43,6 +70,7 @@ def admi_002_response(request: web.Request, status: int, code: str, text: str, r
 
 
 async def post_message(request: web.Request) -> web.StreamResponse:
+    request[_started] = time.perf_counter()
     settings = request.app[settings_key]
     bic = authenticated_bic(request)
     if bic is None and not settings.plain_http:
@@ -62,7 +90,7 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     inbound = request.app[gateway_key].inbound
     # Shielded: a client that hangs up mid-request, or an answer overdue, must not cut settlement short. The answer
     # then waits in the journal, and the bank's retry of the same message is answered from there.
-    started = time.perf_counter()
+    started = request[_started]
     settling = asyncio.ensure_future(inbound.receive(data, bic))
     try:
         async with asyncio.timeout(settings.request_timeout_seconds):
@@ -76,6 +104,8 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     metrics = request.app[metrics_key]
     metrics.settlement_seconds.observe(time.perf_counter() - started)
     metrics.messages.labels(reply.message_type, reply.outcome).inc()
+    log_handled(bic, started, reply.http_status, reply.outcome, reply.message_type, reply.reference, reply.reason_code,
+                reply.transfer_ids)
     return web.Response(
         status=reply.http_status,
         body=reply.body,

@@ -71,8 +71,13 @@ class Metrics:
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
-    metrics = request.app[metrics_key]
-    gateway = request.app[gateway_key]
+    return await metrics_response(request.app)
+
+
+async def metrics_response(app: web.Application) -> web.Response:
+    """The metrics of the banks' application `app`, its figures read now."""
+    metrics = app[metrics_key]
+    gateway = app[gateway_key]
     metrics.queued_transfers.set(gateway.batcher.queued_transfers)
     webhooks = [p.bic for p in gateway.config.participants if p.webhook_url is not None]
     oldest_us = await gateway.journal.oldest_undelivered_us(webhooks)

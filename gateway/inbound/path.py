@@ -90,7 +90,8 @@ class Inbound:
     async def _dispatch(self, message: Received, flow: Flow) -> Reply:
         for attempt in range(bounds.journal_conflict_retries_max):
             try:
-                return await flow.handle(dataclasses.replace(message, attempt=attempt))
+                reply = await flow.handle(dataclasses.replace(message, attempt=attempt))
+                return reply if reply.reference else dataclasses.replace(reply, reference=message.reference)
             except JournalConflict:
                 # Another copy of it, or of something it claims, committed first: the journal now tells which.
                 replay = await self.journaling.replay(message, flow)

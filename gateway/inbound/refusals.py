@@ -68,7 +68,7 @@ async def answer_refused(
         data, sender, message_type, outcome.reference, MessageStatus.REJECTED, received_at_us, reason_code=reason
     )
     await journaling.answered(inbound, answer, sender)
-    return Reply(status, answer.payload, "rejected", message_type or "unreadable")
+    return Reply(status, answer.payload, "rejected", message_type or "unreadable", outcome.reference, reason)
 
 
 def _sent_in_another_name(rejection: Rejection) -> bool:

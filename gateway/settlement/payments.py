@@ -162,6 +162,9 @@ class PaymentsJournal:
     credit_notified: frozenset[str]  # banks that asked for a camt.054 for every credit
     recipients: Recipients  # how each bank is written to (Journaling.recipients)
     answer: Outbound | None = field(default=None)
+    # What journal() decided, for the log: the transfers it settled, the first reason code of a payment refused.
+    settled_transfer_ids: tuple[UUID, ...] = ()
+    first_reason_code: str | None = None
 
     @property
     def command(self) -> Transfers:
@@ -199,6 +202,7 @@ class PaymentsJournal:
 
     def journal(self, results: Sequence[TransferResult], settled_at_us: int) -> JournalRows:
         message = self.message
+        self.first_reason_code = None  # a batch retried calls this again
         settled_at = instant(settled_at_us)
         records: list[PaymentRecord] = []
         statuses: list[TransactionStatus] = []
@@ -211,6 +215,7 @@ class PaymentsJournal:
                 if result is not TransferResult.OK:
                     rejection = ledger_reason(result)
             if rejection is not None:
+                self.first_reason_code = self.first_reason_code or rejection[0]
                 state, reasons = PaymentState.REJECTED, (status_reason(*rejection),)
                 status = PaymentStatus.RJCT
             elif payment.warehoused:
@@ -243,6 +248,7 @@ class PaymentsJournal:
                 )
             )
             statuses.append(payment.status(status, reasons, settled_at))
+        self.settled_transfer_ids = tuple(payment.transfer_id for payment in settled)
         command = self.command
         self.answer = answers.status_report(
             self.gateway_bic,
@@ -463,7 +469,8 @@ class Payments(AnsweringFlow):
         )
         await self.journaling.batcher.submit(attachment.requests(), attachment)
         assert attachment.answer is not None, "the batch journaled the message, so its answer was built"
-        return Reply(200, attachment.answer.payload, "accepted", message.message_type)
+        return Reply(200, attachment.answer.payload, "accepted", message.message_type, message.reference,
+                     attachment.first_reason_code, attachment.settled_transfer_ids)
 
     async def _taken(self, payments: Sequence[Payment]) -> set[str]:
         return await self.journaling.journal.taken_claims([key for payment in payments for key in payment.claims])

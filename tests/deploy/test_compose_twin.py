@@ -43,7 +43,7 @@ def test_two_gateways_from_the_compose_file_settle_each_payment_once_and_stop_on
     assert "entrypoint: checked: config" in migrated.stderr and "database at schema" in migrated.stdout
 
     a, b = twin.start("gateway-a"), twin.start("gateway-b")
-    health = twin.run("gateway-a", *twin.service("gateway-a")["healthcheck"]["test"][2:])
+    health = twin.run("gateway-a", *twin.service("gateway-a")["healthcheck"]["test"][2:], beside=a)
     if ops_listener_known:
         assert health.returncode == 0, health.stderr
     else:

@@ -234,13 +234,15 @@ class Twin:
             assert int(ops) in published, f"{name} does not publish the ops port {ops}: {published}"
         return banks_port, None if ops is None else int(ops)
 
-    def run(self, name: str, *override: str, mount: bool = True, timeout: float = 120
+    def run(self, name: str, *override: str, mount: bool = True, timeout: float = 120, beside: Process | None = None
             ) -> subprocess.CompletedProcess[str]:
         """A service (or one command in its container, `override`) run to its end; `mount` False: in the container
-        root as it stands (a test took something out of it)."""
+        root as it stands (a test took something out of it); `beside`: in the container of that started process (its
+        ports, as `entrypoint.sh health` runs there)."""
         if mount:
             self.mount(name)
-        return subprocess.run(self.command(name, *override), env=self.environment(name), cwd=self.workdir,
+        ports = (None, None) if beside is None else (beside.port, beside.ops_port)
+        return subprocess.run(self.command(name, *override), env=self.environment(name, *ports), cwd=self.workdir,
                               capture_output=True, text=True, timeout=timeout, check=False)
 
     def start(self, name: str) -> Process:
@@ -279,7 +281,7 @@ class Twin:
         url, context = self.ready_url(process)
         deadline = time.monotonic() + startup_seconds_max
         while True:
-            if process.popen.poll() is not None and give_up_on_bind and "address already in use" in (
+            if process.popen.poll() is not None and give_up_on_bind and "in use by another process" in (
                 process.output().lower()
             ):
                 return False

@@ -48,6 +48,7 @@ def test_the_examples_replay_against_a_fresh_demo_and_again_after_other_traffic(
     port = free_port()
     url = f"https://127.0.0.1:{port}"
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GATEWAY_")}
+    environment["GATEWAY_HTTP__OPS_PORT"] = "0"  # the demo's ops listener on any free port, not the default 9464
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         server = subprocess.Popen(gateway("serve", "--port", str(port)), cwd=tmp_path, env=environment,

@@ -26,6 +26,8 @@ account_code_chars_max = 64
 participant_name_chars_max = 140
 wallets_per_participant_max = 16
 participants_max = 2_000
+# Client certificates whose BIC the HTTP layer remembers (gateway.http.auth): two per participant, for a rotation.
+client_certificates_cached_max = 2 * participants_max
 
 # XML intake (gateway.messages.safe_xml): every bound is checked while the parser runs, so a hostile message
 # costs at most one parse chunk past the bound.

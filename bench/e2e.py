@@ -325,7 +325,9 @@ def listening_sockets(port: int) -> int:
 
 def measure(args: argparse.Namespace, port: int, certs_dir: Path | None, transactions: int, connections: int,
             processes: int, messages_per_connection: int, seconds: float,
-            repeat: bool = False) -> tuple[float, list[float]]:
+            repeat: bool = False, profile: tuple[int, Path] | None = None) -> tuple[float, list[float]]:
+    """Run the load; with `profile` (a process id and a file), py-spy records that process and its children over
+    the measured seconds."""
     today = datetime.now(moscow).date().isoformat()
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     per_process = max(1, connections // processes)
@@ -339,6 +341,14 @@ def measure(args: argparse.Namespace, port: int, certs_dir: Path | None, transac
         child.start()
         children.append(child)
     ready.wait()
+    recorder = None
+    if profile is not None:
+        time.sleep(0.5 + args.warmup_seconds)  # the load starts 0.5 s after the barrier, then warms up
+        pid, output = profile
+        recorder = subprocess.Popen(
+            [py_spy(), "record", "--pid", str(pid), "--subprocesses", "--duration", str(int(seconds)), "--rate", "200",
+             "--format", "raw", "--output", str(output)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     done, latencies, failures = 0, [], []
     for _ in children:
         count, lat, fail = queue.get()
@@ -347,6 +357,8 @@ def measure(args: argparse.Namespace, port: int, certs_dir: Path | None, transac
         failures.extend(fail)
     for child in children:
         child.join()
+    if recorder is not None and recorder.wait() != 0:
+        raise SystemExit(f"py-spy exited with {recorder.returncode} (it needs ptrace: root, or CAP_SYS_PTRACE)")
     if failures:
         raise SystemExit(f"{len(failures)} unexpected answers; first: {failures[0]}")
     return done / seconds, sorted(latencies)
@@ -487,6 +499,13 @@ def print_single(what: str, args: argparse.Namespace, rate: float, latencies: li
           f"max {worst * 1000:7.1f} ms", flush=True)
 
 
+def py_spy() -> str:
+    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    return found
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -505,6 +524,9 @@ def main() -> int:
     parser.add_argument("--plain-http", action="store_true", help="no TLS (the loopback development mode)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=("single", "bulk"), help="run one scenario (on a fresh database)")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="record the gateway with py-spy during each scenario: DIR/single.txt, DIR/bulk.txt "
+                             "(collapsed stacks, as `py-spy record --format raw` writes them)")
     args = parser.parse_args()
 
     database = f"bench_e2e_{uuid.uuid4().hex[:8]}"
@@ -564,11 +586,17 @@ def main() -> int:
               f"after {args.warmup_seconds:.0f} s warm-up")
         today = datetime.now(moscow).date().isoformat()
         canned = probe_answer(port, certs_dir, today)
+        if args.profile is not None:
+            args.profile.mkdir(parents=True, exist_ok=True)
+
+        def profile_of(scenario: str) -> tuple[int, Path] | None:
+            return None if args.profile is None else (server.pid, args.profile / f"{scenario}.txt")
+
         single, bulk = None, None
         if args.only != "bulk":
             rate, latencies = measure(args, port, certs_dir, 1, args.connections, args.load_processes,
                                       messages_per_connection=single_messages_per_connection(args),
-                                      seconds=args.seconds)
+                                      seconds=args.seconds, profile=profile_of("single"))
             print_single("single  pacs.008 x1", args, rate, latencies)
             limit, limit_latencies = transport_limit(args, certs_dir, canned)
             print_single(f"transport limit ({len(canned):,} B)", args, limit, limit_latencies)
@@ -577,7 +605,8 @@ def main() -> int:
             # Enough 1,000-transaction messages for 10,000 transfers/s per connection, at most 60 each.
             bulk_messages = min(60, int(10 * (args.seconds + args.warmup_seconds)) + 5)
             bulk_rate, bulk_latencies = measure(args, port, certs_dir, 1000, 4, 1,
-                                                messages_per_connection=bulk_messages, seconds=args.seconds)
+                                                messages_per_connection=bulk_messages, seconds=args.seconds,
+                                                profile=profile_of("bulk"))
             print(f"{'bulk    pacs.008 x1000':<28}   4 connections  {bulk_rate * 1000:>9,.0f} transfers/s  "
                   f"p50 {percentile(bulk_latencies, 0.5) * 1000:6.1f} ms per message")
             ledger = ledger_limit(admin)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -54,6 +55,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -265,6 +267,76 @@ async def fund(config_path: Path) -> None:
         ]
         results = await gateway.batcher.submit(mints)
         assert all(r is TransferResult.OK for r in results), results
+
+
+@dataclass(frozen=True)
+class BenchGateway:
+    port: int
+    certs_dir: Path | None  # None: plain HTTP
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def bench_gateway(pg_url: str, workers: int, batch_transfers_max: int, plain_http: bool) -> Iterator[BenchGateway]:
+    """A gateway serving on a scratch database of the server at `pg_url` (created, migrated, funded; dropped after)
+    with its own config and, unless `plain_http`, a development PKI; yielded once every worker listens."""
+    database = f"bench_e2e_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(pg_url)
+        try:
+            await connection.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await connection.close()
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(pg_url)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    server = None
+    try:
+        base = pg_url.rsplit("/", 1)[0]
+        database_url = base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + database
+        config_path = write_config(workdir, database_url, batch_transfers_max)
+        command = gateway_command()
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        subprocess.run([*command, "--config", str(config_path), "keys", "init"], check=True, env=environment,
+                       capture_output=True)
+        subprocess.run([*command, "--config", str(config_path), "db", "upgrade"], check=True, env=environment,
+                       capture_output=True)
+        asyncio.run(fund(config_path))
+        certs_dir = None
+        if not plain_http:
+            certs_dir = workdir / "certs"
+            subprocess.run([*command, "--config", str(config_path), "certs", "init", str(certs_dir)], check=True,
+                           env=environment, capture_output=True)
+        port = free_port()
+        serve = [*command, "--config", str(config_path), "serve", "--port", str(port), "--workers", str(workers)]
+        serve += ["--plain-http"] if plain_http else ["--tls-dir", str(certs_dir)]
+        # The gateway's log (an access line per request) goes to a file: a pipe nobody reads would fill and stall it.
+        server_log = (workdir / "gateway.log").open("wb")
+        server = subprocess.Popen(serve, env=environment, stdout=server_log, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(port, certs_dir, server)
+            wait_listening(port, workers, server)
+        except SystemExit:
+            print((workdir / "gateway.log").read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
+        yield BenchGateway(port, certs_dir, server)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        asyncio.run(drop())
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -529,55 +601,8 @@ def main() -> int:
                              "(collapsed stacks, as `py-spy record --format raw` writes them)")
     args = parser.parse_args()
 
-    database = f"bench_e2e_{uuid.uuid4().hex[:8]}"
-    admin = args.pg_url
-
-    async def create() -> None:
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(f'CREATE DATABASE "{database}"')
-        finally:
-            await connection.close()
-
-    async def drop() -> None:
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    asyncio.run(create())
-    workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
-    server = None
-    try:
-        base = admin.rsplit("/", 1)[0]
-        database_url = base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + database
-        config_path = write_config(workdir, database_url, args.batch_transfers_max)
-        command = gateway_command()
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        subprocess.run([*command, "--config", str(config_path), "keys", "init"], check=True, env=environment,
-                       capture_output=True)
-        subprocess.run([*command, "--config", str(config_path), "db", "upgrade"], check=True, env=environment,
-                       capture_output=True)
-        asyncio.run(fund(config_path))
-        certs_dir = None
-        if not args.plain_http:
-            certs_dir = workdir / "certs"
-            subprocess.run([*command, "--config", str(config_path), "certs", "init", str(certs_dir)], check=True,
-                           env=environment, capture_output=True)
-        port = free_port()
-        serve = [*command, "--config", str(config_path), "serve", "--port", str(port), "--workers", str(args.workers)]
-        serve += ["--plain-http"] if args.plain_http else ["--tls-dir", str(certs_dir)]
-        # The gateway's log (an access line per request) goes to a file: a pipe nobody reads would fill and stall it.
-        server_log = (workdir / "gateway.log").open("wb")
-        server = subprocess.Popen(serve, env=environment, stdout=server_log, stderr=subprocess.STDOUT)
-        try:
-            wait_ready(port, certs_dir, server)
-            wait_listening(port, args.workers, server)
-        except SystemExit:
-            print((workdir / "gateway.log").read_text(errors="replace")[-4000:], file=sys.stderr)
-            raise
-
+    with bench_gateway(args.pg_url, args.workers, args.batch_transfers_max, args.plain_http) as gateway:
+        port, certs_dir, server, admin = gateway.port, gateway.certs_dir, gateway.process, args.pg_url
         print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.python_implementation()} "
               f"{platform.python_version()}, PostgreSQL at {admin.split('@')[-1]}")
         print(f"settings: {'plain HTTP' if args.plain_http else 'TLS 1.3 with client certificates'}, "
@@ -623,15 +648,6 @@ def main() -> int:
             print(f"{'PASS' if ratio >= bulk_ratio_target else 'MISS'}: bulk {ratio:.3f} of the ledger limit "
                   f"(target >= {bulk_ratio_target:.2f})")
         return 0
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        asyncio.run(drop())
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

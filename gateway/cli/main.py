@@ -89,8 +89,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="server.pem, server.key and the client CA ca.pem (default: http.tls_dir from the config)")
     serve.add_argument("--plain-http", action="store_true",
                        help="DEVELOPMENT ONLY: no TLS, no client certificates, loopback addresses only")
-    serve.add_argument("--workers", type=int, default=1,
-                       help="serve from this many processes sharing the port (PostgreSQL only)")
+    serve.add_argument("--workers", type=int,
+                       help="serve from this many processes sharing the port (PostgreSQL only; default: one per CPU"
+                            " core on PostgreSQL, 1 on SQLite)")
     serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set on the extra workers
     serve.set_defaults(handler="gateway.cli.serve:serve")
 

@@ -4,7 +4,7 @@ Run (from the repository root, with the gateway installed):
 
     python bench/e2e.py                      # single-transaction pacs.008, then 1,000-transaction pacs.008
     python bench/e2e.py --seconds 20         # longer measurements
-    python bench/e2e.py --connections 64 --load-processes 2 --workers 2
+    python bench/e2e.py --connections 64 --load-processes 2 --workers 1
     python bench/e2e.py --plain-http         # without TLS (the loopback development mode), to see TLS's share
     python bench/e2e.py --only bulk          # one scenario, on a fresh database
 
@@ -591,7 +591,8 @@ def main() -> int:
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections, single scenario")
     parser.add_argument("--load-processes", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1, help="gateway serve --workers")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                        help="gateway serve --workers (default: the gateway's own, one per CPU core)")
     parser.add_argument("--batch-transfers-max", type=int, default=1000)
     parser.add_argument("--plain-http", action="store_true", help="no TLS (the loopback development mode)")
     parser.add_argument("--seed", type=int, default=1)

@@ -5,9 +5,9 @@ Run (from the repository root, with the gateway installed):
     python bench/soak.py                    # 1,000,000 single-transaction pacs.008 (hours on 2 shared cores)
     python bench/soak.py --count 100000     # a shorter soak
 
-The gateway is set up as bench/e2e.py sets it up (a scratch database on --pg-url, its own config, mutual TLS, one
-gateway process unless --workers). `--connections` keep-alive connections in `--load-processes` processes send
-single-transaction pacs.008s, each built just before it is sent (a million prebuilt messages would not fit in
+The gateway is set up as bench/e2e.py sets it up (a scratch database on --pg-url, its own config, mutual TLS, the
+gateway's default workers: one per CPU core). `--connections` keep-alive connections in `--load-processes` processes
+send single-transaction pacs.008s, each built just before it is sent (a million prebuilt messages would not fit in
 memory), until `--count` have been answered; every answer must be HTTP 200 with group status ACSC.
 
 What it prints:
@@ -104,8 +104,15 @@ def rss_bytes(pid: int) -> int:
 
 def gateway_processes(pid: int) -> list[int]:
     """The gateway's process and its worker children (gateway serve --workers N starts N - 1 of them)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    return [pid, *(int(c) for c in children.read_text().split())] if children.exists() else [pid]
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone since the listing
+            continue
+        if int(fields[1]) == pid:  # the parent's pid, after the state
+            children.append(int(stat.parent.name))
+    return [pid, *sorted(children)]
 
 
 def pace(answered: Counter[int], start: int, stop: int) -> float:
@@ -128,7 +135,8 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=1_000_000, help="single payments to send")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--load-processes", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1, help="gateway serve --workers")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                        help="gateway serve --workers (default: the gateway's own, one per CPU core)")
     parser.add_argument("--sample-seconds", type=float, default=1.0, help="RSS sampling interval")
     args = parser.parse_args()
     if args.count < 100:

@@ -14,6 +14,8 @@ What it prints:
   RSS       every gateway process's resident set (VmRSS from /proc), sampled every --sample-seconds: at the start of
             the load, the largest of the first and of the last half of the run, and at the end.
   pace      payments/s over the first 10 % and the last 10 % of the payments (answers counted per 0.1 s).
+  CPU       the gateway processes' CPU time per payment over the same two stretches: unlike the pace, it does not
+            fall when other work on the machine takes the CPUs, so it tells a slower gateway from a busier machine.
 Targets (issue 16): RSS <= 250 MB per process, no growth in the last half (its largest sample within 5 % of the
 first half's), and the last 10 %'s pace >= 0.9 of the first 10 %'s. Exit status 0 when all three hold, 1 otherwise;
 any unexpected answer stops the run with an error.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import multiprocessing
 import os
 import random
@@ -115,8 +118,26 @@ def gateway_processes(pid: int) -> list[int]:
     return [pid, *sorted(children)]
 
 
-def pace(answered: Counter[int], start: int, stop: int) -> float:
-    """Payments/s over the payments numbered start..stop in the order answered, from the counts per tick."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used (utime + stime from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_between(samples: list[tuple[float, float]], start: float, stop: float) -> float:
+    """CPU seconds used between two wall-clock times, from (time, CPU seconds so far) samples, interpolated."""
+    def at(moment: float) -> float:
+        for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+            if t0 <= moment <= t1:
+                return c0 + (c1 - c0) * (moment - t0) / (t1 - t0) if t1 > t0 else c0
+        return samples[0][1] if moment < samples[0][0] else samples[-1][1]
+
+    return at(stop) - at(start)
+
+
+def window(answered: Counter[int], start: int, stop: int) -> tuple[float, float]:
+    """The wall-clock times (start, end) over which the payments numbered start..stop, in the order answered, were
+    answered, from the counts per tick."""
     done, first_tick, last_tick = 0, None, None
     for tick in sorted(answered):
         done += answered[tick]
@@ -126,7 +147,7 @@ def pace(answered: Counter[int], start: int, stop: int) -> float:
             last_tick = tick
             break
     assert first_tick is not None and last_tick is not None
-    return (stop - start) / ((last_tick - first_tick + 1) / ticks_per_second)
+    return first_tick / ticks_per_second, (last_tick + 1) / ticks_per_second
 
 
 def main() -> int:
@@ -157,12 +178,14 @@ def main() -> int:
         print(f"soak: {args.count:,} single payments, {args.connections} connections, gateway processes {pids}",
               flush=True)
         samples: list[tuple[float, dict[int, int]]] = []
+        cpu: list[tuple[float, float]] = []  # (wall-clock time, CPU seconds of the gateway's processes so far)
         answered: Counter[int] = Counter()
         finished = 0
         started = time.monotonic()
         next_report = started + 60
         while finished < len(processes):
             samples.append((time.monotonic() - started, {pid: rss_bytes(pid) for pid in pids}))
+            cpu.append((time.time(), sum(cpu_seconds(pid) for pid in pids)))
             while not queue.empty():
                 kind, value = queue.get()
                 if kind == "failed":
@@ -173,7 +196,7 @@ def main() -> int:
                 finished += 1
             if time.monotonic() >= next_report:
                 rss = ", ".join(f"{r / 2**20:.0f} MB" for r in samples[-1][1].values())
-                print(f"  {samples[-1][0]:6.0f} s  RSS {rss}", flush=True)
+                print(f"  {samples[-1][0]:6.0f} s  RSS {rss}  gateway CPU {cpu[-1][1]:,.0f} s", flush=True)
                 next_report += 60
             time.sleep(args.sample_seconds)
         for process in processes:
@@ -184,7 +207,10 @@ def main() -> int:
     if total != args.count:
         raise SystemExit(f"{total:,} answers for {args.count:,} payments")
     tenth = args.count // 10
-    first_pace, last_pace = pace(answered, 0, tenth), pace(answered, args.count - tenth, args.count)
+    first, last = window(answered, 0, tenth), window(answered, args.count - tenth, args.count)
+    first_pace, last_pace = tenth / (first[1] - first[0]), tenth / (last[1] - last[0])
+    # The gateway's CPU per payment does not depend on what else runs on the machine, as the pace does.
+    first_cpu, last_cpu = cpu_between(cpu, *first) / tenth, cpu_between(cpu, *last) / tenth
     half = len(samples) // 2
     print(f"payments   {args.count:,} in {seconds:,.0f} s ({args.count / seconds:,.0f}/s)")
     verdicts = []
@@ -199,6 +225,8 @@ def main() -> int:
                          last_max <= first_max * (1 + rss_last_half_growth_max)))
     ratio = last_pace / first_pace
     print(f"pace       first 10 % {first_pace:,.0f}/s  last 10 % {last_pace:,.0f}/s  last/first {ratio:.2f}")
+    print(f"CPU        the gateway's, per payment: first 10 % {first_cpu * 1000:.2f} ms  last 10 % "
+          f"{last_cpu * 1000:.2f} ms  last/first {last_cpu / first_cpu:.2f}")
     verdicts.append((f"last/first pace >= {pace_ratio_target}", ratio >= pace_ratio_target))
     for what, ok in verdicts:
         print(f"{'PASS' if ok else 'MISS'}: {what}")

@@ -38,9 +38,9 @@ class ParserLog(logging.LoggerAdapter):  # type: ignore[type-arg]
 
 
 class AccessLog(AbstractAccessLogger):
-    """One line per request: peer, request line, status, body bytes, milliseconds. aiohttp's default access log
-    formats its own timestamp with strftime and walks a compiled format for every line: 4 % of the CPU of a single
-    payment (docs/performance.md); the log record has a timestamp already."""
+    """One line per request: peer, request line, status, bytes sent (headers and body), milliseconds. aiohttp's
+    default access log formats its own timestamp with strftime and walks a compiled format for every line: 4 % of
+    the CPU of a single payment (docs/performance.md); the log record has a timestamp already."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info('%s "%s %s HTTP/%d.%d" %d %d %.1f ms', request.remote, request.method, request.path_qs,

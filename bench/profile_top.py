@@ -65,7 +65,7 @@ def main() -> int:
     print("\nown   function")
     for name, count in own.most_common(args.top):
         print(f"{count / total:5.1%} {name}")
-    print("\ninside function (leaving out the frames below 90 % of all samples: main, the event loop)")
+    print("\ninside function (leaving out the frames under 90 % or more of all samples: main, the event loop)")
     below = [(name, count) for name, count in inside.most_common() if count < 0.9 * total]
     for name, count in below[: args.top]:
         print(f"{count / total:5.1%} {name}")

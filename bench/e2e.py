@@ -159,7 +159,11 @@ async def _connection(plan: LoadPlan, bank: str, messages: list[bytes], start_at
     if plan.certs_dir is not None:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=f"{plan.certs_dir}/ca.pem")
         context.load_cert_chain(f"{plan.certs_dir}/{bank}.pem", f"{plan.certs_dir}/{bank}.key")
-    reader, writer = await asyncio.open_connection(plan.host, plan.port, ssl=context)
+    try:
+        reader, writer = await asyncio.open_connection(plan.host, plan.port, ssl=context)
+    except OSError as error:  # ssl.SSLError is one: a handshake the server cut
+        failures.append(f"connecting: {type(error).__name__}: {error}")
+        return 0
     done = 0
     try:
         while time.perf_counter() < start_at:
@@ -179,6 +183,8 @@ async def _connection(plan: LoadPlan, bank: str, messages: list[bytes], start_at
                 done += 1
         else:
             failures.append("a connection sent all its prebuilt messages before the end: the figure would be low")
+    except (OSError, asyncio.IncompleteReadError) as error:  # reported by the parent rather than hanging it
+        failures.append(f"{type(error).__name__}: {error}")
     finally:
         writer.close()
     return done

@@ -29,13 +29,13 @@ import ssl
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from aiohttp import web
 
 from gateway import bounds
-from gateway.config import Limits
 from gateway.http import heap
+from gateway.config import Limits
 from gateway.security.certs import bic_from_certificate
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,7 @@ class EdgeConnection(asyncio.Protocol):
     # --- asyncio.Protocol: the socket, then (after start_tls) the TLS layer ---------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # A stream socket's transport. uvloop's has asyncio.Transport's methods without subclassing it.
-        transport = cast(asyncio.Transport, transport)
+        assert isinstance(transport, asyncio.Transport)
         self._socket_transport = transport
         self._peer = peer_address(transport)
         edge = self._edge

@@ -145,7 +145,7 @@ def serve_forever(
     `alongside` (`gateway demo`) runs in the same loop once the site listens, given the app and the site's URL; it
     returns whether to go on serving until a signal (False: close now). What it raises closes the server and goes
     on to the caller."""
-    loop = new_event_loop()
+    loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     main = loop.create_task(_serve(app, host, port, ssl_context, limits, reuse_port, announce, alongside))
     try:
@@ -163,16 +163,6 @@ def serve_forever(
         loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's loop when it is installed (a dependency wherever it builds): it runs the same protocols, TLS included
-    (loop.start_tls), with less Python per event. asyncio's own loop otherwise."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 async def _serve(

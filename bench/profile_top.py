@@ -9,7 +9,8 @@ Run (from the repository root):
 The input is py-spy's collapsed stacks (`py-spy record --format raw`): one line per distinct stack, frames
 separated by ';', then the number of samples. Shares are of all samples of the recorded processes (py-spy counts
 a process only while it runs Python or C code, not while it waits in the event loop's select). A function's "own"
-share is the samples with it at the top of the stack; its "inside" share is the samples with it anywhere in it.
+share is the samples with it at the top of the stack; its "inside" share is the samples with it anywhere in it,
+counted below the event loop's callback runner (the frames above it, main and the loop, hold every sample).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 _line_number = re.compile(r":\d+\)$")
+_loop_callback = "Handle._run (asyncio/events.py)"
 
 
 def frame_name(frame: str) -> str:
@@ -44,6 +46,10 @@ def shares(path: Path) -> tuple[int, Counter[str], Counter[str]]:
             continue
         total += count
         own[frames[-1]] += count
+        # "inside" starts below the event loop's callback runner: what runs outside of it (the process, main, the
+        # loop itself) holds every sample of its process.
+        if _loop_callback in frames:
+            frames = frames[len(frames) - frames[::-1].index(_loop_callback) :]
         for name in set(frames):
             inside[name] += count
     return total, own, inside
@@ -65,9 +71,8 @@ def main() -> int:
     print("\nown   function")
     for name, count in own.most_common(args.top):
         print(f"{count / total:5.1%} {name}")
-    print("\ninside function (leaving out the frames under 90 % or more of all samples: main, the event loop)")
-    below = [(name, count) for name, count in inside.most_common() if count < 0.9 * total]
-    for name, count in below[: args.top]:
+    print("\ninside function (below the event loop)")
+    for name, count in inside.most_common(args.top):
         print(f"{count / total:5.1%} {name}")
     return 0
 

@@ -229,7 +229,7 @@ def run_load(plan: LoadPlan, ready: Any, queue: multiprocessing.Queue) -> None: 
 
 def write_config(directory: Path, database_url: str, batch_transfers_max: int) -> Path:
     participants = "".join(
-        f'[[participants]]\nbic = "{bic}"\nname = "Bank {bic[:4]}"\nrtgs_account = "3010181{i:013d}"\nwallets = ["main"]\n\n'
+        f'[[participants]]\nbic = "{bic}"\nname = "Bank {bic[:4]}"\nrtgs_account = "3010181{i + 2:013d}"\nwallets = ["main"]\n\n'
         for i, bic in enumerate(banks())
     )
     text = (

@@ -158,7 +158,7 @@ def write_config(directory: Path, database_url: str) -> Config:
     generate_key_file(key_file)
     participants = "".join(
         f'[[participants]]\nbic = "{bank_bic(i)}"\nname = "Bench bank {i + 1}"\nclearing_code = "0445{i:05d}"\n'
-        f'rtgs_account = "3010181000000{i:07d}"\nwallets = ["main"]\n\n'
+        f'rtgs_account = "3010181000000{i + 2:07d}"\nwallets = ["main"]\n\n'
         for i in range(banks_count)
     )
     text = (

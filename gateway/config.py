@@ -350,6 +350,7 @@ def _parse(raw: dict[str, Any], source: str, found_by: str, base_dir: Path) -> C
     cb.finish()
 
     participants = _parse_participants(raw.get("participants", []), cb_config.bic)
+    _check_rtgs_accounts(participants, cb_config.reserve_rtgs_account)
 
     limits = _Reader(raw.get("limits", {}), "limits")
     limits_config = Limits(
@@ -482,6 +483,16 @@ def _parse_participants(value: Any, cb_bic: str) -> tuple[ParticipantConfig, ...
         )
         reader.finish()
     return tuple(parsed)
+
+
+def _check_rtgs_accounts(participants: tuple[ParticipantConfig, ...], reserve_account: str) -> None:
+    """Each bank's RTGS account is its own: the reserve account backs the cryptoroubles in circulation, and a conversion
+    debiting it, or a second bank's, would move money that is not the sender's."""
+    owners = {reserve_account: "the central bank's reserve account"}
+    for index, participant in enumerate(participants):
+        owner = owners.setdefault(participant.rtgs_account, f"{participant.bic}'s")
+        if owner != f"{participant.bic}'s":
+            raise ConfigError(f"participants[{index}].rtgs_account", f"{participant.rtgs_account} is {owner}")
 
 
 def _app_hdr_version(reader: _Reader, bic: str, cb_bic: str) -> str | None:

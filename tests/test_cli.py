@@ -67,6 +67,11 @@ def test_participants_add_suspend_resume_and_list(config_path: Path) -> None:
     assert gateway(config_path, "participants", "add", "GAZPRUMMXXX", "--name", "Again",
                    "--rtgs-account", "1").returncode == 2  # fmt: skip
     assert gateway(config_path, "participants", "add", "not-a-bic", "--name", "X", "--rtgs-account", "1").returncode == 2
+    # An RTGS account is its bank's own: never the reserve account, never another bank's.
+    for account, owner in (("30101810000000000001", "the central bank's reserve account"),
+                           ("30101810400000000225", "SABRRUMMXXX")):
+        taken = gateway(config_path, "participants", "add", "MOSCRUMM", "--name", "X", "--rtgs-account", account)
+        assert taken.returncode == 2 and f"RTGS account {account} is taken: {owner}" in taken.stderr, taken.stderr
     assert gateway(config_path, "participants", "suspend", "VTBRRUMMXXX").returncode == 0
     assert gateway(config_path, "participants", "suspend", "NOSUCHBKXXX").returncode == 2
     assert gateway(config_path, "participants", "suspend", "CBRFRUMMXXX").returncode == 2
@@ -158,18 +163,33 @@ def test_validate_reports_each_file_and_exits_zero_only_when_all_are_valid(confi
     assert "root:" not in mixed.stdout  # the entity was never resolved
 
 
-def test_day_close_states_a_past_day_once_and_refuses_what_cannot_close(config_path: Path) -> None:
+def _sql(database_url: str, statement: str, **parameters: object) -> list[tuple[object, ...]]:
+    """One statement on the test's database (SQLite or PostgreSQL), committed; the rows it returns."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run() -> list[tuple[object, ...]]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(statement), parameters)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_day_close_states_a_past_day_once_and_refuses_what_cannot_close(tmp_path: Path, database_url: str) -> None:
+    config_path = write_config(tmp_path, database_url)
     assert gateway(config_path, "db", "upgrade").returncode == 0
     # The gateway has run since yesterday (its day recorded as a serving process opens it), and never closed it.
     now = datetime.now(business_zone)
     yesterday, today = now.date() - timedelta(days=1), now.date()
     cutoff_us = int(datetime.combine(today, time(0, 0), business_zone).timestamp()) * 1_000_000  # "24:00"
-    database = config_path.parent / "ledger.sqlite3"
-    with sqlite3.connect(database) as connection:
-        connection.execute(
-            "INSERT INTO business_days (business_date, state, cutoff_at_us, first_seq, opened_at_us)"
-            " VALUES (?, 'open', ?, 0, ?)", (yesterday.isoformat(), cutoff_us, cutoff_us - 86_400_000_000),
-        )  # fmt: skip
+    _sql(database_url, "INSERT INTO business_days (business_date, state, cutoff_at_us, first_seq, opened_at_us)"
+                       " VALUES (:day, 'open', :cutoff, 0, :opened)",
+         day=yesterday.isoformat(), cutoff=cutoff_us, opened=cutoff_us - 86_400_000_000)  # fmt: skip
     early = gateway(config_path, "day", "close", "--date", today.isoformat())
     assert early.returncode == 1 and f"{today} runs until its cut-off" in early.stdout, early.stdout + early.stderr
     closed = gateway(config_path, "day", "close", "--date", yesterday.isoformat())
@@ -178,11 +198,9 @@ def test_day_close_states_a_past_day_once_and_refuses_what_cannot_close(config_p
     again = gateway(config_path, "day", "close", "--date", yesterday.isoformat())
     assert again.returncode == 1 and "closed already" in again.stdout, again.stdout + again.stderr
     # One statement per wallet, into its owner's mailbox: three banks of two wallets each.
-    with sqlite3.connect(database) as connection:
-        stated = connection.execute(
-            "SELECT mailbox.recipient_bic, count(*) FROM mailbox JOIN messages ON messages.id = mailbox.message_id"
-            " WHERE messages.message_type = 'camt.053.001.08' GROUP BY mailbox.recipient_bic ORDER BY 1"
-        ).fetchall()
+    stated = _sql(database_url,
+                  "SELECT mailbox.recipient_bic, count(*) FROM mailbox JOIN messages ON messages.id = mailbox.message_id"
+                  " WHERE messages.message_type = 'camt.053.001.08' GROUP BY mailbox.recipient_bic ORDER BY 1")
     assert stated == [("ALFARUMMXXX", 2), ("SABRRUMMXXX", 2), ("VTBRRUMMXXX", 2)]
     status = gateway(config_path, "day", "status")
     assert status.returncode == 0, status.stderr
@@ -200,3 +218,72 @@ def test_serve_on_a_port_in_use_says_so_and_exits_2(config_path: Path) -> None:
     assert refused.returncode == 2, refused.stderr
     assert f"cannot listen on 127.0.0.1:{port}: in use by another process" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def _gateway_in(cwd: Path, *args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it in `cwd`, with no --config unless args give one."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")} | (environ or {})
+    return subprocess.run([sys.executable, "-m", "gateway.cli.main", *args], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=cwd, env=env)
+
+
+def test_the_config_is_found_by_flag_then_environment_then_the_working_directory_and_missing_ones_are_named(
+    config_path: Path, tmp_path: Path
+) -> None:
+    assert gateway(config_path, "db", "upgrade").returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # No config anywhere: the packaged demo's, and its database is not here; nothing is created on the way.
+    demo = _gateway_in(elsewhere, "participants", "list")
+    assert demo.returncode == 2
+    assert "no gateway database at" in demo.stderr and "the packaged demo" in demo.stderr
+    assert "pass --config FILE" in demo.stderr and "Traceback" not in demo.stderr
+    assert list(elsewhere.iterdir()) == []
+    # $GATEWAY_CONFIG names the test config (its database URL is relative: run where it lies).
+    named = _gateway_in(config_path.parent, "participants", "list", environ={"GATEWAY_CONFIG": str(config_path)})
+    assert named.returncode == 0 and "SABRRUMMXXX" in named.stdout, named.stderr
+    # ./gateway.toml in the working directory.
+    (config_path.parent / "gateway.toml").write_text(config_path.read_text())
+    local = _gateway_in(config_path.parent, "participants", "list")
+    assert local.returncode == 0 and "SABRRUMMXXX" in local.stdout, local.stderr
+    # --config wins over $GATEWAY_CONFIG; a file either names that does not exist is said, with who named it.
+    flagged = _gateway_in(config_path.parent, "--config", str(config_path), "participants", "list",
+                          environ={"GATEWAY_CONFIG": "/nonexistent/gateway.toml"})
+    assert flagged.returncode == 0, flagged.stderr
+    missing = _gateway_in(elsewhere, "--config", "nope.toml", "participants", "list")
+    assert missing.returncode == 2 and "nope.toml (named by --config) does not exist" in missing.stderr
+    missing = _gateway_in(elsewhere, "participants", "list", environ={"GATEWAY_CONFIG": "/nonexistent/x.toml"})
+    assert missing.returncode == 2 and "/nonexistent/x.toml (named by $GATEWAY_CONFIG) does not exist" in missing.stderr
+
+
+def test_participants_list_shows_pending_amounts_only_where_there_are_some(config_path: Path) -> None:
+    assert gateway(config_path, "db", "upgrade").returncode == 0
+    listing = gateway(config_path, "participants", "list")
+    assert listing.returncode == 0, listing.stderr
+    assert "SABRRUMMXXX/main" in listing.stdout
+    assert "-0.00" not in listing.stdout and "+0.00" not in listing.stdout and "pending" not in listing.stdout
+
+
+def test_validate_a_directory_validates_its_message_files_and_says_when_it_holds_none(
+    config_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "messages"
+    (folder / "nested").mkdir(parents=True)
+    invoice = FIXTURES / "pacs.008.001.08-sberbank-to-vtb-invoice.xml"
+    (folder / "nested" / "b.xml").write_bytes(invoice.read_bytes())
+    (folder / "a.xml").write_bytes(invoice.read_bytes())
+    (folder / "README.md").write_text("not a message")
+    (folder / ".hidden.xml").write_text("<never-read/>")
+    checked = gateway(config_path, "validate", "--business-date", "2026-03-16", str(folder))
+    assert checked.returncode == 0, checked.stdout
+    assert checked.stdout.splitlines() == [f"{folder / 'a.xml'}: pacs.008.001.08: valid",
+                                           f"{folder / 'nested' / 'b.xml'}: pacs.008.001.08: valid"]
+    # A file named on its own is validated whatever its name.
+    named = gateway(config_path, "validate", str(folder / "README.md"))
+    assert named.returncode == 1 and "FF01" in named.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = gateway(config_path, "validate", str(empty))
+    assert nothing.returncode == 2 and f"no message files (*.xml) in {empty}" in nothing.stderr

@@ -58,6 +58,9 @@ def test_environment_overrides_take_precedence_and_are_validated(tmp_path: Path)
         ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "pacs.008.001.08"', "participants[0].app_hdr_version"),
         ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "head.001.001.1"', "participants[0].app_hdr_version"),
         ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = 2', "participants[0].app_hdr_version"),
+        # A bank's RTGS account that is the reserve account, or another bank's.
+        ('rtgs_account = "30101810700000000187"', 'rtgs_account = "30101810000000000001"', "participants[1].rtgs_account"),
+        ('rtgs_account = "30101810700000000187"', 'rtgs_account = "30101810400000000225"', "participants[1].rtgs_account"),
     ],
 )
 def test_each_bad_value_is_refused_naming_its_key(tmp_path: Path, replace_from: str, replace_to: str, key: str) -> None:

@@ -210,8 +210,14 @@ def participants_add(config: Config, args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with _store(config) as store:
-            if participant.bic in {p.bic for p in await store.participants()}:
+            registered = await store.participants()
+            if participant.bic in {p.bic for p in registered}:
                 raise UsageError(f"{participant.bic} is already registered")
+            # Each bank's RTGS account is its own, and never the reserve account (as config._check_rtgs_accounts).
+            taken = {p.rtgs_account: p.bic for p in registered if p.rtgs_account}
+            taken[config.central_bank.reserve_rtgs_account] = "the central bank's reserve account"
+            if participant.rtgs_account in taken:
+                raise UsageError(f"RTGS account {participant.rtgs_account} is taken: {taken[participant.rtgs_account]}")
             await store.add_participant(
                 Participant(participant.bic, participant.name, "bank", participant.clearing_code,
                             participant.rtgs_account, AccountStatus.ACTIVE),

@@ -1,5 +1,7 @@
 """`gateway validate`: one line per file, its message version and `valid`, or each rejection with its code, layer
-and element path. A directory stands for every file in it and in its subfolders, in name order."""
+and element path. A directory stands for every message file (*.xml) in it and in its subfolders, in name order: a
+folder of messages also holds READMEs and manifests, which are not messages. A file named on its own is validated
+whatever its name."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gateway import bounds
+from gateway.cli.usage import UsageError
 from gateway.config import Config
 from gateway.domain.calendar import business_zone
 from gateway.messages.intake import Accepted, check_iso, intake
@@ -65,12 +68,16 @@ def validate(config: Config, args: argparse.Namespace) -> int:
 
 
 def _files(paths: list[Path]) -> Iterator[Path]:
-    """The files named, a directory's files (recursively, hidden ones skipped) in name order in its place."""
+    """The files named, a directory's *.xml files (recursively, hidden ones skipped) in name order in its place; a
+    directory without any is a UsageError, not a silent success."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*")
+            found = sorted(
+                p for p in path.rglob("*.xml")
                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            if not found:
+                raise UsageError(f"no message files (*.xml) in {path}")
+            yield from found
         else:
             yield path

@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.drills.tcp_proxy import TcpProxy
 from gateway.app import make_app
 from gateway.config import load_config
 from tests.conftest import write_config
 from tests.settlement.builders import ALFA, SBER, VTB, Tx, pacs_008, today_in_moscow
 from tests.settlement.conftest import FUNDING, Answer, GatewayUnderTest, Message, StatusReport
-from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
 

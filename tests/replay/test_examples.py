@@ -85,6 +85,12 @@ def test_there_is_an_example_of_every_flow_a_bank_sends() -> None:
         "camt.029.001.09", "camt.050.001.05", "camt.060.001.05",
     }
     assert len(documents["pacs.008.001.08"]) == 3 and len(documents["camt.050.001.05"]) == 2
+    # Reports of both kinds are asked: an intraday report (camt.052) and a closed day's statement (camt.053).
+    asked = set()
+    for name in documents["camt.060.001.05"]:
+        document = unwrap(parse_bounded(filled([name])[name])).document
+        asked |= {e.text for e in document.iter() if isinstance(e.tag, str) and etree.QName(e).localname == "ReqdMsgNmId"}
+    assert asked == {"camt.052.001.08", "camt.053.001.08"}
 
 
 @pytest.mark.parametrize("kind", list(EnvelopeKind))
@@ -134,12 +140,12 @@ def test_each_mistake_is_refused_with_the_code_written_down(name: str, code: str
     assert outcome.rejections[0].code == code, (name, outcome.rejections)
 
 
-def test_the_manifest_sends_every_example_but_one_it_explains() -> None:
+def test_the_manifest_sends_every_example_but_two_it_explains() -> None:
     listed = {Path(path).with_suffix("").as_posix() if path.endswith(".xml") else path for path in manifest_entries}
-    assert set(example_names()) - listed == {"pacs.008-notprovided"}
-    assert "pacs.008-notprovided.xml shows the same on its own; it is not" in (examples_dir / "replay.toml").read_text(
-        encoding="utf-8"
-    )
+    assert set(example_names()) - listed == {"pacs.008-notprovided", "camt.060-statement"}
+    manifest_text = (examples_dir / "replay.toml").read_text(encoding="utf-8")
+    assert "pacs.008-notprovided.xml shows the same on its own; it is not" in manifest_text
+    assert "Nor is camt.060-statement.xml" in manifest_text
     assert b"<EndToEndId>NOTPROVIDED</EndToEndId>" in (examples_dir / "pacs.008-notprovided.xml").read_bytes()
     # The set itself repeats NOTPROVIDED, within the bulk payment and on every run.
     assert (examples_dir / "pacs.008-multi.xml").read_bytes().count(b"<EndToEndId>NOTPROVIDED</EndToEndId>") == 2

@@ -4,11 +4,12 @@ not the sender's."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
 from gateway import bounds
+from gateway.domain.calendar import business_zone
 from tests.settlement.builders import (
     ALFA,
     SBER,
@@ -153,3 +154,56 @@ async def test_a_period_too_long_to_report_is_refused_and_another_banks_wallet_i
     # VTB may not read Sberbank's wallet.
     stranger = message_reject((await gw.post(camt_060(VTB, "REP-5", [ask], owner=VTB))).body)
     assert stranger.text("Rsn/RjctgPtyRsn") == "AG01"
+
+
+async def test_the_shipped_statement_example_is_answered_by_yesterdays_camt_053_once_that_day_closed(
+    gw: GatewayUnderTest,
+) -> None:
+    from gateway.replay.examples import example_path
+    from gateway.replay.fill import Filler
+
+    await _pay(gw)
+    real_today = today_in_moscow()
+    real_clock = gw.environment.clock_us
+    example = example_path("camt.060-statement")
+    assert example is not None
+    tomorrow_noon = datetime.combine(real_today + timedelta(days=1), time(12, 0), tzinfo=business_zone)
+    filled = Filler(tomorrow_noon).fill(example.read_text(encoding="utf-8"), example.name).encode()
+    # Asked before the day closed, it is refused: a statement covers closed business days only.
+    gw.environment.clock_us = lambda: real_clock() + day_us
+    early = await gw.post(filled)
+    refusal = message_reject(early.body)
+    assert refusal.text("Rsn/RjctgPtyRsn") == "NARR"
+    assert refusal.text("Rsn/RsnDesc").startswith(f"no closed business day from {real_today} to {real_today}")
+    [closed] = await gw.gateway.days.close_due()
+    assert closed.business_date == real_today
+    # The same file with fresh identifiers, once the day is closed: yesterday's statement of Sberbank's main wallet.
+    filled = Filler(tomorrow_noon).fill(example.read_text(encoding="utf-8"), example.name).encode()
+    answer = await gw.post(filled)
+    assert answer.status == 200, answer.body
+    message = Message.read(answer.body)
+    message.assert_official()
+    statement = message.document.one("BkToCstmrStmt/Stmt")
+    assert statement.text("Acct/Id/Othr/Id") == f"{SBER}/main"
+    # 0.00 + 3,000,000.00 (the fixture's mint) - 1,250.00 - 300.00 + 100.00, by hand: 2,998,550.00.
+    assert _balances(statement) == {"OPBD": ("0.00", "CRDT"), "CLBD": ("2998550.00", "CRDT")}
+    assert [amount for amount, _, _ in _entries(statement)] == ["3000000.00", "1250.00", "300.00", "100.00"]
+
+
+async def test_a_camt_060_sent_again_is_answered_from_the_journal_with_the_reports_it_first_had(
+    gw: GatewayUnderTest,
+) -> None:
+    await _pay(gw)
+    today = today_in_moscow()
+    request = camt_060(SBER, "REP-AGAIN", [ReportAsk(camt_052, f"{SBER}/main", today, None)])
+    first = await gw.post(request)
+    assert first.status == 200, first.body
+    reports_after_first = [m.payload for m in await gw.whole_mailbox(SBER) if m.kind == camt_052]
+    # Money moves between the two sends: a fresh report would show it; the repeated request must not.
+    assert (await gw.settle(pacs_008(VTB, "PAY-R4", [Tx(VTB, SBER, 7_00)], today))).group_status == "ACSC"
+    again = await gw.post(request)
+    assert again.status == 200 and again.body == first.body
+    # Nothing new in the mailbox: the reports were delivered once, with the first request.
+    assert [m.payload for m in await gw.whole_mailbox(SBER) if m.kind == camt_052] == reports_after_first
+    entries = _entries(Message.read(again.body).document.one("BkToCstmrAcctRpt/Rpt"))
+    assert ("7.00", "CRDT", "DMCT") not in entries

@@ -186,3 +186,29 @@ async def test_two_closers_at_once_and_a_close_resumed_after_a_crash_state_each_
         statements = _statements(messages, business_day)  # raises on a wallet stated twice
         assert sorted(statements) == [f"{SBER}/clients", f"{SBER}/main"], business_day
         assert _amounts(statements[f"{SBER}/main"]) == entries, business_day
+
+
+async def test_a_serving_gateway_closes_each_day_by_itself_at_its_cut_off(
+    make_gateway: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """close_automatically = true: the serving process's background task closes the day once its cut-off passed,
+    with nobody calling `day close`, and every wallet's statement reaches its owner."""
+    from gateway import bounds
+
+    clock = Clock(datetime(2026, 11, 20, 10, 0, tzinfo=business_zone))
+    monkeypatch.setattr(runtime, "clock_us", clock)
+    monkeypatch.setattr(bounds, "day_close_check_seconds", 0.05)  # read as the background task starts
+    gw = await make_gateway(business_days_toml=calendar_toml.replace("close_automatically = false",
+                                                                      "close_automatically = true"))
+    assert (await gw.settle(pacs_008(SBER, "FRI-1", [Tx(SBER, VTB, 5_00)], friday))).group_status == "ACSC"
+    await asyncio.sleep(0.3)  # several passes before the cut-off: Friday stays open
+    [running] = await gw.gateway.days.days(friday, friday)
+    assert running.state is DayState.OPEN
+    clock.set(friday, 18, 0, 1)
+    for _ in range(200):  # up to 10 s on a loaded machine; a pass comes every 0.05 s
+        [friday_now] = await gw.gateway.days.days(friday, friday)
+        if friday_now.state is DayState.CLOSED:
+            break
+        await asyncio.sleep(0.05)
+    assert friday_now.state is DayState.CLOSED and friday_now.closed_by == "gateway"
+    assert set(_statements(await gw.whole_mailbox(SBER), friday)) == {f"{SBER}/main", f"{SBER}/clients"}

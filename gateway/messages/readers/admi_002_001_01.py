@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from gateway.messages.codes import element_content_incorrect
+from gateway.messages.codes import element_content_incorrect, narrative
 from gateway.messages.envelope import Unwrapped
 from gateway.messages.identity import MessageId
 from gateway.messages.readers._reading import Reading
@@ -28,7 +28,7 @@ def read(unwrapped: Unwrapped) -> MessageReject | list[Rejection]:
         reading.reject(
             element_content_incorrect, f"{reason_path}/RjctgPtyRsn", f"{excerpt(code)} is not an external code"
         )
-        code = "NARR"
+        code = narrative
     reject = MessageReject(
         reference=reading.required_text(reading.fields(reading.one(body, "RltdRef")), "Ref"),
         reason_code=code,

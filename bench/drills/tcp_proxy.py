@@ -1,7 +1,7 @@
-"""A TCP proxy in front of a server (PostgreSQL) that a test steers, to stage the database failures the gateway must
-survive: `forward` (a healthy network), `refuse` (every connection cut and new ones closed at once: the server is
-down), `black_hole` (connections are accepted and bytes go in, but nothing comes back: a hung server or a network
-that drops packets)."""
+"""A TCP proxy in front of a server (PostgreSQL) that a test or a fault drill (bench/drill_outage.py) steers, to
+stage the database failures the gateway must survive: `forward` (a healthy network), `refuse` (every connection cut
+and new ones closed at once: the server is down), `black_hole` (connections are accepted and bytes go in, but nothing
+comes back: a hung server or a network that drops packets)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1:`port` (0: any free port); `self.port` says which."""
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:

@@ -7,6 +7,11 @@ Run (from the repository root, with the gateway installed):
     python bench/e2e.py --connections 64 --load-processes 2 --workers 1
     python bench/e2e.py --plain-http         # without TLS (the loopback development mode), to see TLS's share
     python bench/e2e.py --only bulk          # one scenario, on a fresh database
+    python bench/e2e.py --profile profiles   # py-spy records the gateway: profiles/single.txt, profiles/bulk.txt
+    python bench/profile_top.py profiles/single.txt   # the top of that profile
+
+Without --workers the gateway runs its default workers (one per CPU core), and the transport limit as many server
+processes.
 
 --pg-url (default $GATEWAY_BENCH_PG_URL, else the local trust-auth server) names a server where the bench may
 CREATE DATABASE: it creates bench_e2e_<random>, migrates it (`gateway db upgrade`), funds every bank's wallet with

@@ -58,7 +58,7 @@ from gateway.messages.commands import (
     StatusRequest,
 )
 from gateway.messages.reports import ResolutionOfInvestigation
-from gateway.messages.writers import configured_app_hdr_versions
+from gateway.messages.writers import check_one_in, configured_app_hdr_versions
 from gateway.registry import bootstrap
 from gateway.reporting.service import ReportRequests
 from gateway.settlement.investigations import Cancellations, Resolutions
@@ -174,6 +174,7 @@ async def running_gateway(
     clock = clock or clock_us
     signer = ChainSigner(load_private_key(config.central_bank.signing_key_file))
     store = await open_store(config, upgrade)
+    check_one_in(config.limits.outbound_schema_check_every)
     try:
         ledger = Ledger(store, signer, config.limits, clock_us=clock, is_transient=is_transient)
         batcher = AutoBatcher(
@@ -193,6 +194,7 @@ async def running_gateway(
         finally:
             await batcher.stop()
     finally:
+        check_one_in(1)  # the default again, for whatever runs in this process next (tests)
         await store.close()
 
 

@@ -178,6 +178,7 @@ class Limits:
     treasury_refresh_ms: int
     pending_timeout_seconds_default: int
     pending_timeout_seconds_max: int
+    outbound_schema_check_every: int
 
 
 assert {f.name for f in fields(Limits)} == set(bounds.tunable_limits), "Limits and bounds.tunable_limits diverge"

@@ -59,7 +59,7 @@ from gateway.messages.commands import (
 )
 from gateway.messages.reports import ResolutionOfInvestigation
 from gateway.messages.signing import MessageSigning, load_message_signing
-from gateway.messages.writers import configured_recipients
+from gateway.messages.writers import check_one_in, configured_recipients
 from gateway.registry import bootstrap
 from gateway.reporting.service import ReportRequests
 from gateway.settlement.investigations import Cancellations, Resolutions
@@ -179,6 +179,7 @@ async def running_gateway(
     # against the wall clock, as whoever verifies a certificate does, whatever business day `gateway demo` replays.
     signing = load_message_signing(config, datetime.now(UTC))
     store = await open_store(config, upgrade)
+    check_one_in(config.limits.outbound_schema_check_every)
     try:
         ledger = Ledger(store, signer, config.limits, clock_us=clock, is_transient=is_transient)
         batcher = AutoBatcher(
@@ -198,6 +199,7 @@ async def running_gateway(
         finally:
             await batcher.stop()
     finally:
+        check_one_in(1)  # the default again, for whatever runs in this process next (tests)
         await store.close()
 
 

@@ -37,6 +37,9 @@ from gateway.messages.writers import (
     head_001_001_03,
     pacs_002_001_10,
 )
+from gateway.messages.writers._writing import check_one_in
+
+__all__ = ["check_one_in"]  # the runtime sets the share of written messages checked against the schema
 
 log = logging.getLogger(__name__)
 

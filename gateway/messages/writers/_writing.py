@@ -34,6 +34,21 @@ from gateway.messages.statements import (
 )
 
 
+class _SchemaChecks:
+    """Which of the messages written are checked against the schema at run time: one in `every`, counted per
+    process. Set once at start-up from the config (check_one_in)."""
+
+    every = 1
+    written = 0
+
+
+def check_one_in(every: int) -> None:
+    """Check one message in `every` that the writers build against the schema (1: every one)."""
+    assert every >= 1, every
+    _SchemaChecks.every = every
+    _SchemaChecks.written = 0
+
+
 class Writing:
     """Builds elements in the namespace of `message_id`."""
 
@@ -83,7 +98,11 @@ class Writing:
             self.element(self.element(self.element(parent, name), "FinInstnId"), "BICFI", bic)
 
     def checked(self, root: etree._Element) -> etree._Element:
-        """The finished Document or AppHdr, asserted valid against our schema: an invalid one is a writer's bug."""
+        """The finished Document or AppHdr, asserted valid against our schema (an invalid one is a writer's bug), or
+        one in `outbound_schema_check_every` of them when the config asks for fewer checks."""
+        _SchemaChecks.written += 1
+        if _SchemaChecks.written % _SchemaChecks.every:
+            return root
         problems = compiled().validate_element(root, self.message_id)
         assert not problems, f"{self.message_id} writer produced an invalid message: {problems}"
         return root

@@ -1,8 +1,9 @@
 """What compose/entrypoint.sh checks before it starts the gateway, and the container healthcheck.
 
     python3 preflight.py migrate   the config, and the database accepting the gateway's connection
-    python3 preflight.py serve     the same, and the chain-signing key and the TLS files: readable, the server
-                                   certificate and the client CA valid today, the key the certificate's
+    python3 preflight.py serve     the same, and the chain-signing key, the message-signing key and certificate
+                                   (and every bank's registered signing certificate) and the TLS files: readable,
+                                   the certificates valid today, each key its certificate's
     python3 preflight.py health    GET /readyz on the gateway's ops port (the container's HEALTHCHECK)
 
 Every problem is one line on stderr saying what is wrong and what to do, never a traceback. Exit status: 0 go on,
@@ -35,6 +36,7 @@ from sqlalchemy.exc import ArgumentError
 from gateway import bounds
 from gateway.config import Config, ConfigError, HttpConfig, load_config
 from gateway.ledger.signing import KeyFileError, key_id_of, load_private_key
+from gateway.messages.signing import load_message_signing
 from gateway.security.certs import server_ssl_context
 
 exit_deployment_wrong = 2
@@ -65,8 +67,10 @@ def main(argv: Sequence[str]) -> int:
             return health(config)
         checked = [f"config {config.source}"]
         if argv[0] == "serve":
+            now = datetime.now(UTC)
             checked.append(f"chain-signing key {checked_signing_key(config)}")
-            valid_until = checked_tls(config.http.tls_dir, datetime.now(UTC))
+            checked.append(checked_message_signing(config, now))
+            valid_until = checked_tls(config.http.tls_dir, now)
             checked.append(f"server certificate valid until {valid_until:%Y-%m-%d}")
         asyncio.run(wait_for_database(config.database.url, database_wait_seconds()))
         checked.append("database reachable")
@@ -115,6 +119,28 @@ def checked_signing_key(config: Config) -> str:
         return key_id_of(load_private_key(path).public_key())
     except KeyFileError as error:
         raise Refusal(f"the chain-signing key: {error}") from None
+
+
+def checked_message_signing(config: Config, now: datetime) -> str:
+    """The key the gateway signs its messages with, its certificate, and the banks' registered signing certificates,
+    loaded as `gateway serve` loads them; what was checked, for the `checked:` line."""
+    settings = config.message_signing
+    if settings is None:
+        say("warning: no [message_signing] key: the gateway signs none of the messages it sends")
+        return "message signing off"
+    # A missing secret is named as the other secrets are; the rest is the gateway's own start-up check.
+    readable(settings.key_file, "the message-signing key (message_signing.key_file)")
+    readable(settings.certificate_file, "the message-signing certificate (message_signing.certificate_file)")
+    try:
+        signing = load_message_signing(config, now)
+    except ConfigError as error:
+        raise Refusal(str(error)) from None
+    assert signing.signer is not None, "message_signing names a key"
+    valid_until = signing.signer.certificate.not_valid_after_utc
+    if valid_until - now < timedelta(days=bounds.certificate_expiry_warning_days):
+        say(f"warning: the message-signing certificate {settings.certificate_file} expires on"
+            f" {valid_until:%Y-%m-%d %H:%M} UTC: rotate it (docs/deploy.md, rotating the message-signing key)")
+    return f"message-signing certificate valid until {valid_until:%Y-%m-%d}"
 
 
 def checked_tls(tls_dir: Path, now: datetime) -> datetime:

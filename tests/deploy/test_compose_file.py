@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.config import load_config
 from tests.corpus import in_ci
 from tests.deploy.twin import compose_dir, deploy_guide, load_compose, repo_root, secrets_commands
 
@@ -138,3 +139,31 @@ def test_the_guide_makes_every_secret_the_compose_file_mounts() -> None:
         made = f"secrets/{relative}" in commands or f"secrets/{relative.split('/')[0]} " in commands + " "
         assert made, f"docs/deploy.md's commands do not make secrets/{relative}"
         assert f"secrets/{relative}" in commands.split("chmod 0444", 1)[1], f"secrets/{relative} is not made readable"
+
+
+@pytest.mark.parametrize("service", ["gateway-a", "gateway-b"])
+def test_each_serving_gateway_signs_with_the_message_signing_secrets(service: str) -> None:
+    """Both instances mount the message-signing key and certificate as file secrets, and the config overrides that
+    make the gateway sign name exactly those mounts (the names gateway.config reads: GATEWAY_<SECTION>__<KEY>)."""
+    compose = load_compose()
+    definitions = compose["secrets"]
+    assert definitions["message_signing_key"]["file"] == "${SECRETS_DIR:-./secrets}/message-signing.key"
+    assert definitions["message_signing_certificate"]["file"] == "${SECRETS_DIR:-./secrets}/message-signing.pem"
+    gateway = compose["services"][service]
+    mounted = {e["source"]: e.get("target") for e in gateway["secrets"] if isinstance(e, dict)}
+    environment = gateway["environment"]
+    assert environment["GATEWAY_MESSAGE_SIGNING__KEY_FILE"] == mounted["message_signing_key"]
+    assert environment["GATEWAY_MESSAGE_SIGNING__CERTIFICATE_FILE"] == mounted["message_signing_certificate"]
+    assert all(target.startswith("/run/secrets/") for target in mounted.values()), mounted
+    assert all(key.endswith("_FILE") for key in environment if "SIGNING" in key), "a key in the environment"
+
+
+def test_the_message_signing_overrides_reach_the_config() -> None:
+    """gateway.config reads the compose file's variables into [message_signing], beside compose/gateway.toml."""
+    environment = load_compose()["services"]["gateway-a"]["environment"]
+    overrides = {key: value for key, value in environment.items() if key.startswith("GATEWAY_MESSAGE_SIGNING__")}
+    config = load_config(compose_dir / "gateway.toml", environ=overrides)
+    assert config.message_signing is not None
+    assert str(config.message_signing.key_file) == "/run/secrets/message-signing.key"
+    assert str(config.message_signing.certificate_file) == "/run/secrets/message-signing.pem"
+    assert {p.signature_policy for p in config.participants} == {"optional"}

@@ -1,6 +1,7 @@
 """The compose deployment run as processes (tests/deploy/twin.py): the migration job, then two gateways on one
-PostgreSQL through compose/entrypoint.sh settle payments sent to either exactly once and stop cleanly on SIGTERM; a
-missing secret, an un-migrated database or a bad server certificate stops a service with a clear message."""
+PostgreSQL through compose/entrypoint.sh settle payments sent to either exactly once, sign their answers with the
+certificate they publish, and stop cleanly on SIGTERM; a missing secret, an un-migrated database or a bad server
+certificate stops a service with a clear message."""
 
 from __future__ import annotations
 
@@ -17,12 +18,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.domain.money import text_from_kopecks
-from tests.deploy.twin import Twin, camt_050_mint, ops_listener_known
+from gateway.messages.envelope import Unwrapped, unwrap
+from gateway.messages.rejections import Rejection
+from gateway.messages.safe_xml import parse_bounded
+from gateway.messages.signatures import TrustedCertificate, Verified, verify
+from tests.deploy.twin import Process, Twin, camt_050_mint, ops_listener_known
 from tests.settlement.builders import SBER, VTB, Tx, pacs_008, today_in_moscow
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 mint_kopecks = 250_000_00  # what the shipped camt.050-mint example converts
+central_bank = "CBRFRUMMXXX"  # compose/gateway.toml's central_bank.bic: the gateway signs as it
 payments_count = 12
 
 
@@ -49,8 +55,11 @@ def test_two_gateways_from_the_compose_file_settle_each_payment_once_and_stop_on
     else:
         assert health.returncode == 1 and "no ops listener" in health.stderr, health.stderr
 
-    outcome, answer = twin.post(a, SBER, camt_050_mint())
-    assert outcome == "accepted" and b"<StsCd>ACSC</StsCd>" in answer, answer[-2000:]
+    # A conversion to each instance: each answers it, signed with the key compose.yaml mounts for it.
+    for process in (a, b):
+        outcome, answer = twin.post(process, SBER, camt_050_mint())
+        assert outcome == "accepted" and b"<StsCd>ACSC</StsCd>" in answer, answer[-2000:]
+        assert_signed_by_the_published_certificate(twin, process, answer)
 
     # Every payment goes to both instances at once, as a bank retrying on the other instance would: one settles it,
     # the other answers with the stored answer.
@@ -66,7 +75,7 @@ def test_two_gateways_from_the_compose_file_settle_each_payment_once_and_stop_on
 
     paid = sum(p.kopecks for p in payments)
     balances, settled = asyncio.run(twin.balances_and_payments())
-    assert balances[f"{SBER}/main"] == mint_kopecks - paid, text_from_kopecks(balances[f"{SBER}/main"])
+    assert balances[f"{SBER}/main"] == 2 * mint_kopecks - paid, text_from_kopecks(balances[f"{SBER}/main"])
     assert balances[f"{VTB}/main"] == paid
     assert settled == Counter({p.uetr: 1 for p in payments}), "each payment settled exactly once"
 
@@ -78,9 +87,25 @@ def test_two_gateways_from_the_compose_file_settle_each_payment_once_and_stop_on
         assert "Traceback" not in process.output(), process.output()
 
 
+def assert_signed_by_the_published_certificate(twin: Twin, process: Process, answer: bytes) -> None:
+    """The answer carries AppHdr/Sgntr, and it verifies against what the instance publishes, as a bank that
+    registered that certificate would check it; the certificate is the one mounted as the message-signing secret."""
+    published = twin.signing_certificates(process, SBER)
+    assert published == (twin.secrets_dir / "message-signing.pem").read_bytes(), published
+    parsed = parse_bounded(answer)
+    assert not isinstance(parsed, Rejection), parsed
+    message = unwrap(parsed)
+    assert isinstance(message, Unwrapped) and message.app_hdr is not None, answer[:2000]
+    assert message.app_hdr.find("{*}Sgntr") is not None, f"{process.service}'s answer is not signed"
+    registered = TrustedCertificate.load(central_bank, published)
+    outcome = verify(message.app_hdr, message.document, [registered], datetime.now(UTC))
+    assert isinstance(outcome, Verified) and outcome.bic == central_bank, outcome
+
+
 @pytest.mark.parametrize(
     ("service", "secret"),
-    [("migrate", "postgres_password"), ("gateway-a", "cb_signing_key"), ("gateway-a", "tls_server_key")],
+    [("migrate", "postgres_password"), ("gateway-a", "cb_signing_key"), ("gateway-a", "tls_server_key"),
+     ("gateway-a", "message_signing_key"), ("gateway-b", "message_signing_certificate")],
 )
 def test_a_missing_secret_stops_the_service_with_a_message_naming_it(twin: Twin, service: str, secret: str) -> None:
     twin.mount(service, leave_out=secret)

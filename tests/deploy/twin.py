@@ -302,6 +302,12 @@ class Twin:
         with urllib.request.urlopen(request, context=self.client_context(bic), timeout=60) as response:
             return response.headers["X-Gateway-Outcome"], response.read()
 
+    def signing_certificates(self, process: Process, bic: str) -> bytes:
+        """What an instance publishes at GET /v1/signing-certificates, asked as bank `bic`: PEM certificates."""
+        url = f"https://localhost:{process.port}/v1/signing-certificates"
+        with urllib.request.urlopen(url, context=self.client_context(bic), timeout=30) as response:
+            return response.read()
+
     def stop(self, process: Process) -> int:
         """SIGTERM, as `docker compose stop` sends it (stop_signal), and the exit status."""
         process.popen.send_signal(signal.SIGTERM)

@@ -163,3 +163,49 @@ def test_a_bad_server_certificate_stops_the_gateway_with_a_message(
     else:
         _issue_server_certificate(pki, now - timedelta(days=1), now + timedelta(days=400), None)
     refused_cleanly(twin.run("gateway-a"), *expected)
+
+
+def _self_signed_signing_certificate(
+    path: Path, private_key: ec.EllipticCurvePrivateKey, not_before: datetime, not_after: datetime
+) -> None:
+    """Replace `path` by a certificate for `private_key`'s public key, made as docs/deploy.md's openssl line makes one."""
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, central_bank)])
+    usage = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                          encipher_only=False, decipher_only=False)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(f"urn:bic:{central_bank}")]),
+                       critical=False)
+        .add_extension(usage, critical=True)
+        .sign(private_key, hashes.SHA256())
+    )
+    path.unlink()  # the guide leaves it read-only
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [("another key", ("message_signing.certificate_file", "is not the certificate of")),
+     ("expired", ("message_signing.certificate_file", "not now"))],
+)
+def test_a_bad_message_signing_certificate_stops_the_gateway_with_a_message(
+    twin: Twin, case: str, expected: tuple[str, ...]
+) -> None:
+    now = datetime.now(UTC)
+    key_file, certificate_file = twin.secrets_dir / "message-signing.key", twin.secrets_dir / "message-signing.pem"
+    if case == "another key":
+        _self_signed_signing_certificate(certificate_file, ec.generate_private_key(ec.SECP256R1()),
+                                         now - timedelta(days=1), now + timedelta(days=365))
+    else:
+        private_key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        assert isinstance(private_key, ec.EllipticCurvePrivateKey)
+        _self_signed_signing_certificate(certificate_file, private_key, now - timedelta(days=400),
+                                         now - timedelta(days=1))
+    refused_cleanly(twin.run("gateway-b"), *expected)

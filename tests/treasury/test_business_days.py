@@ -31,7 +31,8 @@ calendar_toml = 'cutoff = "18:00"\nweekend = ["saturday", "sunday"]\nholidays = 
 
 
 class Clock:
-    """The gateway's one clock (ledger stamps, business dates, the days' closing), set by the test."""
+    """The gateway's one clock (ledger stamps, business dates, the days' closing, the embedded RTGS simulator), set
+    by the test."""
 
     def __init__(self, moment: datetime) -> None:
         self.now_us = microseconds(moment)

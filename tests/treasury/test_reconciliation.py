@@ -68,25 +68,13 @@ from tests.settlement.builders import (
     pacs_009,
 )
 from tests.settlement.conftest import GatewayUnderTest, Message, status_report
+from tests.treasury.test_business_days import Clock
 
 friday, saturday, tuesday = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 24)
 calendar_toml = 'cutoff = "18:00"\nweekend = ["saturday", "sunday"]\nholidays = ["2026-11-23"]\nclose_automatically = false'
 RESERVE = "30101810000000000001"
 breaks_table = ReconciliationBreakRow.__table__
 runs_table = ReconciliationRunRow.__table__
-
-
-class Clock:
-    """The gateway's one clock, and the embedded RTGS simulator's: set by the test."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.now_us = microseconds(moment)
-
-    def set(self, day: date, hour: int, minute: int, second: int = 0) -> None:
-        self.now_us = microseconds(datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=business_zone))
-
-    def __call__(self) -> int:
-        return self.now_us
 
 
 @dataclass

@@ -81,7 +81,7 @@ def history_statements(transfers: int, wallets: list[int], banks: list[str]) -> 
                                    pending_id, reference, uetr, timeout_seconds, created_at_us, hash)
             SELECT -i, md5('t' || i)::uuid, ({wallet_array})[1 + i % {n}], ({wallet_array})[1 + (i + 1) % {n}],
                    1 + i % 100000, 'payment', 'single', NULL, ({bank_array})[1 + i % {b}] || ':H-' || i,
-                   md5('u' || i)::uuid, 0, 1700000000000000 + i * 1000, decode(md5('h' || i) || md5('g' || i), 'hex')
+                   md5('u' || i)::uuid, 0, 1700000000000000 + i::bigint * 1000, decode(md5('h' || i) || md5('g' || i), 'hex')
             FROM {series}"""),
         ("messages", f"""
             INSERT INTO messages (id, direction, sender_bic, receiver_bic, message_type, reference, idempotency_key,
@@ -89,13 +89,13 @@ def history_statements(transfers: int, wallets: list[int], banks: list[str]) -> 
             SELECT md5('m' || i)::uuid, 'in', ({bank_array})[1 + i % {b}], 'CBRFRUMMXXX', 'pacs.008.001.08',
                    'H-' || i, 'msg|' || ({bank_array})[1 + i % {b}] || '|H-' || i,
                    convert_to(repeat(md5('m' || i), 40), 'UTF8'), decode(md5('m' || i) || md5('n' || i), 'hex'),
-                   'accepted', NULL, 1700000000000000 + i * 1000, NULL
+                   'accepted', NULL, 1700000000000000 + i::bigint * 1000, NULL
             FROM {series}
             UNION ALL
             SELECT md5('a' || i)::uuid, 'out', 'CBRFRUMMXXX', ({bank_array})[1 + i % {b}], 'pacs.002.001.10',
                    'A-' || i, NULL, convert_to(repeat(md5('a' || i), 25), 'UTF8'),
                    decode(md5('a' || i) || md5('b' || i), 'hex'), 'deliverable', md5('m' || i)::uuid,
-                   1700000000000000 + i * 1000, NULL
+                   1700000000000000 + i::bigint * 1000, NULL
             FROM {series}"""),
         ("payments", f"""
             INSERT INTO payments (id, transfer_id, message_id, position, kind, debtor_bic, creditor_bic,
@@ -105,7 +105,7 @@ def history_statements(transfers: int, wallets: list[int], banks: list[str]) -> 
             SELECT md5('p' || i)::uuid, md5('t' || i)::uuid, md5('m' || i)::uuid, 1, 'pacs.008',
                    ({bank_array})[1 + i % {b}], ({bank_array})[1 + (i + 1) % {b}], 'H-' || i, md5('u' || i)::uuid,
                    'E-' || i, NULL, NULL, 1 + i % 100000, '2026-01-01', 'settled', NULL, NULL,
-                   1700000000000000 + i * 1000, 1700000000000000 + i * 1000
+                   1700000000000000 + i::bigint * 1000, 1700000000000000 + i::bigint * 1000
             FROM {series}"""),
         ("claims", f"""
             INSERT INTO claims (key, message_id, created_at_us)
@@ -116,7 +116,7 @@ def history_statements(transfers: int, wallets: list[int], banks: list[str]) -> 
         ("mailbox", f"""
             INSERT INTO mailbox (recipient_bic, message_id, created_at_us, delivered_at_us, delivery_attempts,
                                  next_attempt_at_us)
-            SELECT ({bank_array})[1 + i % {b}], md5('a' || i)::uuid, 1700000000000000 + i * 1000, NULL, 0, NULL
+            SELECT ({bank_array})[1 + i % {b}], md5('a' || i)::uuid, 1700000000000000 + i::bigint * 1000, NULL, 0, NULL
             FROM {series}"""),
     ]
 

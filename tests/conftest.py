@@ -79,13 +79,21 @@ def write_config(
         f'emission_cap_rub = "{emission_cap_rub}"\nreserve_rtgs_account = "30101810000000000001"\n\n'
         + "\n".join(participants)
         + extra_participant_toml
-        + f"\n[limits]\n{limits_toml}\n"
+        + f"\n[limits]\n{_every_message_checked(limits_toml)}\n"
         + (f"\n[rtgs]\n{rtgs_toml}\n" if rtgs_toml else "")
         + (f"\n[business_days]\n{business_days_toml}\n" if business_days_toml else "")
     )
     path = directory / "gateway.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _every_message_checked(limits_toml: str) -> str:
+    """Tests check every message the gateway writes against its XSD (a deployment checks one in a hundred), unless
+    the test sets the share itself."""
+    if "outbound_schema_check_every" in limits_toml:
+        return limits_toml
+    return "outbound_schema_check_every = 1\n" + limits_toml
 
 
 async def _pg_reachable() -> str | None:

@@ -7,6 +7,7 @@ gateway) as sender and relates the answer to the message it answers.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,8 +80,9 @@ _forward_writers = {pacs_008: pacs_008_writer, pacs_009: pacs_009_writer, pacs_0
 
 
 def new_message_id() -> str:
-    """A fresh identifier for an outbound message: 'CR' and 32 hex digits, within Max35Text and unique."""
-    return "CR" + uuid.uuid4().hex
+    """A fresh identifier for an outbound message: 'CR' and 32 hex digits (128 random bits), within Max35Text and
+    unique."""
+    return "CR" + os.urandom(16).hex()
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,13 +152,19 @@ def format_date(value: date) -> str:
     return value.isoformat()
 
 
+_offsets_written: set[timedelta] = {timedelta(0)}  # offsets found fit for XSD's dateTime (a handful per process)
+
+
 def format_datetime(value: datetime) -> str:
     offset = value.utcoffset()
-    if offset is not None:
+    if offset is None:
+        return value.isoformat()
+    if offset not in _offsets_written:
         assert offset % timedelta(minutes=1) == timedelta(0), f"offset {offset} is not whole minutes"
         assert abs(offset) <= timedelta(hours=14), f"offset {offset} is beyond XSD's 14 hours"
+        _offsets_written.add(offset)
     text = value.isoformat()
-    return text.removesuffix("+00:00") + "Z" if offset == timedelta(0) else text
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def utc_of(value: datetime) -> datetime | None:

@@ -13,7 +13,11 @@ from lxml import etree
 
 from gateway.config import Config, app_hdr_version_names, signature_policy_default
 from gateway.messages.commands import BusinessHeader
-from gateway.messages.identity import MessageId, app_hdr_message_id_default
+from gateway.messages.identity import (
+    MessageId,
+    app_hdr_message_id_default,
+    iso_namespace_prefix,
+)
 from gateway.messages.reports import (
     MessageReject,
     Receipt,
@@ -49,13 +53,14 @@ class AppHdrWriter:
     """The writer of one AppHdr version, and whether that version can say all that a header holds."""
 
     write: Callable[[BusinessHeader], etree._Element]
+    write_text: Callable[[BusinessHeader], str]
     expresses: Callable[[BusinessHeader], bool]
 
 
 # The writer of each AppHdr version the gateway writes (identity.app_hdr_message_ids).
 app_hdr_writers: Mapping[MessageId, AppHdrWriter] = MappingProxyType(
     {
-        version.message_id: AppHdrWriter(version.write, version.expresses)
+        version.message_id: AppHdrWriter(version.write, version.write_text, version.expresses)
         for version in (head_001_001_01, head_001_001_02, head_001_001_03)
     }
 )
@@ -115,24 +120,36 @@ def answer_app_hdr_version(answering: BusinessHeader | None, configured: Message
     return app_hdr_message_id_default
 
 
-def app_hdr(header: BusinessHeader) -> etree._Element:
-    """The AppHdr of `header` in the version it names, or in head.001.001.02 where that version cannot say what the
-    header holds (head.001.001.01 names no BIC outside the pattern of 2013 and relates to one message at most):
-    an answer in another version than asked beats no answer."""
+def _app_hdr_writer(header: BusinessHeader) -> tuple[BusinessHeader, AppHdrWriter]:
+    """The writer of the version `header` names, or of head.001.001.02 where that version cannot say what the header
+    holds (head.001.001.01 names no BIC outside the pattern of 2013 and relates to one message at most): an answer
+    in another version than asked beats no answer."""
     writer = app_hdr_writers[header.version]
-    if not writer.expresses(header):
-        log.warning(
-            "%s to %s written in %s: %s cannot express its header",
-            header.business_message_id, header.to_bic, app_hdr_message_id_default, header.version,
-        )
-        header = replace(header, version=app_hdr_message_id_default)
-        writer = app_hdr_writers[header.version]
+    if writer.expresses(header):
+        return header, writer
+    log.warning(
+        "%s to %s written in %s: %s cannot express its header",
+        header.business_message_id, header.to_bic, app_hdr_message_id_default, header.version,
+    )
+    header = replace(header, version=app_hdr_message_id_default)
+    return header, app_hdr_writers[header.version]
+
+
+def app_hdr(header: BusinessHeader) -> etree._Element:
+    """The AppHdr of `header`, as an lxml element (the reference app_hdr_text is held to)."""
+    header, writer = _app_hdr_writer(header)
     return writer.write(header)
+
+
+def app_hdr_text(header: BusinessHeader) -> str:
+    """The AppHdr of `header` as text: what every outbound message carries."""
+    header, writer = _app_hdr_writer(header)
+    return writer.write_text(header)
 
 
 def status_report_message(header: BusinessHeader, report: StatusReport) -> bytes:
     """A pacs.002 with its AppHdr in the gateway's envelope, ready to send."""
-    return in_envelope(header, pacs_002_001_10.write(report))
+    return in_envelope(header, pacs_002_001_10.write_text(report))
 
 
 def message_reject_message(header: BusinessHeader, reject: MessageReject) -> bytes:
@@ -183,12 +200,29 @@ def notification_message(header: BusinessHeader, notification: DebitCreditNotifi
     return in_envelope(header, camt_054_001_08.write(notification))
 
 
-def in_envelope(header: BusinessHeader, document: etree._Element) -> bytes:
-    """A Document with its AppHdr in the gateway's envelope, ready to send; the AppHdr names the Document's version,
-    and is written in the header version `header` names (app_hdr)."""
-    document_id = MessageId.from_namespace(etree.QName(document).namespace or "")
+def in_envelope(header: BusinessHeader, document: etree._Element | str) -> bytes:
+    """A Document (an lxml element, or a text writer's text) with its AppHdr in the gateway's envelope, ready to
+    send; the AppHdr names the Document's version, and is written in the header version `header` names."""
+    if isinstance(document, str):
+        assert document.startswith(f'<Document xmlns="{iso_namespace_prefix}{header.message_definition_id}">')
+        serialised = document.encode()
+    else:
+        document_id = MessageId.from_namespace(etree.QName(document).namespace or "")
+        assert header.message_definition_id == str(document_id), (header.message_definition_id, document_id)
+        serialised = etree.tostring(document, encoding="UTF-8")
+    payload = envelope.envelope_bytes(app_hdr_text(header), serialised)
+    if header.signer is None:
+        return payload
+    # Signing works on the tree: the message is read back (libxml2 reads it faster than lxml builds it) and signed
+    # last, when nothing in the AppHdr or the Document may change any more.
+    root = etree.fromstring(payload, _written_parser)
+    document_id = MessageId.from_namespace(etree.QName(root[1]).namespace or "")
     assert header.message_definition_id == str(document_id), (header.message_definition_id, document_id)
-    root = envelope.envelope(app_hdr(header), document)
-    if header.signer is not None:
-        header.signer.sign(root[0], root[1])  # last: nothing in the AppHdr or the Document may change after it
+    header.signer.sign(root[0], root[1])
     return envelope.to_bytes(root)
+
+
+# What the gateway wrote itself, read back to be signed: never a DTD, an entity or the network, as everywhere.
+_written_parser = etree.XMLParser(
+    resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, collect_ids=False, remove_blank_text=False
+)

@@ -12,6 +12,7 @@ from lxml import etree
 
 from gateway.messages.commands import BusinessHeader, RelatedHeader
 from gateway.messages.identity import app_hdr_message_ids
+from gateway.messages.writers import _text
 from gateway.messages.writers._writing import Writing
 
 TimeOf = Callable[[datetime], datetime]  # a time as the version writes it
@@ -37,6 +38,33 @@ def write(header: BusinessHeader, time_of: TimeOf = _as_given) -> etree._Element
     for related in header.related:
         _identification(writing, writing.element(app_hdr, "Rltd"), related, time_of)
     return writing.checked(app_hdr)
+
+
+def write_text(header: BusinessHeader, time_of: TimeOf = _as_given) -> str:
+    """What `write` writes, as text (see _text): the writer every outbound message's AppHdr comes from."""
+    assert header.version in app_hdr_message_ids, header.version
+    content = "".join(
+        (
+            _identification_text(header, time_of),
+            _text.optional("CpyDplct", header.copy_duplicate),
+            _text.boolean("PssblDplct", header.possible_duplicate),
+            *(f"<Rltd>{_identification_text(related, time_of)}</Rltd>" for related in header.related),
+        )
+    )
+    return _text.checked(header.version, _text.root("AppHdr", header.version, content))
+
+
+def _identification_text(header: BusinessHeader | RelatedHeader, time_of: TimeOf) -> str:
+    assert header.from_bic is not None and header.to_bic is not None, "the gateway names every party by its BIC"
+    return "".join(
+        (
+            f"<Fr>{_text.agent('FIId', header.from_bic)}</Fr><To>{_text.agent('FIId', header.to_bic)}</To>",
+            _text.element("BizMsgIdr", header.business_message_id),
+            _text.element("MsgDefIdr", header.message_definition_id),
+            _text.optional("BizSvc", header.business_service),
+            _text.iso_datetime("CreDt", time_of(header.creation_time)),
+        )
+    )
 
 
 def _identification(

@@ -38,10 +38,6 @@ class Layout:
     total: str  # the group's total: TtlIntrBkSttlmAmt, or TtlRtrdIntrBkSttlmAmt for a return
     amount: str  # the transaction's settled amount: IntrBkSttlmAmt, or RtrdIntrBkSttlmAmt
 
-    @property
-    def before_settlement_time(self) -> tuple[str, ...]:
-        return (self.amount, "IntrBkSttlmDt", "SttlmPrty")
-
 
 customer_credit_transfer = Layout("FIToFICstmrCdtTrf", "TtlIntrBkSttlmAmt", "IntrBkSttlmAmt")
 institution_credit_transfer = Layout("FICdtTrf", "TtlIntrBkSttlmAmt", "IntrBkSttlmAmt")
@@ -80,8 +76,9 @@ def write(writing: Writing, layout: Layout, forward: Forward) -> etree._Element:
     writing.element(writing.element(group, "SttlmInf"), "SttlmMtd", forward.settlement_method)
     writing.agent(group, "InstgAgt", forward.instructing_agent_bic)
     writing.agent(group, "InstdAgt", forward.instructed_agent_bic)
+    settled_texts: dict[datetime, tuple[str, str]] = {}
     for transaction in forward.transactions:
-        body.append(_with_settlement(writing, layout, transaction))
+        body.append(_with_settlement(writing, layout, transaction, settled_texts))
     return writing.checked(document)
 
 
@@ -96,25 +93,36 @@ def _transaction_element(source: bytes | XmlSource) -> etree._Element:
     return etree.fromstring(source if isinstance(source, bytes) else source(), _transaction_parser)
 
 
-def _with_settlement(writing: Writing, layout: Layout, transaction: SettledTransaction) -> etree._Element:
+def _with_settlement(
+    writing: Writing, layout: Layout, transaction: SettledTransaction, settled_texts: dict[datetime, tuple[str, str]]
+) -> etree._Element:
     element = _transaction_element(transaction.xml)
     prefix = f"{{{writing.namespace}}}"
     assert element.tag.startswith(prefix), "a transaction is forwarded in its own message version"
-    # The children by local name (the parser drops comments and PIs, so every child is an element). The names looked
-    # up below occur at most once in a transaction; a repeated one (RmtInf and the like) is never asked for.
-    children = {child.tag[len(prefix) :]: child for child in element}
-    settled_date = children.get("IntrBkSttlmDt")
+    # A batch settles its transactions at one time: its date and time are written out once per message.
+    texts = settled_texts.get(transaction.settled_at)
+    if texts is None:
+        at = transaction.settled_at
+        texts = settled_texts[at] = (format_date(at.date()), format_datetime(at))
+    date_text, time_text = texts
+    settled_date = _child(element, prefix + "IntrBkSttlmDt")
     if settled_date is None:
-        settled_date = children["IntrBkSttlmDt"] = etree.Element(prefix + "IntrBkSttlmDt")
-        children[layout.amount].addnext(settled_date)  # the amount is mandatory; the date follows it
-    settled_date.text = format_date(transaction.settled_at.date())
-    indication = children.get("SttlmTmIndctn")
+        settled_date = etree.Element(prefix + "IntrBkSttlmDt")
+        _child(element, prefix + layout.amount).addnext(settled_date)  # the amount is mandatory; the date follows it
+    settled_date.text = date_text
+    indication = _child(element, prefix + "SttlmTmIndctn")
     if indication is None:
         indication = etree.Element(prefix + "SttlmTmIndctn")
-        last_before = next(children[name] for name in reversed(layout.before_settlement_time) if name in children)
-        last_before.addnext(indication)
+        priority = _child(element, prefix + "SttlmPrty")  # IntrBkSttlmDt?, SttlmPrty?, SttlmTmIndctn?
+        (settled_date if priority is None else priority).addnext(indication)
     else:
         indication[:] = []
     # CdtDtTm: when the creditor agent's wallet was credited, which on the ledger is when the transfer settled.
-    etree.SubElement(indication, prefix + "CdtDtTm").text = format_datetime(transaction.settled_at)
+    etree.SubElement(indication, prefix + "CdtDtTm").text = time_text
     return element
+
+
+def _child(element: etree._Element, tag: str) -> etree._Element | None:
+    """The child of that tag, which occurs at most once in a transaction (a repeated one, RmtInf and the like, is
+    never asked for)."""
+    return next(element.iterchildren(tag), None)

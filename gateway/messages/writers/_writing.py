@@ -49,6 +49,12 @@ def check_one_in(every: int) -> None:
     _SchemaChecks.written = 0
 
 
+def schema_check_due() -> bool:
+    """Whether the message a writer has just finished is one to check against the schema."""
+    _SchemaChecks.written += 1
+    return _SchemaChecks.written % _SchemaChecks.every == 0
+
+
 class Writing:
     """Builds elements in the namespace of `message_id`."""
 
@@ -100,8 +106,7 @@ class Writing:
     def checked(self, root: etree._Element) -> etree._Element:
         """The finished Document or AppHdr, asserted valid against our schema (an invalid one is a writer's bug), or
         one in `outbound_schema_check_every` of them when the config asks for fewer checks."""
-        _SchemaChecks.written += 1
-        if _SchemaChecks.written % _SchemaChecks.every:
+        if not schema_check_due():
             return root
         problems = compiled().validate_element(root, self.message_id)
         assert not problems, f"{self.message_id} writer produced an invalid message: {problems}"

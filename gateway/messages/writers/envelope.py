@@ -26,6 +26,19 @@ def envelope(app_hdr: etree._Element, document: etree._Element) -> etree._Elemen
     return root
 
 
+_declaration = b"<?xml version='1.0' encoding='UTF-8'?>\n"
+_start = f'<Envelope xmlns="{gateway_envelope_namespace}">'.encode()
+_end = b"</Envelope>"
+
+
+def envelope_bytes(app_hdr: str, document: bytes) -> bytes:
+    """The envelope holding an AppHdr written as text and a serialised Document, as to_bytes writes the envelope
+    `envelope` builds of the same two: the declaration, then <Envelope> with the AppHdr and the Document, each
+    declaring its own namespace."""
+    assert app_hdr.startswith("<AppHdr ") and document.startswith(b"<Document "), (app_hdr[:8], document[:10])
+    return b"".join((_declaration, _start, app_hdr.encode(), document, _end))
+
+
 def to_bytes(root: etree._Element) -> bytes:
     """UTF-8 with an XML declaration, as parse_bounded accepts it."""
     serialised: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)

@@ -40,6 +40,12 @@ def write(header: BusinessHeader) -> etree._Element:
     return _app_hdr.write(header, _utc)
 
 
+def write_text(header: BusinessHeader) -> str:
+    assert header.version == message_id, header.version
+    assert expresses(header), f"{message_id} cannot express {header}"
+    return _app_hdr.write_text(header, _utc)
+
+
 def _utc(value: datetime) -> datetime:
     utc = utc_of(value)
     assert utc is not None, "expresses() found every time held in UTC"

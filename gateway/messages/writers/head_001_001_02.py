@@ -17,3 +17,8 @@ expresses = _app_hdr.expresses_all  # whatever a BusinessHeader holds
 def write(header: BusinessHeader) -> etree._Element:
     assert header.version == message_id, header.version
     return _app_hdr.write(header)
+
+
+def write_text(header: BusinessHeader) -> str:
+    assert header.version == message_id, header.version
+    return _app_hdr.write_text(header)

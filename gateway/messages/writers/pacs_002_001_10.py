@@ -13,6 +13,7 @@ from gateway.messages.reports import (
     StatusReport,
     TransactionStatus,
 )
+from gateway.messages.writers import _text
 from gateway.messages.writers._writing import Writing
 
 message_id = MessageId("pacs", "002", "001", "10")
@@ -84,3 +85,101 @@ def _reasons(writing: Writing, parent: etree._Element, reasons: tuple[StatusReas
         writing.element(writing.element(element, "Rsn"), "Cd", reason.code)
         for line in reason.additional_info:
             writing.element(element, "AddtlInf", line)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The same Document as text (see _text): what the gateway sends. The lxml writer above is the reference the tests
+# hold this one to, byte for byte.
+# --------------------------------------------------------------------------------------------------------------
+
+
+def write_text(report: StatusReport) -> str:
+    content = "".join(
+        (
+            "<FIToFIPmtStsRpt><GrpHdr>",
+            _text.element("MsgId", report.message_id),
+            _text.iso_datetime("CreDtTm", report.creation_time),
+            _text.agent("InstgAgt", report.instructing_agent_bic),
+            _text.agent("InstdAgt", report.instructed_agent_bic),
+            "</GrpHdr>",
+            *(_group_text(group) for group in report.groups),
+            *(_transaction_text(transaction) for transaction in report.transactions),
+            "</FIToFIPmtStsRpt>",
+        )
+    )
+    return _text.checked(message_id, _text.root("Document", message_id, content))
+
+
+def _group_text(status: GroupStatus) -> str:
+    original = status.original_message
+    number = status.original_number_of_transactions
+    return "".join(
+        (
+            "<OrgnlGrpInfAndSts>",
+            _text.element("OrgnlMsgId", original.message_id),
+            _text.element("OrgnlMsgNmId", original.message_name_id),
+            _text.iso_datetime("OrgnlCreDtTm", original.creation_time),
+            "" if number is None else f"<OrgnlNbOfTxs>{number}</OrgnlNbOfTxs>",
+            _text.decimal_kopecks("OrgnlCtrlSum", status.original_control_sum_kopecks),
+            "" if status.status is None else f"<GrpSts>{status.status.value}</GrpSts>",
+            _reasons_text(status.reasons),
+            *(
+                f"<NbOfTxsPerSts><DtldNbOfTxs>{count.number_of_transactions}</DtldNbOfTxs>"
+                f"<DtldSts>{count.status.value}</DtldSts>"
+                f"{_text.decimal_kopecks('DtldCtrlSum', count.control_sum_kopecks)}</NbOfTxsPerSts>"
+                for count in status.counts
+            ),
+            "</OrgnlGrpInfAndSts>",
+        )
+    )
+
+
+def _transaction_text(status: TransactionStatus) -> str:
+    original = status.original_message
+    settlement = status.settlement
+    if settlement is None:
+        settled = ""
+    elif isinstance(settlement, datetime):  # a datetime is also a date: test it first
+        settled = f"<FctvIntrBkSttlmDt>{_text.iso_datetime('DtTm', settlement)}</FctvIntrBkSttlmDt>"
+    else:
+        settled = f"<FctvIntrBkSttlmDt>{_text.iso_date('Dt', settlement)}</FctvIntrBkSttlmDt>"
+    if status.original_amount is None and status.original_settlement_date is None:
+        reference = ""
+    else:
+        reference = (
+            f"<OrgnlTxRef>{_text.amount('IntrBkSttlmAmt', status.original_amount)}"
+            f"{_text.iso_date('IntrBkSttlmDt', status.original_settlement_date)}</OrgnlTxRef>"
+        )
+    return "".join(
+        (
+            "<TxInfAndSts>",
+            _text.optional("StsId", status.status_id),
+            ""
+            if original is None
+            else (
+                f"<OrgnlGrpInf>{_text.element('OrgnlMsgId', original.message_id)}"
+                f"{_text.element('OrgnlMsgNmId', original.message_name_id)}"
+                f"{_text.iso_datetime('OrgnlCreDtTm', original.creation_time)}</OrgnlGrpInf>"
+            ),
+            _text.optional("OrgnlInstrId", status.original_instruction_id),
+            _text.optional("OrgnlEndToEndId", status.original_end_to_end_id),
+            _text.optional("OrgnlTxId", status.original_transaction_id),
+            "" if status.original_uetr is None else f"<OrgnlUETR>{status.original_uetr}</OrgnlUETR>",
+            "" if status.status is None else f"<TxSts>{status.status.value}</TxSts>",
+            _reasons_text(status.reasons),
+            _text.iso_datetime("AccptncDtTm", status.acceptance_time),
+            settled,
+            _text.optional("ClrSysRef", status.clearing_system_reference),
+            reference,
+            "</TxInfAndSts>",
+        )
+    )
+
+
+def _reasons_text(reasons: tuple[StatusReason, ...]) -> str:
+    return "".join(
+        f"<StsRsnInf><Rsn>{_text.element('Cd', reason.code)}</Rsn>"
+        + "".join(_text.element("AddtlInf", line) for line in reason.additional_info)
+        + "</StsRsnInf>"
+        for reason in reasons
+    )

@@ -44,6 +44,11 @@ signature_policy_names = ("required", "optional", "off")
 # as before), while a signature that is sent is checked, never ignored, and the gateway's own messages are signed as
 # soon as [message_signing] names its key. "required" is each bank's switch once it signs everything.
 signature_policy_default = "optional"
+# What a participant's status_reports may be: the pacs.002 answering its payment message lists every transaction
+# ("full"), or only those not settled ("exceptions"); the group status and counts always cover them all. Full by
+# default: an existing config's banks keep the answers they read today.
+status_reports_names = ("full", "exceptions")
+status_reports_default = "full"
 
 
 class ConfigError(ValueError):
@@ -142,6 +147,8 @@ class ParticipantConfig:
     # Its registered message-signing certificates (PEM or DER files): each verifies its signatures while valid, so
     # that a new key can be registered beside the old one for a rotation's overlap.
     signing_certificates: tuple[Path, ...]
+    # Which transactions the pacs.002 answering its pacs.008/009/004 lists (one of status_reports_names).
+    status_reports: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,6 +559,7 @@ def _parse_participants(value: Any, cb_bic: str, base_dir: Path) -> tuple[Partic
                         default=(), allow_empty=True,
                     )
                 ),
+                status_reports=_status_reports(reader),
             )
         )
         reader.finish()
@@ -589,6 +597,15 @@ def _app_hdr_version(reader: _Reader, bic: str, cb_bic: str) -> str | None:
 
 
 _signature_policy_pattern = re.compile("|".join(signature_policy_names))
+
+
+def _status_reports(reader: _Reader) -> str:
+    """The participant's `status_reports`: one of status_reports_names, status_reports_default if unset."""
+    value = reader.text("status_reports", default=status_reports_default)
+    if value not in status_reports_names:
+        names = " or ".join(f'"{name}"' for name in status_reports_names)
+        raise ConfigError(f"{reader.key}.status_reports", f"{value!r} is not a status report setting: {names}")
+    return value
 
 
 def _required(value: int | None) -> int:

@@ -59,6 +59,9 @@ def test_environment_overrides_take_precedence_and_are_validated(tmp_path: Path)
         ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = "head.001.001.1"', "participants[0].app_hdr_version"),
         ('name = "Sberbank"', 'name = "Sberbank"\napp_hdr_version = 2', "participants[0].app_hdr_version"),
         ('name = "Sberbank"', 'name = "Sberbank"\nsignature_policy = "always"', "participants[0].signature_policy"),
+        ('name = "Sberbank"', 'name = "Sberbank"\nstatus_reports = "negative"', "participants[0].status_reports"),
+        ('name = "Sberbank"', 'name = "Sberbank"\nstatus_reports = "Exceptions"', "participants[0].status_reports"),
+        ('name = "Sberbank"', 'name = "Sberbank"\nstatus_reports = true', "participants[0].status_reports"),
         ('name = "Sberbank"', 'name = "Sberbank"\nsignature_policy = "required"',
          "participants[0].signing_certificates"),
         ('name = "Sberbank"', 'name = "Sberbank"\nsigning_certificates = "sber.pem"',
@@ -153,6 +156,26 @@ def test_signing_is_optional_by_default_and_its_files_are_relative_to_the_config
     assert config.message_signing.key_file == tmp_path / "keys/gw.key"
     assert config.message_signing.certificate_file == tmp_path / "keys/gw.pem"
     assert config.message_signing.next_certificate_file == tmp_path / "keys/gw-next.pem"
+
+
+def test_status_reports_are_full_unless_a_participant_asks_for_exceptions_only(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+    assert {p.status_reports for p in load_config(path, environ={}).participants} == {"full"}
+    text = path.read_text().replace('name = "Sberbank"', 'name = "Sberbank"\nstatus_reports = "exceptions"', 1)
+    path.write_text(text.replace('name = "VTB Bank"', 'name = "VTB Bank"\nstatus_reports = "full"', 1))
+    sber, vtb, alfa = load_config(path, environ={}).participants
+    assert (sber.status_reports, vtb.status_reports, alfa.status_reports) == ("exceptions", "full", "full")
+
+
+def test_a_bad_status_reports_value_is_refused_with_the_values_allowed(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "sqlite+aiosqlite:///ledger.sqlite3")
+    text = path.read_text()
+    path.write_text(text.replace('name = "VTB Bank"', 'name = "VTB Bank"\nstatus_reports = "negative"', 1))
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert error.value.key == "participants[1].status_reports"
+    assert str(error.value).startswith("config participants[1].status_reports: 'negative'")
+    assert '"full"' in str(error.value) and '"exceptions"' in str(error.value)
 
 
 def test_the_ops_listener_and_the_log_have_safe_defaults_and_take_environment_overrides() -> None:

@@ -18,6 +18,7 @@ from gateway.config import (
     canonical_bic,
     is_bic,
     signature_policy_default,
+    status_reports_default,
 )
 from gateway.conversion.controls import NotARegisteredBank
 from gateway.conversion.ports import CapBelowIssued, FiatReferences
@@ -215,6 +216,7 @@ def participants_add(config: Config, args: argparse.Namespace) -> int:
         # Signing too: a bank added here has the default policy until its config entry registers certificates.
         signature_policy=signature_policy_default,
         signing_certificates=(),
+        status_reports=status_reports_default,  # read only from the config file, like app_hdr_version
     )
 
     async def run() -> int:

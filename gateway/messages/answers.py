@@ -146,10 +146,13 @@ def status_report(
     group_reasons: Sequence[StatusReason] = (),
     group_status: PaymentStatus | None = None,
     configured: Recipient | None = None,
+    *,
+    exceptions_only: bool = False,
 ) -> Outbound:
     """A pacs.002 for one original message. The group status is the transactions' common status when they share
     one (ACSC all settled, PDNG all waiting for their settlement date, RJCT all refused), else PART, with
-    NbOfTxsPerSts counting each status."""
+    NbOfTxsPerSts counting each status. `exceptions_only`: TxInfAndSts only for the transactions not settled (ACSC);
+    the group status and counts still come from all of them."""
     statuses = [t.status for t in transactions if t.status is not None]
     if group_status is None:
         group_status = group_status_of(statuses)
@@ -166,6 +169,8 @@ def status_report(
         reasons=tuple(group_reasons[: bounds.status_reasons_per_transaction_max]),
         counts=counts,
     )
+    if exceptions_only:
+        transactions = [t for t in transactions if t.status is not PaymentStatus.ACSC]
     return _pacs_002(gateway_bic, receiver_bic, now, answering, (group,), transactions, configured)
 
 

@@ -250,6 +250,7 @@ class PaymentsJournal:
             statuses.append(payment.status(status, reasons, settled_at))
         self.settled_transfer_ids = tuple(payment.transfer_id for payment in settled)
         command = self.command
+        sender = self.recipients.get(message.sender_bic)
         self.answer = answers.status_report(
             self.gateway_bic,
             message.sender_bic,
@@ -258,7 +259,10 @@ class PaymentsJournal:
             original_message(command, message.message_type),
             len(self.payments),
             statuses,
-            configured=self.recipients.get(message.sender_bic),
+            configured=sender,
+            # Only here, the answer to the payment message itself: a later report (warehouse, pacs.028) names the
+            # transactions it is about, whatever the bank chose.
+            exceptions_only=sender is not None and sender.status_reports_exceptions_only,
         )
         forward_type = forward_message_id(command)
         forwarded = forwards(

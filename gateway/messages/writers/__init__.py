@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from lxml import etree
 
-from gateway.config import Config, app_hdr_version_names, signature_policy_default
+from gateway.config import Config, app_hdr_version_names, signature_policy_default, status_reports_names
 from gateway.messages.commands import BusinessHeader
 from gateway.messages.identity import (
     MessageId,
@@ -73,10 +73,13 @@ assert {MessageId.parse(name) for name in app_hdr_version_names} <= set(app_hdr_
 @dataclass(frozen=True, slots=True)
 class Recipient:
     """How the gateway writes every message to one participant, whichever flow builds it: in the AppHdr version the
-    participant is configured for (None: as answer_app_hdr_version chooses), signed by `signer` (None: unsigned)."""
+    participant is configured for (None: as answer_app_hdr_version chooses), signed by `signer` (None: unsigned).
+    `status_reports_exceptions_only`: the pacs.002 answering its payment message lists only the transactions not
+    settled (its status_reports = "exceptions"); a bank without a setting gets every one."""
 
     app_hdr_version: MessageId | None
     signer: GatewaySigner | None
+    status_reports_exceptions_only: bool = False
 
 
 class Recipients:
@@ -97,14 +100,19 @@ unconfigured = Recipients({}, None)  # every receiver in the default version, un
 
 
 def configured_recipients(config: Config, signing: MessageSigning) -> Recipients:
-    """Each participant's Recipient: its app_hdr_version, and the gateway's signer unless its signature_policy is off;
-    for anyone else, the gateway's signer unless the default policy is off."""
+    """Each participant's Recipient: its app_hdr_version, the gateway's signer unless its signature_policy is off,
+    and its status_reports; for anyone else, the gateway's signer unless the default policy is off."""
     recipients: dict[str, Recipient] = {}
     for participant in config.participants:
         name = participant.app_hdr_version
         version = None if name is None else MessageId.parse(name)
         assert name is None or (version is not None and version in app_hdr_writers), f"{name} is not written"
-        recipients[participant.bic] = Recipient(version, signing.signer_for(participant.bic))
+        assert participant.status_reports in status_reports_names, participant.status_reports
+        recipients[participant.bic] = Recipient(
+            version,
+            signing.signer_for(participant.bic),
+            status_reports_exceptions_only=participant.status_reports == "exceptions",
+        )
     signed = signing.signer is not None and signature_policy_default != "off"
     return Recipients(recipients, Recipient(None, signing.signer) if signed else None)
 

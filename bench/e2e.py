@@ -6,6 +6,7 @@ Run (from the repository root, with the gateway installed):
     python bench/e2e.py --seconds 20         # longer measurements
     python bench/e2e.py --connections 64 --load-processes 2 --workers 1
     python bench/e2e.py --plain-http         # without TLS (the loopback development mode), to see TLS's share
+    python bench/e2e.py --status-reports exceptions   # every bank answered exceptions-only (not the default)
     python bench/e2e.py --only bulk          # one scenario, on a fresh database
     python bench/e2e.py --profile profiles   # py-spy records the gateway: profiles/single.txt, profiles/bulk.txt
     python bench/profile_top.py profiles/single.txt   # the top of that profile
@@ -232,9 +233,10 @@ def run_load(plan: LoadPlan, ready: Any, queue: multiprocessing.Queue) -> None: 
 # --- the gateway under test ----------------------------------------------------------------------------------------
 
 
-def write_config(directory: Path, database_url: str, batch_transfers_max: int) -> Path:
+def write_config(directory: Path, database_url: str, batch_transfers_max: int, status_reports: str = "full") -> Path:
     participants = "".join(
-        f'[[participants]]\nbic = "{bic}"\nname = "Bank {bic[:4]}"\nrtgs_account = "3010181{i + 2:013d}"\nwallets = ["main"]\n\n'
+        f'[[participants]]\nbic = "{bic}"\nname = "Bank {bic[:4]}"\nrtgs_account = "3010181{i + 2:013d}"\nwallets = ["main"]\n'
+        f'status_reports = "{status_reports}"\n\n'
         for i, bic in enumerate(banks())
     )
     text = (
@@ -288,7 +290,9 @@ class BenchGateway:
 
 
 @contextlib.contextmanager
-def bench_gateway(pg_url: str, workers: int, batch_transfers_max: int, plain_http: bool) -> Iterator[BenchGateway]:
+def bench_gateway(
+    pg_url: str, workers: int, batch_transfers_max: int, plain_http: bool, status_reports: str = "full"
+) -> Iterator[BenchGateway]:
     """A gateway serving on a scratch database of the server at `pg_url` (created, migrated, funded; dropped after)
     with its own config and, unless `plain_http`, a development PKI; yielded once every worker listens."""
     database = f"bench_e2e_{uuid.uuid4().hex[:8]}"
@@ -313,7 +317,7 @@ def bench_gateway(pg_url: str, workers: int, batch_transfers_max: int, plain_htt
     try:
         base = pg_url.rsplit("/", 1)[0]
         database_url = base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + database
-        config_path = write_config(workdir, database_url, batch_transfers_max)
+        config_path = write_config(workdir, database_url, batch_transfers_max, status_reports)
         command = gateway_command()
         environment = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         subprocess.run([*command, "--config", str(config_path), "keys", "init"], check=True, env=environment,
@@ -606,6 +610,8 @@ def main() -> int:
                         help="gateway serve --workers (default: 1, the gateway's own)")
     parser.add_argument("--batch-transfers-max", type=int, default=1000)
     parser.add_argument("--plain-http", action="store_true", help="no TLS (the loopback development mode)")
+    parser.add_argument("--status-reports", choices=("full", "exceptions"), default="full",
+                        help="every bank's status_reports (default: the gateway's default, full)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=("single", "bulk"), help="run one scenario (on a fresh database)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
@@ -613,12 +619,15 @@ def main() -> int:
                              "(collapsed stacks, as `py-spy record --format raw` writes them)")
     args = parser.parse_args()
 
-    with bench_gateway(args.pg_url, args.workers, args.batch_transfers_max, args.plain_http) as gateway:
+    with bench_gateway(
+        args.pg_url, args.workers, args.batch_transfers_max, args.plain_http, args.status_reports
+    ) as gateway:
         port, certs_dir, server, admin = gateway.port, gateway.certs_dir, gateway.process, args.pg_url
         print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.python_implementation()} "
               f"{platform.python_version()}, PostgreSQL at {admin.split('@')[-1]}")
         print(f"settings: {'plain HTTP' if args.plain_http else 'TLS 1.3 with client certificates'}, "
               f"gateway workers {args.workers}, batch_transfers_max {args.batch_transfers_max}, "
+              f"status_reports {args.status_reports}, "
               f"{bank_count} banks, load processes {args.load_processes}, measured {args.seconds:.0f} s "
               f"after {args.warmup_seconds:.0f} s warm-up")
         today = datetime.now(moscow).date().isoformat()

@@ -1,6 +1,7 @@
-"""One writer per outbound message version: domain values in, an lxml Document or AppHdr out, valid against the
-gateway's own schema (each writer asserts it). writers.envelope puts the two in the gateway's envelope, the AppHdr in
-the version its BusinessHeader names (answer_app_hdr_version chooses it for an answer)."""
+"""One writer per outbound message version: domain values in, an lxml Document or AppHdr out (or text, from the
+text writers of the messages every payment makes: see _text), valid against the gateway's own schema (each writer
+asserts it for one message in `outbound_schema_check_every`). in_envelope puts the two in the gateway's envelope,
+the AppHdr in the version its BusinessHeader names (answer_app_hdr_version chooses it for an answer)."""
 
 from __future__ import annotations
 

@@ -370,15 +370,7 @@ def run(scale: float) -> int:
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every message count (default 1)")
-    parser.add_argument("--quick", action="store_true", help="a tenth of the work (combines with --scale)")
-    arguments = parser.parse_args(argv)
-    if not arguments.scale > 0:
-        parser.error("--scale must be positive")
-    if arguments.quick:
-        arguments.scale /= 10
-    return arguments
+    return intake_bench.parse_scaled(intake_bench.scaled_parser(__doc__), argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -297,21 +297,14 @@ def bench_gateway(
     with its own config and, unless `plain_http`, a development PKI; yielded once every worker listens."""
     database = f"bench_e2e_{uuid.uuid4().hex[:8]}"
 
-    async def create() -> None:
+    async def on_server(statement: str) -> None:
         connection = await asyncpg.connect(pg_url)
         try:
-            await connection.execute(f'CREATE DATABASE "{database}"')
+            await connection.execute(statement)
         finally:
             await connection.close()
 
-    async def drop() -> None:
-        connection = await asyncpg.connect(pg_url)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    asyncio.run(create())
+    asyncio.run(on_server(f'CREATE DATABASE "{database}"'))
     workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     server = None
     try:
@@ -350,7 +343,7 @@ def bench_gateway(
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-        asyncio.run(drop())
+        asyncio.run(on_server(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -552,10 +552,26 @@ def run(scale: float, profile_path: Path | None) -> int:
     return 0 if verdict == "PASS" else 1
 
 
-def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
+def scaled_parser(description: str | None) -> argparse.ArgumentParser:
+    """A bench's parser with --scale and --quick (read them back with parse_scaled); this bench's and answers.py's."""
+    parser = argparse.ArgumentParser(description=(description or "").partition("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every message count (default 1)")
     parser.add_argument("--quick", action="store_true", help="a tenth of the work (combines with --scale)")
+    return parser
+
+
+def parse_scaled(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments, --quick folded into --scale."""
+    arguments = parser.parse_args(argv)
+    if not arguments.scale > 0:
+        parser.error("--scale must be positive")
+    if arguments.quick:
+        arguments.scale /= 10
+    return arguments
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = scaled_parser(__doc__)
     parser.add_argument(
         "--profile",
         type=Path,
@@ -564,12 +580,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="after measuring, run intake once more per size under cProfile; stats go to FILE with -single/-batch"
         " before the suffix",
     )
-    arguments = parser.parse_args(argv)
-    if not arguments.scale > 0:
-        parser.error("--scale must be positive")
-    if arguments.quick:
-        arguments.scale /= 10
-    return arguments
+    return parse_scaled(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

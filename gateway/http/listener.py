@@ -210,6 +210,9 @@ async def _serve(
 OpsSite = Callable[[web.AppRunner], web.BaseSite]
 
 
+young_generation_objects = 10_000  # the collector's first threshold in `gateway serve` (Python's default: 700)
+
+
 def _out_of_the_collectors_way() -> None:
     """What the gateway built to start (its config, schemas, routes, the database layer's metadata) lives as long as
     the process: frozen, the cyclic garbage collector's passes walk only what messages allocate, not all of it again.
@@ -219,9 +222,6 @@ def _out_of_the_collectors_way() -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(young_generation_objects, middle, old)
-
-
-young_generation_objects = 10_000
 
 
 class CannotListen(Exception):

@@ -22,10 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from lxml import etree
 
 from gateway import bounds
-from gateway.messages.envelope import Unwrapped, unwrap
+from gateway.messages.envelope import Unwrapped
 from gateway.messages.intake import Read, read_message
 from gateway.messages.rejections import Layer, Rejection
-from gateway.messages.safe_xml import parse_bounded
 from gateway.messages.signatures import (
     SignatureRefusal,
     SigningKey,
@@ -38,6 +37,7 @@ from gateway.messages.signatures import (
 )
 from gateway.security.certs import Party, development_ca, signing_certificate
 from tests.corpus import in_ci, require_corpus
+from tests.message_layer.support import unwrapped
 
 fixtures = Path(__file__).parent / "fixtures"
 interop = Path(__file__).parent / "interop"
@@ -107,14 +107,6 @@ def vtb(pki: Pki) -> Signer:
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
-
-
-def unwrapped(data: bytes) -> Unwrapped:
-    parsed = parse_bounded(data)
-    assert not isinstance(parsed, Rejection), parsed
-    result = unwrap(parsed)
-    assert isinstance(result, Unwrapped), result
-    return result
 
 
 def signed(signer: Signer, data: bytes | None = None) -> bytes:

@@ -16,12 +16,10 @@ from lxml import etree
 
 from gateway.app import make_app
 from gateway.config import load_config
-from gateway.messages.envelope import Unwrapped, unwrap
-from gateway.messages.rejections import Rejection
-from gateway.messages.safe_xml import parse_bounded
 from gateway.messages.signatures import SigningKey, TrustedCertificate, sign
 from gateway.security.certs import Party, development_ca, signing_certificate
 from tests.conftest import write_config
+from tests.message_layer.support import unwrapped
 from tests.settlement.builders import ALFA, CBRF, SBER, VTB
 from tests.settlement.conftest import FUNDING, GatewayUnderTest
 
@@ -71,14 +69,6 @@ class Pki:
                               serialization.NoEncryption())
         )
         return Signer(bic, key, certificate, file)
-
-
-def unwrapped(data: bytes) -> Unwrapped:
-    parsed = parse_bounded(data)
-    assert not isinstance(parsed, Rejection), parsed
-    result = unwrap(parsed)
-    assert isinstance(result, Unwrapped), result
-    return result
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from gateway.messages.signatures import (
     verify,
 )
 from tests.corpus import in_ci
+from tests.message_layer.support import unwrapped
 from tests.settlement.builders import (
     ALFA,
     CBRF,
@@ -39,7 +40,6 @@ from tests.signing.conftest import (
     Signer,
     SigningGatewayFactory,
     participant_signing_toml,
-    unwrapped,
 )
 
 PACS = "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"

@@ -12,7 +12,12 @@ from types import MappingProxyType
 
 from lxml import etree
 
-from gateway.config import Config, app_hdr_version_names, signature_policy_default, status_reports_names
+from gateway.config import (
+    Config,
+    app_hdr_version_names,
+    signature_policy_default,
+    status_reports_names,
+)
 from gateway.messages.commands import BusinessHeader
 from gateway.messages.identity import (
     MessageId,
@@ -28,6 +33,7 @@ from gateway.messages.reports import (
 from gateway.messages.signing import GatewaySigner, MessageSigning
 from gateway.messages.statements import BankToCustomerReport, DebitCreditNotification
 from gateway.messages.writers import (
+    _text,
     admi_002_001_01,
     camt_025_001_05,
     camt_029_001_09,
@@ -224,14 +230,6 @@ def in_envelope(header: BusinessHeader, document: etree._Element | str) -> bytes
         return payload
     # Signing works on the tree: the message is read back (libxml2 reads it faster than lxml builds it) and signed
     # last, when nothing in the AppHdr or the Document may change any more.
-    root = etree.fromstring(payload, _written_parser)
-    document_id = MessageId.from_namespace(etree.QName(root[1]).namespace or "")
-    assert header.message_definition_id == str(document_id), (header.message_definition_id, document_id)
+    root = etree.fromstring(payload, _text.written_parser)
     header.signer.sign(root[0], root[1])
     return envelope.to_bytes(root)
-
-
-# What the gateway wrote itself, read back to be signed: never a DTD, an entity or the network, as everywhere.
-_written_parser = etree.XMLParser(
-    resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, collect_ids=False, remove_blank_text=False
-)

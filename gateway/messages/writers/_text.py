@@ -75,7 +75,8 @@ def root(name: str, message_id: MessageId, content: str) -> str:
     return f'<{name} xmlns="{message_id.namespace}">{content}</{name}>'
 
 
-_fragment_parser = etree.XMLParser(
+# What the gateway wrote itself, read back (to check a sample, to sign): never a DTD, an entity or the network.
+written_parser = etree.XMLParser(
     resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, collect_ids=False
 )
 
@@ -84,6 +85,6 @@ def checked(message_id: MessageId, text: str) -> str:
     """A finished Document or AppHdr, asserted valid against our schema as Writing.checked asserts the lxml writers'
     (an invalid one is a writer's bug), as often as `outbound_schema_check_every` asks."""
     if schema_check_due():
-        problems = compiled().validate_element(etree.fromstring(text.encode(), _fragment_parser), message_id)
+        problems = compiled().validate_element(etree.fromstring(text.encode(), written_parser), message_id)
         assert not problems, f"{message_id} text writer produced an invalid message: {problems}"
     return text
